@@ -1,0 +1,1 @@
+"""Private utilities shared by skgen estimators."""

@@ -1,0 +1,32 @@
+"""Shared fixtures for the skgen test suite."""
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture
+def global_random_seed():
+    """The seed scikit-learn's own tests expect (its default, 42)."""
+    return 42
+
+
+@pytest.fixture(params=[np.float64, np.float32], ids=["float64", "float32"])
+def global_dtype(request):
+    """Both float dtypes, as scikit-learn's float32 test runs use them."""
+    return request.param
+
+
+@pytest.fixture
+def rng():
+    """A fresh, seeded numpy generator for each test."""
+    return np.random.default_rng(0)
+
+
+@pytest.fixture
+def blobs(rng):
+    """Three well separated 2-D Gaussian clusters (600 rows) and labels."""
+    centers = np.array([[0.0, 0.0], [6.0, 1.0], [1.0, 7.0]])
+    scales = np.array([0.5, 1.0, 0.8])
+    labels = np.repeat(np.arange(3), 200)
+    X = centers[labels] + rng.normal(size=(600, 2)) * scales[labels, None]
+    return X, labels

@@ -1,0 +1,21 @@
+"""scikit-learn's estimator checks over every public skgen estimator."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skgen import GaussianMixture
+
+# Every public estimator, with the parameters the checks run it with.
+ESTIMATORS = [GaussianMixture()]
+
+# The one place where expected failures are kept: {estimator class name:
+# {check name: reason}}. GaussianMixture has none.
+EXPECTED_FAILED_CHECKS = {}
+
+
+def _expected_failed_checks(estimator):
+    return EXPECTED_FAILED_CHECKS.get(type(estimator).__name__, {})
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failed_checks)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
