@@ -1,0 +1,276 @@
+"""Protocol P1: skgen.GaussianMixture against scikit-learn's, speed and memory.
+
+Follows P1 of ``PROTOCOLS.md`` (in the shared folder beside the checkout):
+
+* data: ``rng = np.random.default_rng(0)``, d=16, k=16, means ~ N(0, 3^2 I),
+  covariance j = A_j A_j^T / d + 0.5 I with A_j ~ N(0, 1), weights ~
+  Dirichlet(5 * 1); 200 000 training and 50 000 held-out rows;
+* (a) seconds per EM iteration from the same explicit initialisation
+  (k-means++ centres with ``random_state=0``, the global covariance),
+  ``tol=0``, for every covariance type, float64 and float32; the held-out
+  mean log-likelihoods of both libraries are compared;
+* (b) the whole default fit ``GaussianMixture(16, random_state=0)``;
+* memory: N = 2 000 000, d = 32, k = 32, full, ``max_iter=2``, peak RSS of a
+  process that fits one library.
+
+Each library runs in fresh processes at 1 and at 2 threads
+(``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS``, ``MKL_NUM_THREADS`` and
+``torch.set_num_threads``); ratios compare each library at its best setting.
+Timings are medians over repeats, run as A, B, A, B, ...  The seconds per
+iteration are the slope between fits of ``max_iter=5`` and ``max_iter=30``, so
+that set-up and the final E-step drop out.
+
+Usage::
+
+    python benchmarks/bench_gmm.py            # full protocol, ~15 minutes
+    python benchmarks/bench_gmm.py --quick    # smoke run, ~1 minute
+"""
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+RESULTS = Path(__file__).parent / "results"
+COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"]
+DTYPES = ["float64", "float32"]
+
+
+# ------------------------------------------------------------------ data
+
+
+def make_p1_data(n_train=200_000, n_test=50_000, d=16, k=16, seed=0, out=None):
+    """P1's mixture: returns X_train, X_test (float64).
+
+    With ``out`` given (an array of n_train + n_test rows), rows are drawn
+    chunk by chunk into it, so that no copy of the data is ever held.
+    """
+    rng = np.random.default_rng(seed)
+    means = rng.normal(0.0, 3.0, size=(k, d))
+    A = rng.normal(size=(k, d, d))
+    covariances = A @ np.swapaxes(A, 1, 2) / d + 0.5 * np.eye(d)
+    weights = rng.dirichlet(5.0 * np.ones(k))
+    chol = np.linalg.cholesky(covariances)
+    n = n_train + n_test
+    X = np.empty((n, d)) if out is None else out
+    for start in range(0, n, 100_000):
+        stop = min(start + 100_000, n)
+        labels = rng.choice(k, size=stop - start, p=weights)
+        z = rng.standard_normal(size=(stop - start, d))
+        for j in range(k):
+            rows = np.flatnonzero(labels == j)
+            z[rows] = z[rows] @ chol[j].T + means[j]
+        X[start:stop] = z
+    return X[:n_train], X[n_train:]
+
+
+def explicit_init(X, k, covariance_type):
+    from sklearn.cluster import kmeans_plusplus
+
+    centres, _ = kmeans_plusplus(X, k, random_state=0)
+    cov = np.cov(X.T)
+    precision = {
+        "full": np.repeat(np.linalg.inv(cov)[None], k, axis=0),
+        "tied": np.linalg.inv(cov),
+        "diag": np.repeat((1.0 / np.diag(cov))[None], k, axis=0),
+        "spherical": np.full(k, 1.0 / np.mean(np.diag(cov))),
+    }[covariance_type]
+    return dict(
+        weights_init=np.full(k, 1.0 / k), means_init=centres, precisions_init=precision
+    )
+
+
+def estimator_class(library):
+    if library == "skgen":
+        from skgen import GaussianMixture
+    else:
+        from sklearn.mixture import GaussianMixture
+    return GaussianMixture
+
+
+# --------------------------------------------------------------- workers
+
+
+def worker(task):
+    """Run one task in this (fresh) process and return a JSON-able result."""
+    import torch
+
+    torch.set_num_threads(task["threads"])
+    from sklearn.exceptions import ConvergenceWarning
+
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    GaussianMixture = estimator_class(task["library"])
+    if task["kind"] == "memory":
+        n, d, k = task["n"], 32, 32
+        buffer = np.empty((n + 1, d))
+        X, _ = make_p1_data(n_train=n, n_test=1, d=d, k=k, out=buffer)
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        start = time.perf_counter()
+        GaussianMixture(k, max_iter=2, random_state=0).fit(X)
+        seconds = time.perf_counter() - start
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        return dict(peak_mb=peak, before_fit_mb=before, input_mb=X.nbytes / 2**20,
+                    seconds=seconds)
+    X, X_test = make_p1_data(n_train=task["n"], n_test=task["n"] // 4)
+    results = {}
+    if task["kind"] == "iteration":
+        for dtype in DTYPES:
+            Xd, Xd_test = X.astype(dtype), X_test.astype(dtype)
+            for cov in COVARIANCE_TYPES:
+                init = explicit_init(X, 16, cov)
+                times = {}
+                for max_iter in (5, 30):
+                    gm = GaussianMixture(16, covariance_type=cov, tol=0,
+                                         max_iter=max_iter, **init)
+                    start = time.perf_counter()
+                    gm.fit(Xd)
+                    times[max_iter] = time.perf_counter() - start
+                results[f"{dtype}/{cov}"] = dict(
+                    per_iter=(times[30] - times[5]) / 25,
+                    held_out=float(gm.score(Xd_test)),
+                )
+    else:  # the whole default fit
+        gm = GaussianMixture(16, random_state=0)
+        start = time.perf_counter()
+        gm.fit(X)
+        results["default"] = dict(seconds=time.perf_counter() - start,
+                                  held_out=float(gm.score(X_test)),
+                                  n_iter=int(gm.n_iter_))
+    return results
+
+
+def run_in_fresh_process(task):
+    env = dict(os.environ)
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[var] = str(task["threads"])
+    out = subprocess.run(
+        [sys.executable, __file__, "--worker", json.dumps(task)],
+        env=env, capture_output=True, text=True, check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# ---------------------------------------------------------------- report
+
+
+def median(values):
+    return statistics.median(values)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small smoke run")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--no-memory", action="store_true")
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(worker(json.loads(args.worker))))
+        return
+
+    n = 20_000 if args.quick else 200_000
+    n_memory = 200_000 if args.quick else 2_000_000
+    repeats = 1 if args.quick else args.repeats
+    libraries = ["sklearn", "skgen"]
+    log = lambda msg: print(msg, file=sys.stderr, flush=True)
+
+    # (a) per-iteration: all repeats at 1 thread, one run at 2 threads,
+    # interleaved A, B, A, B.
+    iteration = {(lib, t): [] for lib in libraries for t in (1, 2)}
+    plan = [(r, t) for r in range(repeats) for t in (1,)] + [(repeats, 2)]
+    for r, threads in plan:
+        for lib in libraries:
+            log(f"(a) {lib} threads={threads} repeat={r}")
+            iteration[lib, threads].append(run_in_fresh_process(
+                dict(kind="iteration", library=lib, threads=threads, n=n)))
+
+    # (b) whole default fit, interleaved.
+    whole = {(lib, t): [] for lib in libraries for t in (1, 2)}
+    for r in range(repeats):
+        for threads in (1, 2):
+            for lib in libraries:
+                log(f"(b) {lib} threads={threads} repeat={r}")
+                whole[lib, threads].append(run_in_fresh_process(
+                    dict(kind="whole", library=lib, threads=threads, n=n)))
+
+    memory = {}
+    if not args.no_memory:
+        for lib in libraries:
+            log(f"memory {lib}")
+            memory[lib] = run_in_fresh_process(
+                dict(kind="memory", library=lib, threads=1, n=n_memory))
+
+    lines = [
+        "# P1: skgen.GaussianMixture vs scikit-learn",
+        "",
+        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores. "
+        f"N={n} train, {n // 4} held-out, d=16, k=16. "
+        f"Medians of {repeats} repeat(s) at 1 thread, 1 run at 2 threads; "
+        "each library is quoted at its best thread setting (in brackets).",
+        "",
+        "## (a) Seconds per EM iteration, explicit initialisation, tol=0",
+        "",
+        "| dtype | covariance | sklearn s/iter | skgen s/iter | speed-up | "
+        "held-out LL sklearn | held-out LL skgen | rel. diff |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for key in [f"{d}/{c}" for d in DTYPES for c in COVARIANCE_TYPES]:
+        best = {}
+        for lib in libraries:
+            per_thread = {t: median([run[key]["per_iter"] for run in iteration[lib, t]])
+                          for t in (1, 2)}
+            t_best = min(per_thread, key=per_thread.get)
+            best[lib] = (per_thread[t_best], t_best, iteration[lib, 1][0][key]["held_out"])
+        (s_t, s_th, s_ll), (g_t, g_th, g_ll) = best["sklearn"], best["skgen"]
+        lines.append(
+            f"| {key.split('/')[0]} | {key.split('/')[1]} | {s_t:.4f} [{s_th}] | "
+            f"{g_t:.4f} [{g_th}] | {s_t / g_t:.1f}x | {s_ll:.6f} | {g_ll:.6f} | "
+            f"{abs(s_ll - g_ll) / abs(s_ll):.1e} |"
+        )
+    lines += [
+        "",
+        "## (b) Whole default fit, GaussianMixture(16, random_state=0)",
+        "",
+        "| library | threads | wall s (median) | n_iter | held-out LL |",
+        "|---|---|---|---|---|",
+    ]
+    best_whole = {}
+    for lib in libraries:
+        for t in (1, 2):
+            runs = whole[lib, t]
+            secs = median([r["default"]["seconds"] for r in runs])
+            best_whole[lib] = min(best_whole.get(lib, np.inf), secs)
+            lines.append(f"| {lib} | {t} | {secs:.2f} | {runs[0]['default']['n_iter']} | "
+                         f"{runs[0]['default']['held_out']:.6f} |")
+    lines += ["", f"Whole-fit speed-up at each library's best thread setting: "
+              f"{best_whole['sklearn'] / best_whole['skgen']:.1f}x", ""]
+    if memory:
+        lines += [
+            f"## Memory: N={n_memory}, d=32, k=32, full, max_iter=2 (default k-means init)",
+            "",
+            "| library | input MB | RSS before fit MB | peak RSS MB | budget (2x input + 512) MB | fit s |",
+            "|---|---|---|---|---|---|",
+        ]
+        for lib in libraries:
+            m = memory[lib]
+            lines.append(f"| {lib} | {m['input_mb']:.0f} | {m['before_fit_mb']:.0f} | "
+                         f"{m['peak_mb']:.0f} | {2 * m['input_mb'] + 512:.0f} | {m['seconds']:.1f} |")
+    table = "\n".join(lines) + "\n"
+    print(table)
+    if not args.quick:
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / "bench_gmm.md").write_text(table)
+        log(f"wrote {RESULTS / 'bench_gmm.md'}")
+
+
+if __name__ == "__main__":
+    main()
