@@ -1,7 +1,17 @@
 """skgen: generative models that are true scikit-learn estimators."""
 
+from skgen import datasets, metrics
 from skgen.mixture import GaussianMixture
+from skgen.neural import VAE
+from skgen.outlier import DensityOutlierDetector
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["GaussianMixture", "__version__"]
+__all__ = [
+    "DensityOutlierDetector",
+    "GaussianMixture",
+    "VAE",
+    "__version__",
+    "datasets",
+    "metrics",
+]

@@ -2,10 +2,10 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skgen import GaussianMixture
+from skgen import DensityOutlierDetector, GaussianMixture
 
 # Every public estimator, with the parameters the checks run it with.
-ESTIMATORS = [GaussianMixture()]
+ESTIMATORS = [GaussianMixture(), DensityOutlierDetector()]
 
 # The one place where expected failures are kept: {estimator class name:
 # {check name: reason}}. GaussianMixture has none.

@@ -414,7 +414,6 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     See Also
     --------
     sklearn.mixture.GaussianMixture : The reference implementation.
-    skgen.VAE : A neural density model for data that no mixture fits well.
 
     Examples
     --------

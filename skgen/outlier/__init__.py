@@ -1,0 +1,5 @@
+"""Outlier detection with any density model."""
+
+from skgen.outlier._density import DensityOutlierDetector
+
+__all__ = ["DensityOutlierDetector"]

@@ -1,0 +1,154 @@
+"""Outlier detection from the scores of any density model."""
+
+from numbers import Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, OutlierMixin, _fit_context, clone
+from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+__all__ = ["DensityOutlierDetector"]
+
+
+class DensityOutlierDetector(OutlierMixin, BaseEstimator):
+    """Outlier detector built on any density model's ``score_samples``.
+
+    Rows whose log-density is below the ``contamination`` quantile of the
+    training scores are outliers. This follows scikit-learn's outlier
+    conventions (those of :class:`~sklearn.ensemble.IsolationForest`), so that
+    a density model whose own ``predict`` means something else, such as
+    :class:`skgen.GaussianMixture`'s cluster labels, can serve as a detector.
+
+    Parameters
+    ----------
+    estimator : estimator, default=None
+        Any estimator with ``fit`` and ``score_samples`` (higher meaning more
+        normal): a skgen model, :class:`~sklearn.neighbors.KernelDensity`,
+        :class:`~sklearn.mixture.GaussianMixture` or a
+        :class:`~sklearn.pipeline.Pipeline` ending in one. It is cloned at
+        fit. None takes ``skgen.GaussianMixture()``.
+    contamination : float in (0, 0.5], default=0.1
+        The expected share of outliers in the training data; it sets
+        ``offset_``.
+
+    Attributes
+    ----------
+    estimator_ : estimator
+        The fitted clone of ``estimator``.
+    offset_ : float
+        The ``contamination`` percentile of the training scores:
+        ``decision_function = score_samples - offset_``.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during fit, when X has string column names.
+
+    See Also
+    --------
+    sklearn.ensemble.IsolationForest : A tree-based detector with the same
+        conventions.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgen.outlier import DensityOutlierDetector
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.r_[rng.normal(size=(200, 2)), [[6.0, 6.0]]]
+    >>> detector = DensityOutlierDetector(contamination=0.01).fit(X)
+    >>> int(detector.predict([[6.0, 6.0]])[0]), int(detector.predict([[0.0, 0.0]])[0])
+    (-1, 1)
+    """
+
+    _parameter_constraints: dict = {
+        "estimator": [None, HasMethods(["fit", "score_samples"])],
+        "contamination": [Interval(Real, 0, 0.5, closed="right")],
+    }
+
+    def __init__(self, estimator=None, *, contamination=0.1):
+        self.estimator = estimator
+        self.contamination = contamination
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y=None):
+        """Fit the density model on X and set ``offset_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data, which may contain outliers.
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            The fitted detector.
+        """
+        X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
+        if self.estimator is None:
+            from skgen.mixture import GaussianMixture
+
+            self.estimator_ = GaussianMixture()
+        else:
+            self.estimator_ = clone(self.estimator)
+        self.estimator_.fit(X)
+        scores = self._finite_scores(X)
+        self.offset_ = float(np.percentile(scores, 100.0 * self.contamination))
+        return self
+
+    def _finite_scores(self, X):
+        scores = np.asarray(self.estimator_.score_samples(X))
+        if not np.all(np.isfinite(scores)):
+            raise ValueError(
+                f"{type(self.estimator_).__name__}.score_samples returned "
+                "non-finite values; the density model cannot rank these rows. "
+                "Check the data for degenerate features, or regularise the model."
+            )
+        return scores
+
+    def score_samples(self, X):
+        """The density model's scores (log-densities): lower is more abnormal.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            ``estimator_.score_samples(X)``.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        return self._finite_scores(X)
+
+    def decision_function(self, X):
+        """Shifted scores: negative for outliers, positive for inliers.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            ``score_samples(X) - offset_``.
+        """
+        return self.score_samples(X) - self.offset_
+
+    def predict(self, X):
+        """Label each sample: +1 for an inlier, -1 for an outlier.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            +1 or -1.
+        """
+        return np.where(self.decision_function(X) < 0, -1, 1)
