@@ -1,0 +1,5 @@
+"""Neural generative models trained with PyTorch through skorch."""
+
+from skgen.neural._vae import VAE
+
+__all__ = ["VAE"]

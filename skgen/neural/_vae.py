@@ -1,0 +1,642 @@
+"""Variational autoencoder with an importance-weighted log-likelihood.
+
+The model is ``z ~ N(0, I)``, ``x | z ~ p(x | z)`` with a neural decoder,
+and a Gaussian encoder ``q(z | x)``.  Training maximises the evidence lower
+bound (ELBO) through skorch.  ``score_samples`` is the importance-weighted
+(IWAE) estimate of ``log p(x)`` with ``k = n_importance_samples``::
+
+    log p(x) ~ log (1/k) sum_j p(x | z_j) p(z_j) / q(z_j | x),
+    z_j = mu(x) + sigma(x) * eps_j,
+
+where the ``eps_j`` are drawn once at fit time and kept in the module, so
+that a row's score does not depend on the other rows, their order, or the
+call: the estimate is a deterministic function of ``x``.
+
+With the Gaussian likelihood the data are standardised inside the module
+(mean and standard deviation of the training data) and the decoder variance
+is ``_MIN_VARIANCE + softplus(.)`` in standardised units, bounded from below
+so that the likelihood cannot grow without limit on a collapsed pixel.  The
+log-Jacobian of the standardisation, ``-sum(log scale)``, is added to every
+score, so the scores are log-densities of the data in the units given.
+"""
+
+import math
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import (
+    ClassNamePrefixFeaturesOutMixin,
+    OutlierMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils import check_array
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from skgen.neural._base import (
+    _ACTIVATIONS,
+    BaseTorchEstimator,
+    check_finite_or_diverged,
+    initialise_module_,
+    make_mlp,
+)
+from skgen.utils._torch import make_torch_generator
+
+__all__ = ["VAE"]
+
+# Lower bound of the decoder variance, in standardised units.
+_MIN_VARIANCE = 1e-3
+_LOG_2PI = math.log(2 * math.pi)
+
+
+class _VAEModule(torch.nn.Module):
+    """Encoder, decoder and the fixed importance draws of a VAE.
+
+    Built on the meta device and initialised from a local generator seeded
+    by ``seed``; the same generator then draws ``eps``, the
+    ``(n_importance_samples, latent_dim)`` standard normal draws used by
+    every score.  ``loc`` and ``scale`` standardise the input.
+    """
+
+    def __init__(
+        self,
+        n_features,
+        latent_dim,
+        hidden_layer_sizes,
+        activation,
+        likelihood,
+        n_importance_samples,
+        loc,
+        scale,
+        seed,
+    ):
+        super().__init__()
+        self.likelihood = likelihood
+        self.latent_dim = latent_dim
+        n_out = 2 * n_features if likelihood == "gaussian" else n_features
+        self.encoder = make_mlp(n_features, hidden_layer_sizes, 2 * latent_dim, activation)
+        self.decoder = make_mlp(latent_dim, hidden_layer_sizes[::-1], n_out, activation)
+        generator = torch.Generator().manual_seed(seed)
+        initialise_module_(self, generator)
+        self.register_buffer("loc", torch.as_tensor(loc, dtype=torch.float32))
+        self.register_buffer("scale", torch.as_tensor(scale, dtype=torch.float32))
+        self.register_buffer(
+            "eps", torch.randn(n_importance_samples, latent_dim, generator=generator)
+        )
+
+    # -- pieces
+
+    def encode(self, x):
+        """Posterior mean and log-variance of z for raw ``x``."""
+        mu, log_var = self.encoder((x - self.loc) / self.scale).chunk(2, dim=-1)
+        return mu, log_var
+
+    def log_likelihood(self, x_std, out):
+        """log p(x | z) in standardised units, summed over features."""
+        if self.likelihood == "gaussian":
+            mean, raw = out.chunk(2, dim=-1)
+            var = _MIN_VARIANCE + torch.nn.functional.softplus(raw)
+            return -0.5 * (_LOG_2PI + torch.log(var) + (x_std - mean) ** 2 / var).sum(-1)
+        bce = torch.nn.functional.binary_cross_entropy_with_logits(
+            out, x_std.expand_as(out), reduction="none"
+        )
+        return -bce.sum(-1)
+
+    def decode_mean(self, z):
+        """E[x | z] in the units of the data."""
+        out = self.decoder(z)
+        if self.likelihood == "gaussian":
+            return out.chunk(2, dim=-1)[0] * self.scale + self.loc
+        return torch.sigmoid(out)
+
+    def draw(self, z, generator):
+        """One x ~ p(x | z) for each row of ``z``, in the units of the data."""
+        out = self.decoder(z)
+        if self.likelihood == "gaussian":
+            mean, raw = out.chunk(2, dim=-1)
+            std = torch.sqrt(_MIN_VARIANCE + torch.nn.functional.softplus(raw))
+            noise = torch.randn(mean.shape, generator=generator, dtype=mean.dtype,
+                                device=mean.device)
+            return (mean + std * noise) * self.scale + self.loc
+        return torch.bernoulli(torch.sigmoid(out), generator=generator)
+
+    # -- training: one reparameterised draw per row
+
+    def forward(self, x, generator):
+        """``(log p(x | z), KL(q(z | x) || p(z)))`` per row, one z per row."""
+        mu, log_var = self.encode(x)
+        std = torch.exp(0.5 * log_var)
+        if self.training:
+            noise = torch.randn(
+                mu.shape, generator=generator, dtype=mu.dtype, device=mu.device
+            )
+        else:
+            # Validation: the first fixed draw for every row, so that the
+            # validation loss changes between epochs only with the model.
+            noise = self.eps[0].expand_as(mu)
+        out = self.decoder(mu + std * noise)
+        log_px = self.log_likelihood((x - self.loc) / self.scale, out)
+        kl = 0.5 * (mu**2 + std**2 - log_var - 1.0).sum(-1)
+        return log_px, kl
+
+    # -- scoring: importance weighting over the fixed draws
+
+    def log_marginal(self, x):
+        """IWAE estimate of log p(x) in the units of the data, per row."""
+        mu, log_var = self.encode(x)
+        std = torch.exp(0.5 * log_var)
+        k, latent_dim = self.eps.shape
+        z = mu[:, None, :] + std[:, None, :] * self.eps  # (n, k, latent)
+        out = self.decoder(z.reshape(-1, latent_dim)).reshape(len(x), k, -1)
+        log_px = self.log_likelihood(((x - self.loc) / self.scale)[:, None, :], out)
+        log_pz = -0.5 * (z**2).sum(-1)
+        # log q(z | x) at z = mu + std * eps; the 2 pi terms of p and q cancel.
+        log_qz = -0.5 * (self.eps**2).sum(-1) - torch.log(std).sum(-1, keepdim=True)
+        log_w = log_px + log_pz - log_qz
+        log_jacobian = torch.log(self.scale).sum()
+        return torch.logsumexp(log_w, dim=1) - math.log(k) - log_jacobian
+
+
+class _NegativeELBO(torch.nn.Module):
+    """Mean over the batch of ``beta * KL - log p(x | z)``, in nats."""
+
+    def __init__(self, beta=1.0):
+        super().__init__()
+        self.beta = beta
+
+    def forward(self, y_pred, X=None):
+        log_px, kl = y_pred
+        return (self.beta * kl - log_px).mean()
+
+
+class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierMixin,
+          BaseTorchEstimator):
+    """Variational autoencoder: a density, a generator and an embedding.
+
+    A latent variable model ``z ~ N(0, I)``, ``x | z ~ p(x | z)`` with a
+    neural decoder, fitted by maximising the evidence lower bound with a
+    Gaussian encoder ``q(z | x)``. Once fitted it gives:
+
+    * a **log-likelihood**: :meth:`score_samples` is an importance-weighted
+      estimate of ``log p(x)`` in nats, in the units of the data, comparable
+      with :meth:`GaussianMixture.score_samples <skgen.GaussianMixture.score_samples>`;
+    * **samples**: :meth:`sample` draws new rows;
+    * an **embedding**: :meth:`transform` returns the posterior means of z and
+      :meth:`inverse_transform` decodes latent points;
+    * **anomaly labels**, following scikit-learn's outlier detectors:
+      :meth:`decision_function` and :meth:`predict`.
+
+    Training runs through `skorch <https://skorch.readthedocs.io>`_, whose
+    net is kept as ``net_``. The global random states of numpy, torch and
+    Python are never touched.
+
+    Read more in the :ref:`User Guide <vae>`.
+
+    Parameters
+    ----------
+    latent_dim : int, default=8
+        Dimension of the latent space.
+
+    hidden_layer_sizes : array-like of int, default=(256, 256)
+        Widths of the hidden layers of the encoder; the decoder uses them in
+        reverse order. An empty tuple gives a linear model.
+
+    activation : {'relu', 'tanh', 'elu', 'gelu', 'silu'}, default='elu'
+        Activation of the hidden layers.
+
+    likelihood : {'gaussian', 'bernoulli'}, default='gaussian'
+        The decoder's distribution. 'gaussian': each feature is normal given
+        z, with a mean and a variance that depend on z; the data are
+        standardised internally and the variance is bounded below by 1e-3
+        (in standardised units). 'bernoulli': for data in [0, 1] (binary, or
+        intensities used as probabilities); the data are not scaled.
+
+    beta : float, default=1.0
+        Weight of the KL term of the training loss (1 is the ELBO).
+
+    max_epochs : int, default=500
+        Maximum number of passes over the training data.
+
+    batch_size : int, default=128
+        Number of rows per gradient step.
+
+    lr : float, default=1e-3
+        Learning rate of the Adam optimiser.
+
+    weight_decay : float, default=0.0
+        L2 penalty of the Adam optimiser.
+
+    early_stopping : bool, default=True
+        Whether to hold out ``validation_fraction`` of the training data and
+        stop when the validation loss has not improved by 1e-3 nats for
+        ``n_iter_no_change`` epochs; the weights of the best epoch are kept.
+
+    validation_fraction : float, default=0.1
+        Share of the training data held out for early stopping.
+
+    n_iter_no_change : int, default=20
+        Number of epochs without improvement before stopping.
+
+    n_importance_samples : int, default=128
+        Number ``k`` of importance samples of :meth:`score_samples`. The
+        estimate is a lower bound of ``log p(x)`` in expectation that
+        tightens as ``k`` grows; its cost grows linearly with ``k``. Read at
+        fit time, when the draws are made.
+
+    contamination : float, default=0.1
+        Expected share of outliers in the training data, in (0, 0.5]: it
+        sets ``offset_``, the threshold of :meth:`predict`.
+
+    device : str or torch.device, default='cpu'
+        Where the model is trained and evaluated: ``'cpu'`` or ``'cuda'``.
+        Outputs are numpy arrays whatever the device.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weights, the importance draws, the validation split, the
+        batch order and the training noise through local generators, and the
+        samples drawn by :meth:`sample` when it is not given its own.
+
+    verbose : int, default=0
+        0 prints nothing, 1 prints skorch's table of losses per epoch, 2
+        adds a progress bar per epoch.
+
+    callbacks : list of skorch callbacks or None, default=None
+        Extra :mod:`skorch.callbacks` (instances or ``(name, callback)``
+        pairs), run after the built-in ones.
+
+    Attributes
+    ----------
+    net_ : skorch.NeuralNet
+        The trained skorch net: its ``module_`` holds the encoder and
+        decoder, ``history_`` the losses of every epoch.
+
+    offset_ : float
+        The ``contamination`` percentile of the training scores:
+        ``decision_function = score_samples - offset_``.
+
+    n_iter_ : int
+        Number of epochs run (over all calls of :meth:`fit` or
+        :meth:`partial_fit` since the last :meth:`fit`).
+
+    n_features_in_ : int
+        Number of features seen during :meth:`fit`.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :meth:`fit`, when X has string column
+        names.
+
+    See Also
+    --------
+    skgen.GaussianMixture : A mixture density, fitted by EM.
+    sklearn.decomposition.PCA : A linear embedding without a likelihood.
+
+    Notes
+    -----
+    The importance-weighted estimate is the bound of Burda, Grosse and
+    Salakhutdinov (2016), *Importance Weighted Autoencoders*; the model and
+    its training follow Kingma and Welling (2014), *Auto-Encoding Variational
+    Bayes*.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgen import VAE
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 3)) @ [[1.0, 0.5, 0.0], [0.0, 1.0, 0.5], [0.0, 0.0, 1.0]]
+    >>> vae = VAE(latent_dim=2, max_epochs=5, random_state=0).fit(X)
+    >>> vae.transform(X[:4]).shape
+    (4, 2)
+    >>> vae.score_samples(X[:4]).shape
+    (4,)
+    >>> vae.sample(5, random_state=0).shape
+    (5, 3)
+    """
+
+    _parameter_constraints: dict = {
+        **BaseTorchEstimator._parameter_constraints,
+        "latent_dim": [Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": ["array-like"],
+        "activation": [StrOptions(set(_ACTIVATIONS))],
+        "likelihood": [StrOptions({"gaussian", "bernoulli"})],
+        "beta": [Interval(Real, 0.0, None, closed="left")],
+        "n_importance_samples": [Interval(Integral, 1, None, closed="left")],
+        "contamination": [Interval(Real, 0.0, 0.5, closed="right")],
+    }
+
+    def __init__(
+        self,
+        latent_dim=8,
+        *,
+        hidden_layer_sizes=(256, 256),
+        activation="elu",
+        likelihood="gaussian",
+        beta=1.0,
+        max_epochs=500,
+        batch_size=128,
+        lr=1e-3,
+        weight_decay=0.0,
+        early_stopping=True,
+        validation_fraction=0.1,
+        n_iter_no_change=20,
+        n_importance_samples=128,
+        contamination=0.1,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+        callbacks=None,
+    ):
+        self.latent_dim = latent_dim
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.likelihood = likelihood
+        self.beta = beta
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.n_importance_samples = n_importance_samples
+        self.contamination = contamination
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+
+    # ------------------------------------------------------- net assembly
+
+    def _module_kwargs(self, X, seed):
+        sizes = np.asarray(self.hidden_layer_sizes).ravel()
+        if sizes.size and (
+            not np.issubdtype(sizes.dtype, np.integer) or np.any(sizes < 1)
+        ):
+            raise ValueError(
+                "hidden_layer_sizes must be a sequence of positive integers, got "
+                f"{self.hidden_layer_sizes!r}."
+            )
+        n_features = X.shape[1]
+        if self.likelihood == "gaussian":
+            scaler = StandardScaler().fit(X)
+            loc, scale = scaler.mean_, scaler.scale_
+        else:
+            loc, scale = np.zeros(n_features), np.ones(n_features)
+        return {
+            "module": _VAEModule,
+            "module__n_features": n_features,
+            "module__latent_dim": self.latent_dim,
+            "module__hidden_layer_sizes": tuple(int(s) for s in sizes),
+            "module__activation": self.activation,
+            "module__likelihood": self.likelihood,
+            "module__n_importance_samples": self.n_importance_samples,
+            "module__loc": loc,
+            "module__scale": scale,
+            "module__seed": seed,
+        }
+
+    def _criterion_kwargs(self):
+        return {"criterion": _NegativeELBO, "criterion__beta": self.beta}
+
+    def _check_training_input(self, X):
+        if self.likelihood == "bernoulli" and (X.min() < 0 or X.max() > 1):
+            raise ValueError(
+                "likelihood='bernoulli' needs data in [0, 1], but X has values in "
+                f"[{X.min():.4g}, {X.max():.4g}]. Scale the data (for instance with "
+                "sklearn.preprocessing.MinMaxScaler) or use likelihood='gaussian'."
+            )
+
+    # ---------------------------------------------------------------- fit
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Fit the VAE to X, from a fresh initialisation.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data (at least 2 rows).
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
+        self._fit_net(X, partial=False)
+        self._set_offset(X)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """Train for one more epoch on X, without early stopping.
+
+        The first call on an unfitted estimator initialises the model (and,
+        with the Gaussian likelihood, fits the standardisation to this
+        batch). ``offset_`` is recomputed from the scores of X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            The estimator, trained one more epoch.
+        """
+        first = not hasattr(self, "net_")
+        X = validate_data(
+            self, X, dtype=[np.float64, np.float32], reset=first,
+            ensure_min_samples=2 if first else 1,
+        )
+        self._fit_net(X, partial=True)
+        self._set_offset(X)
+        return self
+
+    def _set_offset(self, X):
+        scores = self._score_samples(X)
+        check_finite_or_diverged(scores, self.net_)
+        self.offset_ = float(np.percentile(scores, 100.0 * self.contamination))
+
+    # --------------------------------------------------------- inference
+
+    def _score_samples(self, X):
+        module = self._inference_module()
+        k = module.eps.shape[0]
+        widths = [self.n_features_in_ * 2, *module.eps.shape[1:]]
+        widths += [layer.out_features for layer in module.decoder
+                   if isinstance(layer, torch.nn.Linear)]
+        rows = self._chunk_rows(4 * 8 * k * sum(widths))
+        X = self._as_inference_tensor(X)
+        out = np.empty(len(X), dtype=np.float64)
+        with torch.no_grad():
+            for start in range(0, len(X), rows):
+                stop = start + rows
+                out[start:stop] = module.log_marginal(X[start:stop]).cpu().numpy()
+        return out
+
+    def score_samples(self, X):
+        """Log-likelihood of each sample, an importance-weighted estimate.
+
+        Deterministic: the importance draws are fixed at fit time, so a row's
+        score does not depend on the other rows or on the call.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The samples to score.
+
+        Returns
+        -------
+        log_prob : ndarray of shape (n_samples,)
+            Estimated ``log p(x)`` of each row, in nats, in the units of X.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        return self._score_samples(X)
+
+    def score(self, X, y=None):
+        """Mean log-likelihood of the samples of X (higher is better).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The samples to score.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        log_likelihood : float
+            Mean of :meth:`score_samples` over X, in nats per row.
+        """
+        return float(np.mean(self.score_samples(X)))
+
+    def decision_function(self, X):
+        """Shifted log-likelihood: negative for outliers.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        decision : ndarray of shape (n_samples,)
+            ``score_samples(X) - offset_``.
+        """
+        return self.score_samples(X) - self.offset_
+
+    def predict(self, X):
+        """Label each sample as an inlier (+1) or an outlier (-1).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            -1 where :meth:`decision_function` is negative, +1 elsewhere.
+        """
+        return np.where(self.decision_function(X) < 0, -1, 1).astype(np.int64)
+
+    def transform(self, X):
+        """Posterior mean of the latent variable of each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, latent_dim)
+            ``E[z | x]`` under the encoder.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        module = self._inference_module()
+        with torch.no_grad():
+            mu, _ = module.encode(self._as_inference_tensor(X))
+        return mu.cpu().numpy()
+
+    def inverse_transform(self, X):
+        """Decode latent points into the mean of x given z.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, latent_dim)
+            Points of the latent space.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features_in_)
+            ``E[x | z]`` in the units of the training data.
+        """
+        check_is_fitted(self)
+        latent_dim = self.net_.module_.latent_dim
+        Z = check_array(X, dtype=np.float64)
+        if Z.shape[1] != latent_dim:
+            raise ValueError(
+                f"X has {Z.shape[1]} features, but VAE.inverse_transform is "
+                f"expecting {latent_dim} features (latent_dim) as input."
+            )
+        module = self._inference_module()
+        with torch.no_grad():
+            return module.decode_mean(self._as_inference_tensor(Z)).cpu().numpy()
+
+    def sample(self, n_samples=1, *, random_state=None):
+        """Draw new samples from the fitted model.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of samples to generate.
+
+        random_state : int, RandomState instance or None, default=None
+            Randomness of this call. With None the estimator's
+            ``random_state`` is used, as in scikit-learn: an integer then
+            gives the same samples at every call.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features_in_)
+            Rows drawn from ``p(z) p(x | z)``, in the units of the data.
+        """
+        check_is_fitted(self)
+        if not isinstance(n_samples, Integral) or n_samples < 1:
+            raise ValueError(
+                f"Invalid value for 'n_samples': {n_samples!r}. The sampling "
+                "requires at least one sample (an integer >= 1)."
+            )
+        module = self._inference_module()
+        device = self.net_.device
+        latent_dim = module.latent_dim
+        generator = make_torch_generator(
+            self.random_state if random_state is None else random_state, device
+        )
+        with torch.no_grad():
+            z = torch.randn(
+                (int(n_samples), latent_dim), generator=generator,
+                dtype=torch.float64, device=device,
+            )
+            return module.draw(z, generator).cpu().numpy()
+
+    # ------------------------------------------------------- attributes
+
+    @property
+    def _n_features_out(self):
+        """Number of features out of :meth:`transform`, for feature names."""
+        return self.net_.module_.latent_dim
