@@ -267,8 +267,9 @@ def _parameters_from_stats(stats, shift, covariance_type, reg_covar, eps):
     return nk, mu + shift, covariances
 
 
-def _precision_cholesky(covariances, covariance_type, float32_input):
+def _precision_cholesky(covariances, covariance_type, input_dtype):
     """Cholesky factor U of the precision, P = U U^T, U upper triangular."""
+    float32_input = input_dtype == np.float32
     message = _ILL_DEFINED_COVARIANCE + (_FLOAT32_HINT if float32_input else "")
     if covariance_type in _QUADRATIC:
         cov_chol, info = torch.linalg.cholesky_ex(covariances)
@@ -569,7 +570,6 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         total_weight = float(n_samples if w_tensor is None else w_tensor.sum(dtype=torch.float64))
         # Centre of the feature map: the weighted mean of the data.
         shift = _weighted_mean(X_tensor, w_tensor)
-        self._float32_input = X.dtype == np.float32
 
         do_init = not (self.warm_start and hasattr(self, "converged_"))
         n_init = self.n_init if do_init else 1
@@ -626,7 +626,6 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.n_iter_ = best_n_iter
         self.lower_bound_ = max_lower_bound
         self.lower_bounds_ = best_lower_bounds
-        del self._float32_input
         return X_tensor
 
     def _checked_inits(self, n_features):
@@ -667,7 +666,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             params["means"] = as_param(means_init)
         if precisions_init is None:
             params["prec_chol"] = _precision_cholesky(
-                params["covariances"], self.covariance_type, self._float32_input
+                params["covariances"], self.covariance_type, X.dtype
             )
         else:
             precisions = as_param(precisions_init)
@@ -731,9 +730,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         nk, means, covariances = _parameters_from_stats(
             stats, shift, self.covariance_type, self.reg_covar, eps
         )
-        prec_chol = _precision_cholesky(
-            covariances, self.covariance_type, self._float32_input
-        )
+        prec_chol = _precision_cholesky(covariances, self.covariance_type, dtype)
         return {"weights": nk / nk.sum(), "means": means,
                 "covariances": covariances, "prec_chol": prec_chol}
 
