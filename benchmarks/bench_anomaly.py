@@ -1,0 +1,142 @@
+"""Protocol P3: unsupervised anomaly detection on the 24 ODDS / ADBench sets.
+
+Follows P3 of ``PROTOCOLS.md`` (in the shared folder beside the checkout):
+for each seed in (0, 1, 2), ``train_test_split(X, y, test_size=0.3,
+stratify=y, random_state=seed)``; every detector is fitted without labels on
+the training split (outliers included) behind a ``StandardScaler`` fitted on
+that split only, and scored by ``roc_auc_score(y_te, -score_samples(X_te))``.
+
+Detectors, all with default parameters (plus ``random_state=seed`` where the
+estimator has one):
+
+* ``skgen-GMM``: ``DensityOutlierDetector()`` (a ``skgen.GaussianMixture()``);
+* ``skgen-VAE`` and ``skgen-GAN``: ``skgen.VAE`` and ``skgen.GAN``, when the
+  installed skgen has them;
+* ``IForest``: ``sklearn.ensemble.IsolationForest``;
+* ``LOF``: ``sklearn.neighbors.LocalOutlierFactor(novelty=True)``.
+
+The data are read from ``../shared/data/odds`` beside the repository (or
+``--data-dir``). Threads: 1 (``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS``,
+``MKL_NUM_THREADS`` and ``torch.set_num_threads``), set before numpy loads.
+
+Usage::
+
+    python benchmarks/bench_anomaly.py                 # 24 sets x 3 seeds
+    python benchmarks/bench_anomaly.py --quick         # 4 sets x 1 seed
+    python benchmarks/bench_anomaly.py --detectors skgen-GMM IForest
+"""
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+import warnings  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from sklearn.ensemble import IsolationForest  # noqa: E402
+from sklearn.metrics import roc_auc_score  # noqa: E402
+from sklearn.model_selection import train_test_split  # noqa: E402
+from sklearn.neighbors import LocalOutlierFactor  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
+
+import skgen  # noqa: E402
+from skgen import DensityOutlierDetector  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = Path(__file__).parent / "results"
+SEEDS = (0, 1, 2)
+QUICK_SETS = ["cardio", "thyroid", "wbc", "vowels"]
+
+
+def detectors(seed):
+    """name -> unfitted detector, each behind a StandardScaler."""
+    found = {
+        "skgen-GMM": DensityOutlierDetector(),
+        "IForest": IsolationForest(random_state=seed),
+        "LOF": LocalOutlierFactor(novelty=True),
+    }
+    if hasattr(skgen, "VAE"):
+        found["skgen-VAE"] = skgen.VAE(random_state=seed)
+    if hasattr(skgen, "GAN"):
+        found["skgen-GAN"] = skgen.GAN(random_state=seed)
+    return {name: make_pipeline(StandardScaler(), det) for name, det in found.items()}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="4 sets, seed 0")
+    parser.add_argument("--data-dir", type=Path, default=REPO.parent / "shared" / "data" / "odds")
+    parser.add_argument("--detectors", nargs="*", help="subset of detector names")
+    parser.add_argument("--out", type=Path, default=RESULTS / "bench_anomaly.md")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    log = lambda msg: print(msg, file=sys.stderr, flush=True)
+
+    files = sorted(args.data_dir.glob("*.npz"))
+    if not files:
+        sys.exit(f"no .npz files in {args.data_dir}; pass --data-dir")
+    if args.quick:
+        files = [f for f in files if f.stem in QUICK_SETS]
+    seeds = SEEDS[:1] if args.quick else SEEDS
+    names = [n for n in detectors(0) if not args.detectors or n in args.detectors]
+
+    auc = {n: {} for n in names}
+    seconds = {n: {} for n in names}
+    for path in files:
+        data = np.load(path, allow_pickle=False)
+        X, y = data["X"].astype(np.float64), data["y"].astype(int)
+        for seed in seeds:
+            X_tr, X_te, y_tr, y_te = train_test_split(
+                X, y, test_size=0.3, stratify=y, random_state=seed)
+            candidates = detectors(seed)
+            for name in names:
+                start = time.perf_counter()
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    try:
+                        model = candidates[name].fit(X_tr)
+                        value = roc_auc_score(y_te, -model.score_samples(X_te))
+                    except ValueError as exc:  # reported, not hidden
+                        log(f"  {name} failed on {path.stem} seed {seed}: {exc}")
+                        value = np.nan
+                elapsed = time.perf_counter() - start
+                auc[name].setdefault(path.stem, []).append(value)
+                seconds[name].setdefault(path.stem, []).append(elapsed)
+            log(f"{path.stem} seed {seed}: " + ", ".join(
+                f"{n} {auc[n][path.stem][-1]:.3f}" for n in names))
+
+    header = "| dataset | " + " | ".join(names) + " |"
+    lines = [
+        "# P3: anomaly detection on ODDS / ADBench (ROC-AUC, test split)",
+        "",
+        f"{len(files)} data sets x seeds {list(seeds)}; every detector behind a "
+        "StandardScaler, default parameters; 1 thread. Cells: mean AUC over seeds.",
+        "",
+        header,
+        "|---|" + "---|" * len(names),
+    ]
+    for path in files:
+        cells = [f"{np.mean(auc[n][path.stem]):.3f}" for n in names]
+        lines.append(f"| {path.stem} | " + " | ".join(cells) + " |")
+    means = {n: np.mean([np.mean(v) for v in auc[n].values()]) for n in names}
+    lines.append("| **mean** | " + " | ".join(f"**{means[n]:.3f}**" for n in names) + " |")
+    fit_s = {n: np.mean([np.mean(v) for v in seconds[n].values()]) for n in names}
+    lines.append("| fit+score s (mean per fit) | " + " | ".join(
+        f"{fit_s[n]:.2f}" for n in names) + " |")
+    table = "\n".join(lines) + "\n"
+    print(table)
+    if not args.quick:
+        args.out.parent.mkdir(exist_ok=True)
+        args.out.write_text(table)
+        log(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
