@@ -2,13 +2,14 @@
 
 from skgen import datasets, metrics
 from skgen.mixture import GaussianMixture
-from skgen.neural import VAE
+from skgen.neural import GAN, VAE
 from skgen.outlier import DensityOutlierDetector
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
     "DensityOutlierDetector",
+    "GAN",
     "GaussianMixture",
     "VAE",
     "__version__",

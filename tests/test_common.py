@@ -2,10 +2,17 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skgen import DensityOutlierDetector, GaussianMixture
+from skgen import GAN, DensityOutlierDetector, GaussianMixture
 
 # Every public estimator, with the parameters the checks run it with.
-ESTIMATORS = [GaussianMixture(), DensityOutlierDetector()]
+ESTIMATORS = [
+    GaussianMixture(),
+    DensityOutlierDetector(),
+    # A small step budget and small networks: the checks test the contract,
+    # not the fit.
+    GAN(generator_hidden_layer_sizes=(16,), discriminator_hidden_layer_sizes=(16,),
+        max_steps=10, n_critic=2, random_state=0),
+]
 
 # The one place where expected failures are kept: {estimator class name:
 # {check name: reason}}. GaussianMixture has none.

@@ -1,0 +1,695 @@
+"""Generative adversarial network trained through skorch.
+
+A generator ``G`` maps latent draws ``z ~ N(0, I)`` to data; a critic
+(discriminator) ``D`` tells data from generated rows.  The two are trained in
+turn: ``n_critic`` critic steps, each on one batch of data, then one
+generator step.  Two losses:
+
+* ``"wgan-gp"``: the Wasserstein loss with a gradient penalty (Gulrajani et
+  al., 2017): the critic minimises ``D(fake) - D(real) + gp_weight * (||grad
+  D(x_hat)|| - 1)^2`` on random interpolates ``x_hat``, the generator
+  minimises ``-D(fake)``;
+* ``"nonsaturating"``: the logistic loss of Goodfellow et al. (2014) with the
+  non-saturating generator loss ``-log sigmoid(D(fake))``.
+
+With ``pac > 1`` the critic sees packs of ``pac`` rows concatenated into one
+input (PacGAN, Lin et al., 2018), which penalises a generator that drops
+modes.
+
+The data are standardised inside the model (mean and standard deviation of
+the training data); the generator and critic work in standardised units.
+
+skorch's ``NeuralNet`` steps every optimiser on one loss at each batch, which
+is wrong for a GAN: :class:`_GANNet` carries the critic and its optimiser as
+a second module and optimiser and replaces ``train_step``.
+"""
+
+import copy
+import math
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import OutlierMixin, _fit_context
+from sklearn.neighbors import NearestNeighbors
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+from skorch.callbacks import ProgressBar
+
+from skgen.metrics import mmd
+from skgen.neural._base import (
+    _DIVERGED,
+    BaseTorchEstimator,
+    _seed_from,
+    _TensorBatches,
+    _TorchNet,
+    check_finite_or_diverged,
+    initialise_module_,
+    make_mlp,
+)
+from skgen.utils._torch import make_torch_generator
+
+__all__ = ["GAN"]
+
+# Seed streams of a fit (stream 0 is the module, 1, 2, ... the fit calls).
+_CRITIC_STREAM = 2**20
+_REFERENCE_STREAM = 2**20 + 1
+
+# Generated rows drawn once at fit time; score_samples measures the distance
+# of a row to its nearest neighbours among them.
+_N_REFERENCE = 2048
+_N_NEIGHBORS = 5
+
+# The seed of the samples that ``score`` compares with X.
+_SCORE_SEED = 0
+
+
+class _Generator(torch.nn.Module):
+    """The generator, with the standardisation of the data as buffers.
+
+    ``forward(z)`` returns rows in standardised units; ``to_data`` maps them
+    back to the units of the training data.
+    """
+
+    def __init__(self, latent_dim, hidden_layer_sizes, n_features, loc, scale, seed):
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.net = make_mlp(latent_dim, hidden_layer_sizes, n_features, "relu")
+        initialise_module_(self, torch.Generator().manual_seed(seed))
+        self.register_buffer("loc", torch.as_tensor(loc, dtype=torch.float32))
+        self.register_buffer("scale", torch.as_tensor(scale, dtype=torch.float32))
+
+    def forward(self, z):
+        return self.net(z)
+
+    def to_data(self, x_std):
+        return x_std * self.scale + self.loc
+
+
+class _Critic(torch.nn.Module):
+    """The critic: one real number per pack of ``pac`` rows."""
+
+    def __init__(self, n_features, pac, hidden_layer_sizes, seed):
+        super().__init__()
+        self.pac = pac
+        self.net = make_mlp(n_features * pac, hidden_layer_sizes, 1, "relu")
+        initialise_module_(self, torch.Generator().manual_seed(seed))
+
+    def forward(self, packs):
+        return self.net(packs).squeeze(-1)
+
+
+def _pack(x, pac):
+    """Rows of ``x`` as ``ceil(n / pac)`` packs of ``pac`` concatenated rows.
+
+    A batch whose size is not a multiple of ``pac`` is completed cyclically
+    with its own first rows, so that every row is used and no batch is too
+    small (skorch's last batch of an epoch is usually short).
+    """
+    n_rows, n_features = x.shape
+    n_packs = -(-n_rows // pac)
+    if n_packs * pac != n_rows:
+        index = torch.arange(n_packs * pac, device=x.device) % n_rows
+        x = x[index]
+    return x.reshape(n_packs, pac * n_features)
+
+
+class _StepBudget(_TensorBatches):
+    """:class:`_TensorBatches` that stops after ``net.batches_left_`` batches."""
+
+    def __init__(self, X, batch_size, shuffle, generator, net):
+        super().__init__(X, batch_size, shuffle, generator)
+        self.net = net
+
+    def __iter__(self):
+        for batch in super().__iter__():
+            if self.net.batches_left_ <= 0:
+                return
+            yield batch
+
+
+class _GANNet(_TorchNet):
+    """The skorch net of a GAN.
+
+    The generator is ``module_``; the critic and its optimiser are a second
+    module and optimiser, ``critic_`` and ``critic_optimizer_``; and
+    ``train_step`` steps them in turn.
+
+    Each batch of data is one critic step; every ``n_critic``-th batch is
+    followed by one generator step.  Training stops after ``max_steps``
+    generator steps or ``max_epochs`` epochs, whichever comes first: the
+    number of epochs run follows from the budget and the number of rows.
+    """
+
+    def __init__(self, *args, critic, loss, gp_weight, n_critic, pac, max_steps,
+                 **kwargs):
+        super().__init__(*args, **kwargs)
+        self.critic = critic
+        self.loss = loss
+        self.gp_weight = gp_weight
+        self.n_critic = n_critic
+        self.pac = pac
+        self.max_steps = max_steps
+
+    # -- components
+
+    def initialize_module(self):
+        super().initialize_module()
+        kwargs = self.get_params_for("critic")
+        self.critic_ = self.initialized_instance(self.critic, kwargs)
+        return self
+
+    def initialize_optimizer(self, *args, **kwargs):
+        # One optimiser per network: skorch's default is a single optimiser
+        # over the parameters of every module.
+        args, kwargs = self.get_params_for_optimizer(
+            "optimizer", self.module_.named_parameters()
+        )
+        self.optimizer_ = self.optimizer(*args, **kwargs)
+        args, kwargs = self.get_params_for_optimizer(
+            "critic_optimizer", self.critic_.named_parameters()
+        )
+        self.critic_optimizer_ = self.optimizer(*args, **kwargs)
+        return self
+
+    # -- data and budget
+
+    def get_split_datasets(self, X, y=None, **fit_params):
+        train, _ = X
+        module = self.module_
+        return (train - module.loc) / module.scale, None
+
+    def get_iterator(self, dataset, training=False):
+        return _StepBudget(dataset, self.batch_size, shuffle=training,
+                           generator=self.generator, net=self)
+
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        n_batches = math.ceil(len(X[0]) / self.batch_size)
+        total = self.max_steps * self.n_critic
+        if self.max_epochs is not None:
+            total = min(total, self.max_epochs * n_batches)
+        self.batches_left_ = total
+        self.batches_done_ = 0
+        self.generator_steps_ = 0
+        return super().fit_loop(X, y, epochs=math.ceil(total / n_batches),
+                                **fit_params)
+
+    # -- one step
+
+    def _noise(self, n_rows):
+        return torch.randn(n_rows, self.module_.latent_dim, generator=self.generator,
+                           device=self.device)
+
+    def _critic_loss(self, real_packs, fake_packs):
+        critic = self.critic_
+        d_real, d_fake = critic(real_packs), critic(fake_packs)
+        if self.loss == "nonsaturating":
+            return (torch.nn.functional.softplus(-d_real).mean()
+                    + torch.nn.functional.softplus(d_fake).mean())
+        eps = torch.rand(len(real_packs), 1, generator=self.generator,
+                         device=self.device)
+        between = (eps * real_packs + (1 - eps) * fake_packs).requires_grad_(True)
+        (grad,) = torch.autograd.grad(
+            critic(between).sum(), between, create_graph=True
+        )
+        penalty = ((grad.norm(dim=1) - 1.0) ** 2).mean()
+        return d_fake.mean() - d_real.mean() + self.gp_weight * penalty
+
+    def _generator_loss(self, fake_packs):
+        d_fake = self.critic_(fake_packs)
+        if self.loss == "nonsaturating":
+            return torch.nn.functional.softplus(-d_fake).mean()
+        return -d_fake.mean()
+
+    def train_step(self, batch, **fit_params):
+        # skorch's train_step steps all optimisers on one loss; a GAN steps
+        # the critic and the generator on their own losses, in turn.
+        real, _ = batch
+        pac = self.pac
+        real_packs = _pack(real, pac)
+        n_rows = len(real_packs) * pac
+        with torch.no_grad():
+            fake = self.module_(self._noise(n_rows))
+        loss = self._critic_loss(real_packs, fake.reshape(-1, pac * fake.shape[1]))
+        self.critic_optimizer_.zero_grad(set_to_none=True)
+        loss.backward()
+        self.critic_optimizer_.step()
+
+        self.batches_left_ -= 1
+        self.batches_done_ += 1
+        if self.batches_done_ % self.n_critic == 0:
+            self.critic_.requires_grad_(False)
+            try:
+                fake = self.module_(self._noise(n_rows))
+                g_loss = self._generator_loss(fake.reshape(-1, pac * fake.shape[1]))
+                self.optimizer_.zero_grad(set_to_none=True)
+                g_loss.backward()
+                self.optimizer_.step()
+            finally:
+                self.critic_.requires_grad_(True)
+            self.generator_steps_ += 1
+            value = g_loss.item()
+            if not math.isfinite(value):
+                raise ValueError(
+                    _DIVERGED.format(value=value, epoch=len(self.history), lr=self.lr)
+                )
+            self.history.record_batch("generator_loss", value)
+        return {"loss": loss.detach(), "y_pred": None}
+
+    def on_epoch_begin(self, net, **kwargs):
+        # Training mode once per epoch rather than at every step as skorch
+        # does: nothing else switches it during an epoch.
+        super().on_epoch_begin(net, **kwargs)
+        self._set_training(True)
+
+    def on_epoch_end(self, net, **kwargs):
+        super().on_epoch_end(net, **kwargs)
+        # The epoch's mean generator loss, for the history and the log table.
+        batches = self.history[-1, "batches"]
+        values = [b["generator_loss"] for b in batches if "generator_loss" in b]
+        # NaN in an epoch without a generator step (a short epoch of a
+        # small data set), so that every epoch has the column.
+        mean = float(np.mean(values)) if values else np.nan
+        self.history.record("generator_loss", mean)
+
+
+class GAN(OutlierMixin, BaseTorchEstimator):
+    """Generative adversarial network: a sampler and an anomaly detector.
+
+    A generator network maps standard normal latent draws to rows of data;
+    a critic network is trained against it to tell data from generated
+    rows. The defaults (Wasserstein loss with gradient penalty, five critic
+    steps per generator step, PacGAN packing of 4 rows, internal
+    standardisation of the data, a budget in optimiser steps) aim at
+    covering every mode of the data. Once fitted it gives:
+
+    * **samples**: :meth:`sample` draws new rows (generator in eval mode);
+    * an **anomaly score**: :meth:`score_samples` is minus the mean distance
+      of a row to its nearest neighbours among generated rows drawn once at
+      fit time (higher is more normal). It is *not* a log-likelihood: a GAN
+      has no tractable density;
+    * **anomaly labels**, following scikit-learn's outlier detectors:
+      :meth:`decision_function`, :meth:`predict`, :meth:`fit_predict`;
+    * a **goodness of fit**: :meth:`score` is minus the squared MMD between
+      generated rows and X, so that
+      :class:`~sklearn.model_selection.GridSearchCV` can tune a GAN without
+      a custom scorer.
+
+    Training runs through `skorch <https://skorch.readthedocs.io>`_, whose
+    net is kept as ``net_``. The global random states of numpy, torch and
+    Python are never touched.
+
+    Read more in the :ref:`User Guide <gan>`.
+
+    Parameters
+    ----------
+    latent_dim : int, default=8
+        Dimension of the latent normal noise.
+
+    generator_hidden_layer_sizes : array-like of int, default=(128, 128)
+        Widths of the hidden layers of the generator (ReLU).
+
+    discriminator_hidden_layer_sizes : array-like of int, default=(128, 128)
+        Widths of the hidden layers of the critic (ReLU). Its input is a
+        pack of ``pac`` rows.
+
+    loss : {'wgan-gp', 'nonsaturating'}, default='wgan-gp'
+        'wgan-gp': Wasserstein loss with a gradient penalty of weight
+        ``gp_weight``. 'nonsaturating': the logistic GAN loss with the
+        non-saturating generator loss (``gp_weight`` is then not used; set
+        ``n_critic=1`` as is usual for it).
+
+    gp_weight : float, default=10.0
+        Weight of the gradient penalty of the 'wgan-gp' loss.
+
+    n_critic : int, default=5
+        Critic steps per generator step. Each critic step takes one batch of
+        data.
+
+    pac : int, default=4
+        Number of rows packed into one critic input (PacGAN). 1 is a plain
+        GAN.
+
+    max_steps : int, default=2000
+        Budget of generator steps; training runs ``max_steps * n_critic``
+        critic steps, that is ``max_steps * n_critic / ceil(n_samples /
+        batch_size)`` epochs, the last one possibly cut short. A budget in
+        steps serves a 500-row table and 100 000 rows alike, where a fixed
+        number of epochs would under- or over-train one of them.
+
+    max_epochs : int or None, default=None
+        Optional cap on the number of passes over the data; training stops
+        at whichever of ``max_steps`` and ``max_epochs`` comes first. None:
+        no cap, the step budget decides.
+
+    batch_size : int, default=256
+        Number of rows of data per critic step (and of generated rows per
+        generator step).
+
+    lr : float, default=2e-4
+        Learning rate of the two Adam optimisers (``betas=(0.5, 0.9)``).
+
+    contamination : float, default=0.1
+        Expected share of outliers in the training data, in (0, 0.5]: it
+        sets ``offset_``, the threshold of :meth:`predict`.
+
+    device : str or torch.device, default='cpu'
+        Where the model is trained and evaluated: ``'cpu'`` or ``'cuda'``.
+        Outputs are numpy arrays whatever the device.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weights, the batch order, the training noise and the
+        reference rows of :meth:`score_samples` through local generators,
+        and the samples drawn by :meth:`sample` when it is not given its own.
+
+    verbose : int, default=0
+        0 prints nothing, 1 prints skorch's table of losses per epoch
+        (``train_loss`` is the critic's), 2 adds a progress bar per epoch.
+
+    callbacks : list of skorch callbacks or None, default=None
+        Extra :mod:`skorch.callbacks` (instances or ``(name, callback)``
+        pairs).
+
+    Attributes
+    ----------
+    net_ : skorch.NeuralNet
+        The trained skorch net: ``module_`` is the generator, ``critic_``
+        the critic, ``history_`` the losses of every epoch.
+
+    offset_ : float
+        The ``contamination`` percentile of the training scores:
+        ``decision_function = score_samples - offset_``.
+
+    n_iter_ : int
+        Number of epochs run.
+
+    n_steps_ : int
+        Number of generator steps run.
+
+    n_features_in_ : int
+        Number of features seen during :meth:`fit`.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :meth:`fit`, when X has string column
+        names.
+
+    See Also
+    --------
+    skgen.VAE : A latent variable model with a likelihood.
+    skgen.GaussianMixture : A mixture density, fitted by EM.
+
+    Notes
+    -----
+    WGAN-GP follows Gulrajani et al. (2017), *Improved Training of
+    Wasserstein GANs*; packing follows Lin et al. (2018), *PacGAN: The power
+    of two samples in generative adversarial networks*.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgen import GAN
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(300, 2)) + [5.0, -1.0]
+    >>> gan = GAN(max_steps=50, random_state=0).fit(X)
+    >>> gan.sample(4, random_state=0).shape
+    (4, 2)
+    >>> gan.score_samples(X[:3]).shape
+    (3,)
+    >>> gan.predict([[5.0, -1.0], [40.0, 40.0]])
+    array([ 1, -1])
+    """
+
+    _parameter_constraints: dict = {
+        "latent_dim": [Interval(Integral, 1, None, closed="left")],
+        "generator_hidden_layer_sizes": ["array-like"],
+        "discriminator_hidden_layer_sizes": ["array-like"],
+        "loss": [StrOptions({"wgan-gp", "nonsaturating"})],
+        "gp_weight": [Interval(Real, 0.0, None, closed="left")],
+        "n_critic": [Interval(Integral, 1, None, closed="left")],
+        "pac": [Interval(Integral, 1, None, closed="left")],
+        "max_steps": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left"), None],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0.0, None, closed="neither")],
+        "contamination": [Interval(Real, 0.0, 0.5, closed="right")],
+        "device": [str, torch.device],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "callbacks": [list, None],
+    }
+
+    def __init__(
+        self,
+        latent_dim=8,
+        *,
+        generator_hidden_layer_sizes=(128, 128),
+        discriminator_hidden_layer_sizes=(128, 128),
+        loss="wgan-gp",
+        gp_weight=10.0,
+        n_critic=5,
+        pac=4,
+        max_steps=2000,
+        max_epochs=None,
+        batch_size=256,
+        lr=2e-4,
+        contamination=0.1,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+        callbacks=None,
+    ):
+        self.latent_dim = latent_dim
+        self.generator_hidden_layer_sizes = generator_hidden_layer_sizes
+        self.discriminator_hidden_layer_sizes = discriminator_hidden_layer_sizes
+        self.loss = loss
+        self.gp_weight = gp_weight
+        self.n_critic = n_critic
+        self.pac = pac
+        self.max_steps = max_steps
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.contamination = contamination
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+
+    # ------------------------------------------------------- net assembly
+
+    @staticmethod
+    def _layer_sizes(value, name):
+        sizes = np.asarray(value).ravel()
+        integers = np.issubdtype(sizes.dtype, np.integer)
+        if sizes.size and (not integers or np.any(sizes < 1)):
+            raise ValueError(
+                f"{name} must be a sequence of positive integers, got {value!r}."
+            )
+        return tuple(int(s) for s in sizes)
+
+    def _make_net(self, X, seed, device):
+        # The base's net has one module, one optimiser and early stopping;
+        # a GAN has two of each and no validation loss to stop on.
+        generator_sizes = self._layer_sizes(
+            self.generator_hidden_layer_sizes, "generator_hidden_layer_sizes")
+        critic_sizes = self._layer_sizes(
+            self.discriminator_hidden_layer_sizes, "discriminator_hidden_layer_sizes")
+        scaler = StandardScaler().fit(X)
+        n_features = X.shape[1]
+        callbacks = [("progress_bar", ProgressBar())] if self.verbose >= 2 else []
+        callbacks += list(self.callbacks or [])
+        net = _GANNet(
+            module=_Generator,
+            module__latent_dim=self.latent_dim,
+            module__hidden_layer_sizes=generator_sizes,
+            module__n_features=n_features,
+            module__loc=scaler.mean_,
+            module__scale=scaler.scale_,
+            module__seed=_seed_from(seed, 0),
+            critic=_Critic,
+            critic__n_features=n_features,
+            critic__pac=self.pac,
+            critic__hidden_layer_sizes=critic_sizes,
+            critic__seed=_seed_from(seed, _CRITIC_STREAM),
+            criterion=torch.nn.Identity,  # unused: the losses are in train_step
+            optimizer=torch.optim.Adam,
+            optimizer__betas=(0.5, 0.9),
+            critic_optimizer__betas=(0.5, 0.9),
+            lr=self.lr,
+            loss=self.loss,
+            gp_weight=self.gp_weight,
+            n_critic=self.n_critic,
+            pac=self.pac,
+            max_steps=self.max_steps,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            train_split=None,
+            callbacks=callbacks,
+            verbose=int(self.verbose),
+            device=str(device),
+        )
+        return net.initialize()
+
+    def _split(self, X, generator):
+        return X, None
+
+    # ---------------------------------------------------------------- fit
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Fit the GAN to X, from a fresh initialisation.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data (at least 2 rows).
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
+        self._fit_net(X, partial=False)
+        self.n_steps_ = self.net_.generator_steps_
+        generator = torch.Generator(device=self.net_.device)
+        generator.manual_seed(_seed_from(self._seed, _REFERENCE_STREAM))
+        reference = self._generate(_N_REFERENCE, generator)
+        check_finite_or_diverged(reference, self.net_)
+        self._neighbors = NearestNeighbors(
+            n_neighbors=min(_N_NEIGHBORS, _N_REFERENCE), algorithm="ball_tree"
+        ).fit(self._standardise(reference))
+        scores = self._score_samples(X)
+        self.offset_ = float(np.percentile(scores, 100.0 * self.contamination))
+        return self
+
+    # --------------------------------------------------------- inference
+
+    def _standardise(self, X):
+        module = self.net_.module_
+        loc = module.loc.double().cpu().numpy()
+        scale = module.scale.double().cpu().numpy()
+        return (np.asarray(X, dtype=np.float64) - loc) / scale
+
+    def _generate(self, n_samples, generator):
+        """``n_samples`` rows from the generator in eval mode, float64."""
+        module = copy.deepcopy(self.net_.module_).to(torch.float64).eval()
+        with torch.no_grad():
+            z = torch.randn((n_samples, module.latent_dim), generator=generator,
+                            dtype=torch.float64, device=self.net_.device)
+            return module.to_data(module(z)).cpu().numpy()
+
+    def _score_samples(self, X):
+        distances, _ = self._neighbors.kneighbors(self._standardise(X))
+        return -distances.mean(axis=1)
+
+    def score_samples(self, X):
+        """Anomaly score of each sample: higher is more normal.
+
+        Minus the mean Euclidean distance, in standardised units, from a row
+        to its 5 nearest neighbours among 2 048 generated rows drawn once at
+        fit time. The score is deterministic and depends on nothing but the
+        row. It is not a log-likelihood.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The samples to score.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            The score of each row (at most 0).
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        return self._score_samples(X)
+
+    def decision_function(self, X):
+        """Shifted anomaly score: negative for outliers.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        decision : ndarray of shape (n_samples,)
+            ``score_samples(X) - offset_``.
+        """
+        return self.score_samples(X) - self.offset_
+
+    def predict(self, X):
+        """Label each sample as an inlier (+1) or an outlier (-1).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            -1 where :meth:`decision_function` is negative, +1 elsewhere.
+        """
+        return np.where(self.decision_function(X) < 0, -1, 1).astype(np.int64)
+
+    def score(self, X, y=None):
+        """Goodness of fit: minus the squared MMD between samples and X.
+
+        ``len(X)`` rows are drawn with :meth:`sample` under a fixed seed and
+        compared with X by :func:`skgen.metrics.mmd` (RBF kernel, median
+        heuristic). Higher is better; the value is close to 0 when the
+        samples and X come from the same distribution.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The samples to compare with (at least 2 rows).
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        score : float
+            ``-mmd(X, sample(len(X), random_state=0))``.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float64, reset=False, ensure_min_samples=2)
+        return -mmd(X, self.sample(len(X), random_state=_SCORE_SEED))
+
+    def sample(self, n_samples=1, *, random_state=None):
+        """Draw new samples from the generator.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of samples to generate.
+
+        random_state : int, RandomState instance or None, default=None
+            Randomness of this call. With None the estimator's
+            ``random_state`` is used, as in scikit-learn: an integer then
+            gives the same samples at every call.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features_in_)
+            Generated rows, in the units of the training data.
+        """
+        check_is_fitted(self)
+        if not isinstance(n_samples, Integral) or n_samples < 1:
+            raise ValueError(
+                f"Invalid value for 'n_samples': {n_samples!r}. The sampling "
+                "requires at least one sample (an integer >= 1)."
+            )
+        generator = make_torch_generator(
+            self.random_state if random_state is None else random_state,
+            self.net_.device,
+        )
+        return self._generate(int(n_samples), generator)

@@ -1,0 +1,296 @@
+"""Tests of skgen.GAN: what it learns, its determinism and its sklearn contract."""
+
+import functools
+import pickle
+import random
+import re
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.exceptions import NotFittedError
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import GridSearchCV
+from sklearn.utils._param_validation import InvalidParameterError
+from skorch.callbacks import Callback
+
+from skgen import GAN
+
+# Small, fast settings shared by most tests.
+FAST = dict(generator_hidden_layer_sizes=(32, 32),
+            discriminator_hidden_layer_sizes=(32, 32), max_steps=60, n_critic=2,
+            batch_size=64)
+
+
+def _two_clusters(rng, n_samples):
+    """Two tight clusters far from the origin and at different scales."""
+    centers = np.array([[10.0, -5.0], [14.0, 1.0]])
+    labels = rng.integers(2, size=n_samples)
+    return centers[labels] + 0.3 * rng.normal(size=(n_samples, 2)), centers
+
+
+@functools.cache
+def _fitted():
+    """One small model and its training data, shared by the read-only tests."""
+    X, _ = _two_clusters(np.random.default_rng(1), 200)
+    return GAN(2, random_state=0, **FAST).fit(X), X
+
+
+@functools.cache
+def _trained():
+    """A model trained long enough to learn the two clusters."""
+    X, centers = _two_clusters(np.random.default_rng(0), 1000)
+    gan = GAN(2, generator_hidden_layer_sizes=(64, 64),
+              discriminator_hidden_layer_sizes=(64, 64), max_steps=400, lr=1e-3,
+              random_state=0).fit(X)
+    return gan, X, centers
+
+
+# ------------------------------------------------------------ what it learns
+
+
+def test_samples_cover_both_clusters():
+    gan, _, centers = _trained()
+    samples = gan.sample(1000, random_state=0)
+    distances = np.linalg.norm(samples[:, None, :] - centers[None], axis=2)
+    nearest = distances.argmin(axis=1)
+    near = distances.min(axis=1) < 1.5  # 5 standard deviations of a cluster
+    assert near.mean() > 0.8
+    # Both clusters get a fair share (they have equal weight).
+    assert 0.3 < np.mean(nearest[near] == 0) < 0.7
+
+
+def test_score_samples_ranks_outliers_below_inliers():
+    gan, X, centers = _trained()
+    rng = np.random.default_rng(5)
+    inliers, _ = _two_clusters(rng, 200)
+    outliers = centers.mean(0) + rng.uniform(-8, 8, size=(200, 2))
+    outliers = outliers[np.linalg.norm(outliers[:, None] - centers, axis=2).min(1) > 2]
+    scores = gan.score_samples(np.vstack([inliers, outliers]))
+    truth = np.r_[np.zeros(len(inliers)), np.ones(len(outliers))]
+    assert roc_auc_score(truth, -scores) > 0.95
+    assert_array_equal(gan.predict([centers[0], centers[0] + [30.0, 30.0]]), [1, -1])
+
+
+def test_score_ranks_data_like_the_training_data_above_shifted_data():
+    gan, _, _ = _trained()
+    X_test, _ = _two_clusters(np.random.default_rng(7), 300)
+    same = gan.score(X_test)
+    assert same > gan.score(X_test + [1.0, 0.0])
+    assert same > gan.score(X_test * 1.5)
+    assert same <= 0.05  # minus an MMD^2: near 0 at best
+
+
+def test_nonsaturating_loss_learns_the_clusters():
+    X, centers = _two_clusters(np.random.default_rng(0), 1000)
+    gan = GAN(2, loss="nonsaturating", n_critic=1, max_steps=800, lr=1e-3,
+              generator_hidden_layer_sizes=(64, 64),
+              discriminator_hidden_layer_sizes=(64, 64), random_state=0).fit(X)
+    samples = gan.sample(500, random_state=0)
+    distances = np.linalg.norm(samples[:, None, :] - centers[None], axis=2).min(1)
+    assert np.mean(distances < 1.5) > 0.7
+
+
+# ------------------------------------------------------------- the budget
+
+
+def test_step_budget_sets_the_number_of_steps_and_epochs():
+    X = np.random.default_rng(0).normal(size=(300, 2))
+    # 300 rows in batches of 64: 5 critic steps per epoch.
+    gan = GAN(**{**FAST, "max_steps": 7, "n_critic": 3}).fit(X)
+    assert gan.n_steps_ == 7
+    assert gan.n_iter_ == 5  # ceil(7 * 3 / 5) epochs, the last one cut short
+    assert sum(gan.net_.history[:, "train_batch_count"]) == 21
+    capped = GAN(**{**FAST, "max_steps": 1000, "n_critic": 1, "max_epochs": 2}).fit(X)
+    assert capped.n_iter_ == 2 and capped.n_steps_ == 10
+
+
+# ------------------------------------------------------------ determinism
+
+
+def test_same_random_state_gives_identical_models():
+    gan, X = _fitted()
+    other = GAN(2, random_state=0, **FAST).fit(X)
+    assert_array_equal(gan.score_samples(X), other.score_samples(X))
+    assert_array_equal(gan.sample(7, random_state=3), other.sample(7, random_state=3))
+    different = GAN(2, random_state=1, **FAST).fit(X)
+    assert not np.array_equal(gan.score_samples(X), different.score_samples(X))
+
+
+def test_sample_randomness_is_taken_at_call_time():
+    gan, _ = _fitted()
+    first = gan.sample(10, random_state=0)
+    assert first.shape == (10, 2)
+    assert_array_equal(first, gan.sample(10, random_state=0))
+    assert not np.allclose(first, gan.sample(10, random_state=1))
+    assert_array_equal(gan.sample(4), gan.sample(4))
+    # Sampling leaves the trained generator in the mode it found it.
+    assert gan.net_.module_.training
+
+
+def test_global_random_states_are_untouched():
+    X = np.random.default_rng(0).normal(size=(60, 3))
+    torch_state, np_state, py_state = (
+        torch.get_rng_state(), np.random.get_state(), random.getstate()
+    )
+    gan = GAN(2, random_state=0, **FAST).fit(X)
+    gan.score_samples(X)
+    gan.score(X)
+    gan.sample(5, random_state=1)
+    pickle.loads(pickle.dumps(gan)).sample(3)
+    assert torch.equal(torch_state, torch.get_rng_state())
+    assert random.getstate() == py_state
+    after = np.random.get_state()
+    assert np_state[0] == after[0] and np.array_equal(np_state[1], after[1])
+    assert np_state[2:] == after[2:]
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**16), size=st.integers(1, 200))
+def test_scores_do_not_depend_on_the_other_rows_or_their_order(seed, size):
+    gan, X = _fitted()
+    rows = np.random.default_rng(seed).choice(len(X), size=size, replace=False)
+    full = gan.score_samples(X)
+    assert_array_equal(gan.score_samples(X[rows]), full[rows])
+
+
+@settings(max_examples=6, deadline=None)
+@given(
+    n_samples=st.integers(2, 40),
+    n_features=st.integers(1, 5),
+    pac=st.integers(1, 5),
+    loss=st.sampled_from(["wgan-gp", "nonsaturating"]),
+    seed=st.integers(0, 1000),
+)
+def test_shapes_and_finite_outputs(n_samples, n_features, pac, loss, seed):
+    X = np.random.default_rng(seed).uniform(size=(n_samples, n_features))
+    gan = GAN(2, loss=loss, pac=pac, generator_hidden_layer_sizes=(8,),
+              discriminator_hidden_layer_sizes=(8,), max_steps=5, n_critic=2,
+              batch_size=16, random_state=seed).fit(X)
+    scores = gan.score_samples(X)
+    assert scores.shape == (n_samples,) and np.all(np.isfinite(scores))
+    samples = gan.sample(3, random_state=0)
+    assert samples.shape == (3, n_features) and np.all(np.isfinite(samples))
+    assert set(np.unique(gan.predict(X))) <= {-1, 1}
+
+
+# --------------------------------------------------------- persistence
+
+
+def test_pickle_round_trip_gives_identical_results():
+    gan, X = _fitted()
+    restored = pickle.loads(pickle.dumps(gan))
+    assert_array_equal(restored.score_samples(X), gan.score_samples(X))
+    assert_array_equal(restored.sample(5, random_state=0),
+                       gan.sample(5, random_state=0))
+    assert restored.score(X) == gan.score(X)
+
+
+# ------------------------------------------------------- sklearn contract
+
+
+def test_outlier_conventions():
+    gan, X = _fitted()
+    scores = gan.score_samples(X)
+    assert gan.offset_ == pytest.approx(np.percentile(scores, 10))
+    assert_allclose(gan.decision_function(X), scores - gan.offset_)
+    labels = gan.predict(X)
+    assert labels.dtype.kind == "i"
+    assert np.mean(labels == -1) == pytest.approx(0.1, abs=1 / len(X))
+    assert_array_equal(gan.fit_predict(X), labels)
+    assert np.all(scores <= 0)
+
+
+def test_grid_search_needs_no_scorer():
+    X, _ = _two_clusters(np.random.default_rng(2), 400)
+    gan = GAN(2, generator_hidden_layer_sizes=(64, 64), lr=1e-3,
+              discriminator_hidden_layer_sizes=(64, 64), n_critic=2, random_state=0)
+    search = GridSearchCV(gan, {"max_steps": [1, 300]}, cv=2).fit(X)
+    # One generator step leaves the generator near its random start.
+    assert search.best_params_ == {"max_steps": 300}
+
+
+def test_user_callbacks_run_each_epoch():
+    class CountEpochs(Callback):
+        def initialize(self):
+            self.n_epochs = 0
+            return self
+
+        def on_epoch_end(self, net, **kwargs):
+            self.n_epochs += 1
+
+    counter = CountEpochs()
+    _, X = _fitted()
+    gan = GAN(2, callbacks=[counter], random_state=0, **FAST).fit(X)
+    (used,) = [cb for _, cb in gan.net_.callbacks_ if isinstance(cb, CountEpochs)]
+    assert used.n_epochs == gan.n_iter_ > 1
+
+
+def test_verbose_prints_the_epoch_table_and_quiet_prints_nothing(capsys):
+    _, X = _fitted()
+    GAN(2, random_state=0, **FAST).fit(X)
+    assert capsys.readouterr().out == ""
+    GAN(2, random_state=0, verbose=1, **FAST).fit(X)
+    out = capsys.readouterr().out
+    assert "train_loss" in out and "generator_loss" in out
+
+
+# ------------------------------------------------------------ bad input
+
+
+def test_diverging_training_raises_and_names_lr():
+    X = np.random.default_rng(0).normal(size=(200, 3))
+    with pytest.raises(ValueError, match=r"diverged.*smaller lr"):
+        GAN(2, lr=1e6, random_state=0, **{**FAST, "max_steps": 200}).fit(X)
+
+
+@pytest.mark.parametrize(
+    "X, message",
+    [
+        (np.array([[0.0, 1.0], [np.nan, 1.0], [1.0, 2.0]]), "NaN"),
+        (np.array([[0.0, 1.0], [np.inf, 1.0], [1.0, 2.0]]), "infinity"),
+        (np.array([[0.0, 1.0]]), "minimum of 2 is required"),
+        (np.array([0.0, 1.0, 2.0]), "Expected 2D array"),
+    ],
+)
+def test_bad_training_input_raises(X, message):
+    with pytest.raises(ValueError, match=message):
+        GAN(**FAST).fit(X)
+
+
+def test_bad_inference_input_raises():
+    gan, X = _fitted()
+    message = re.escape("X has 3 features, but GAN is expecting 2")
+    with pytest.raises(ValueError, match=message):
+        gan.score_samples(np.zeros((4, 3)))
+    bad = X[:3].copy()
+    bad[0, 0] = np.nan
+    for method in (gan.score_samples, gan.predict, gan.decision_function, gan.score):
+        with pytest.raises(ValueError, match="NaN"):
+            method(bad)
+    with pytest.raises(ValueError, match="n_samples"):
+        gan.sample(0)
+
+
+def test_bad_parameters_raise():
+    X = np.random.default_rng(0).normal(size=(20, 2))
+    with pytest.raises(InvalidParameterError, match="loss"):
+        GAN(loss="hinge").fit(X)
+    with pytest.raises(InvalidParameterError, match="pac"):
+        GAN(pac=0).fit(X)
+    with pytest.raises(InvalidParameterError, match="max_epochs"):
+        GAN(max_epochs=0).fit(X)
+    with pytest.raises(ValueError, match="generator_hidden_layer_sizes"):
+        GAN(generator_hidden_layer_sizes=(8, 0)).fit(X)
+
+
+def test_unfitted_model_raises():
+    gan = GAN()
+    for method in (gan.score_samples, gan.predict, gan.score):
+        with pytest.raises(NotFittedError):
+            method(np.zeros((2, 2)))
+    with pytest.raises(NotFittedError):
+        gan.sample(2)
