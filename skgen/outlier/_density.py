@@ -3,14 +3,16 @@
 from numbers import Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, OutlierMixin, _fit_context, clone
+from sklearn.base import BaseEstimator, _fit_context, clone
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
+
+from skgen.outlier._conventions import OutlierConventionsMixin
 
 __all__ = ["DensityOutlierDetector"]
 
 
-class DensityOutlierDetector(OutlierMixin, BaseEstimator):
+class DensityOutlierDetector(OutlierConventionsMixin, BaseEstimator):
     """Outlier detector built on any density model's ``score_samples``.
 
     Rows whose log-density is below the ``contamination`` quantile of the
@@ -92,8 +94,7 @@ class DensityOutlierDetector(OutlierMixin, BaseEstimator):
         else:
             self.estimator_ = clone(self.estimator)
         self.estimator_.fit(X)
-        scores = self._finite_scores(X)
-        self.offset_ = float(np.percentile(scores, 100.0 * self.contamination))
+        self._set_offset(self._finite_scores(X))
         return self
 
     def _finite_scores(self, X):
@@ -122,33 +123,3 @@ class DensityOutlierDetector(OutlierMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         return self._finite_scores(X)
-
-    def decision_function(self, X):
-        """Shifted scores: negative for outliers, positive for inliers.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            The samples.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,)
-            ``score_samples(X) - offset_``.
-        """
-        return self.score_samples(X) - self.offset_
-
-    def predict(self, X):
-        """Label each sample: +1 for an inlier, -1 for an outlier.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            The samples.
-
-        Returns
-        -------
-        labels : ndarray of shape (n_samples,)
-            +1 or -1.
-        """
-        return np.where(self.decision_function(X) < 0, -1, 1)
