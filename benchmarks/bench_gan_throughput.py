@@ -1,0 +1,157 @@
+"""Protocol P5 for skgen.GAN: training throughput against a bare torch loop.
+
+Follows P5 of ``PROTOCOLS.md`` (in the shared folder beside the checkout):
+N = 50 000 rows, d = 32, standard normal, ``batch_size=256``, 1 torch thread
+(and 1 BLAS thread). Seconds per epoch of ``GAN.fit`` come from the slope
+between fits of 2 and 6 epochs (``max_epochs`` 2 and 6, ``max_steps`` out
+of the way), so that set-up and the end-of-fit work (reference samples and
+the scores behind ``offset_``) drop out.
+
+The reference is a bare loop over the same torch modules (built by the
+estimator's own net, so same sizes and initialisation) and two Adam
+optimisers with the same settings: per epoch a permuted index, tensor
+slicing per batch, one critic step (WGAN-GP with packing) per batch and one
+generator step after every ``n_critic`` batches; its seconds per epoch come
+from the same slope. Default GAN parameters otherwise. Repeats run as A, B,
+A, B, ...; medians are quoted.
+
+Usage::
+
+    python benchmarks/bench_gan_throughput.py           # 5 repeats
+    python benchmarks/bench_gan_throughput.py --quick   # 1 repeat, N = 10 000
+"""
+
+import argparse
+import copy
+import math
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from threadpoolctl import threadpool_limits
+
+from skgen import GAN
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def _estimator(epochs):
+    return GAN(max_epochs=epochs, max_steps=10**9, batch_size=256, random_state=0)
+
+
+def time_skgen(X, epochs):
+    gan = _estimator(epochs)
+    start = time.perf_counter()
+    gan.fit(X)
+    return time.perf_counter() - start
+
+
+def time_bare(X, epochs):
+    """The same modules and optimiser settings, trained by a plain loop."""
+    gan = _estimator(epochs)
+    gan.n_features_in_ = X.shape[1]
+    net = gan._make_net(X, seed=0, device=torch.device("cpu"))
+    generator_net = copy.deepcopy(net.module_)
+    critic = copy.deepcopy(net.critic_)
+    opt_g = torch.optim.Adam(generator_net.parameters(), lr=gan.lr, betas=(0.5, 0.9))
+    opt_c = torch.optim.Adam(critic.parameters(), lr=gan.lr, betas=(0.5, 0.9))
+    rng = torch.Generator().manual_seed(0)
+    pac, n_critic, batch_size = gan.pac, gan.n_critic, gan.batch_size
+    latent_dim, d = gan.latent_dim, X.shape[1]
+
+    start = time.perf_counter()
+    data = torch.as_tensor(X, dtype=torch.float32)
+    data = (data - generator_net.loc) / generator_net.scale
+    step = 0
+    for _ in range(epochs):
+        order = torch.randperm(len(data), generator=rng)
+        for first in range(0, len(data), batch_size):
+            real = data[order[first:first + batch_size]]
+            n_packs = math.ceil(len(real) / pac)
+            if n_packs * pac != len(real):
+                real = real[torch.arange(n_packs * pac) % len(real)]
+            real = real.reshape(n_packs, pac * d)
+            with torch.no_grad():
+                z = torch.randn(n_packs * pac, latent_dim, generator=rng)
+                fake = generator_net(z)
+            fake = fake.reshape(n_packs, pac * d)
+            eps = torch.rand(n_packs, 1, generator=rng)
+            between = (eps * real + (1 - eps) * fake).requires_grad_(True)
+            (grad,) = torch.autograd.grad(critic(between).sum(), between,
+                                          create_graph=True)
+            loss = (critic(fake).mean() - critic(real).mean()
+                    + gan.gp_weight * ((grad.norm(dim=1) - 1) ** 2).mean())
+            opt_c.zero_grad(set_to_none=True)
+            loss.backward()
+            opt_c.step()
+            loss.item()
+            step += 1
+            if step % n_critic == 0:
+                critic.requires_grad_(False)
+                z = torch.randn(n_packs * pac, latent_dim, generator=rng)
+                fake = generator_net(z)
+                g_loss = -critic(fake.reshape(n_packs, pac * d)).mean()
+                opt_g.zero_grad(set_to_none=True)
+                g_loss.backward()
+                opt_g.step()
+                critic.requires_grad_(True)
+                g_loss.item()
+    return time.perf_counter() - start
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    threadpool_limits(limits=1)
+    torch.set_num_threads(1)
+    n_rows = 10_000 if args.quick else 50_000
+    repeats = 1 if args.quick else 5
+    X = np.random.default_rng(0).standard_normal((n_rows, 32))
+
+    # Warm-up: the first Adam of a process imports torch._dynamo (seconds).
+    time_skgen(X[:1000], 1), time_bare(X[:1000], 1)
+    per_epoch = {"skgen GAN.fit": [], "bare torch loop": []}
+    for _ in range(repeats):
+        # A, B, A, B: each slope from a 2-epoch and a 6-epoch fit.
+        skgen_2, bare_2 = time_skgen(X, 2), time_bare(X, 2)
+        skgen_6, bare_6 = time_skgen(X, 6), time_bare(X, 6)
+        per_epoch["skgen GAN.fit"].append((skgen_6 - skgen_2) / 4)
+        per_epoch["bare torch loop"].append((bare_6 - bare_2) / 4)
+    gan = _estimator(2)
+    ratios = [a / b for a, b in zip(*per_epoch.values(), strict=True)]
+    median = {name: statistics.median(v) for name, v in per_epoch.items()}
+
+    lines = [
+        "# P5: GAN training throughput",
+        "",
+        f"N = {n_rows}, d = 32, standard normal, batch_size=256, default GAN "
+        f"(WGAN-GP, pac={gan.pac}, n_critic={gan.n_critic}, networks "
+        f"{gan.generator_hidden_layer_sizes} and "
+        f"{gan.discriminator_hidden_layer_sizes}); 1 torch thread, 1 BLAS "
+        f"thread; {repeats} repeats as A, B, A, B; medians. torch "
+        f"{torch.__version__}, {platform.processor() or platform.machine()}.",
+        "",
+        "| loop | s / epoch (median) | per repeat |",
+        "|---|---|---|",
+    ]
+    for name, values in per_epoch.items():
+        lines.append(f"| {name} | {median[name]:.3f} | "
+                     + ", ".join(f"{v:.3f}" for v in values) + " |")
+    lines += [
+        "",
+        f"Ratio skgen / bare: **{statistics.median(ratios):.2f}x** (median of the "
+        "per-repeat ratios; goal <= 1.3x).",
+    ]
+    table = "\n".join(lines) + "\n"
+    print(table)
+    if not args.quick:
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / "bench_gan_throughput.md").write_text(table)
+
+
+if __name__ == "__main__":
+    main()
