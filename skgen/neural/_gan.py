@@ -30,7 +30,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import OutlierMixin, _fit_context
+from sklearn.base import _fit_context
 from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -48,6 +48,7 @@ from skgen.neural._base import (
     initialise_module_,
     make_mlp,
 )
+from skgen.outlier._conventions import OutlierConventionsMixin
 from skgen.utils._torch import make_torch_generator
 
 __all__ = ["GAN"]
@@ -274,7 +275,7 @@ class _GANNet(_TorchNet):
         self.history.record("generator_loss", mean)
 
 
-class GAN(OutlierMixin, BaseTorchEstimator):
+class GAN(OutlierConventionsMixin, BaseTorchEstimator):
     """Generative adversarial network: a sampler and an anomaly detector.
 
     A generator network maps standard normal latent draws to rows of data;
@@ -563,8 +564,7 @@ class GAN(OutlierMixin, BaseTorchEstimator):
         self._neighbors = NearestNeighbors(
             n_neighbors=min(_N_NEIGHBORS, _N_REFERENCE), algorithm="ball_tree"
         ).fit(self._standardise(reference))
-        scores = self._score_samples(X)
-        self.offset_ = float(np.percentile(scores, 100.0 * self.contamination))
+        self._set_offset(self._score_samples(X))
         return self
 
     # --------------------------------------------------------- inference
@@ -609,36 +609,6 @@ class GAN(OutlierMixin, BaseTorchEstimator):
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         return self._score_samples(X)
 
-    def decision_function(self, X):
-        """Shifted anomaly score: negative for outliers.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            The samples.
-
-        Returns
-        -------
-        decision : ndarray of shape (n_samples,)
-            ``score_samples(X) - offset_``.
-        """
-        return self.score_samples(X) - self.offset_
-
-    def predict(self, X):
-        """Label each sample as an inlier (+1) or an outlier (-1).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            The samples.
-
-        Returns
-        -------
-        labels : ndarray of shape (n_samples,)
-            -1 where :meth:`decision_function` is negative, +1 elsewhere.
-        """
-        return np.where(self.decision_function(X) < 0, -1, 1).astype(np.int64)
-
     def score(self, X, y=None):
         """Goodness of fit: minus the squared MMD between samples and X.
 
@@ -679,7 +649,7 @@ class GAN(OutlierMixin, BaseTorchEstimator):
 
         Returns
         -------
-        X : ndarray of shape (n_samples, n_features_in_)
+        X : ndarray of shape (n_samples, `n_features_in_`)
             Generated rows, in the units of the training data.
         """
         check_is_fitted(self)
