@@ -34,7 +34,7 @@ from sklearn.utils._param_validation import Interval
 from skorch import NeuralNet
 from skorch.callbacks import EarlyStopping, ProgressBar
 
-from skgen.utils._torch import resolve_device
+from skgen.utils._torch import as_tensor, resolve_device
 
 __all__ = ["BaseTorchEstimator", "initialise_module_", "make_mlp"]
 
@@ -127,7 +127,7 @@ def _default_linear_init(linear, generator):
     here are built on the meta device (no draw) and initialised by this.
     """
     torch.nn.init.kaiming_uniform_(linear.weight, a=math.sqrt(5), generator=generator)
-    bound = 1.0 / math.sqrt(linear.in_features) if linear.in_features > 0 else 0.0
+    bound = 1.0 / math.sqrt(linear.in_features)
     torch.nn.init.uniform_(linear.bias, -bound, bound, generator=generator)
 
 
@@ -158,7 +158,8 @@ def make_mlp(n_in, hidden_layer_sizes, n_out, activation):
     layers = []
     width = n_in
     for size in hidden_layer_sizes:
-        layers += [torch.nn.Linear(width, size, device="meta"), _ACTIVATIONS[activation]()]
+        layers.append(torch.nn.Linear(width, size, device="meta"))
+        layers.append(_ACTIVATIONS[activation]())
         width = size
     layers.append(torch.nn.Linear(width, n_out, device="meta"))
     return torch.nn.Sequential(*layers)
@@ -174,12 +175,12 @@ class BaseTorchEstimator(BaseEstimator):
 
     Subclasses define:
 
-    * ``_module_kwargs(n_features)``: the module class and its arguments,
-      ``{"module": cls, "module__...": value}``; the module takes a ``seed``
-      argument and initialises itself from a local generator;
+    * ``_module_kwargs(X, seed)``: the module class and its arguments,
+      ``{"module": cls, "module__...": value}``, which may hold statistics of
+      the first training data ``X``; the module initialises itself from a
+      local generator seeded by ``seed``, and its ``forward(x, generator)``
+      draws any training noise from ``generator``;
     * ``_criterion_kwargs()``: the criterion and its arguments;
-    * ``_fit_preprocessing(X)``: statistics of the first batch of training
-      data the module needs (returned as module arguments);
     * ``_check_training_input(X)``: extra input checks (optional).
     """
 
@@ -207,7 +208,8 @@ class BaseTorchEstimator(BaseEstimator):
         self._check_training_input(X)
         device = resolve_device(self.device)
         if not partial or not hasattr(self, "net_"):
-            seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+            random_state = check_random_state(self.random_state)
+            seed = int(random_state.randint(np.iinfo(np.int32).max))
             self._seed = seed
             self._n_fit_calls = 0
             self.net_ = self._make_net(X, seed, device)
@@ -216,7 +218,7 @@ class BaseTorchEstimator(BaseEstimator):
         generator = torch.Generator(device=net.device)
         generator.manual_seed(_seed_from(self._seed, self._n_fit_calls))
 
-        X_tensor = torch.as_tensor(np.asarray(X, dtype=np.float32), device=net.device)
+        X_tensor = as_tensor(X.astype(np.float32, copy=False), net.device)
         if partial:
             data, epochs = (X_tensor, None), 1
         else:
@@ -284,7 +286,7 @@ class BaseTorchEstimator(BaseEstimator):
         return copy.deepcopy(self.net_.module_).to(torch.float64).eval()
 
     def _as_inference_tensor(self, X):
-        return torch.as_tensor(np.asarray(X, dtype=np.float64), device=self.net_.device)
+        return as_tensor(np.asarray(X, dtype=np.float64), self.net_.device)
 
     @staticmethod
     def _chunk_rows(row_bytes):
