@@ -2,14 +2,15 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skgen import GAN, DensityOutlierDetector, GaussianMixture
+from skgen import GAN, VAE, DensityOutlierDetector, GaussianMixture
 
 # Every public estimator, with the parameters the checks run it with.
 ESTIMATORS = [
     GaussianMixture(),
     DensityOutlierDetector(),
-    # A small step budget and small networks: the checks test the contract,
-    # not the fit.
+    # Few epochs and importance draws: the checks test the contract, not the fit.
+    VAE(max_epochs=3, n_importance_samples=16, random_state=0),
+    # A small step budget and small networks, likewise.
     GAN(generator_hidden_layer_sizes=(16,), discriminator_hidden_layer_sizes=(16,),
         max_steps=10, n_critic=2, random_state=0),
 ]

@@ -1,0 +1,342 @@
+"""Tests of skgen.VAE: its likelihood, its determinism and its sklearn contract."""
+
+import functools
+import pickle
+import random
+import re
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose, assert_array_equal
+from scipy.stats import multivariate_normal
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV
+from sklearn.utils._param_validation import InvalidParameterError
+from skorch.callbacks import Callback
+
+from skgen import VAE
+
+# Small, fast settings shared by most tests.
+FAST = dict(hidden_layer_sizes=(32, 32), max_epochs=4, early_stopping=False)
+
+
+def _correlated_gaussian(rng, n_samples):
+    """A 4-D Gaussian with strong correlations, far from the origin and not
+    at unit scale, so that the standardisation and its Jacobian matter."""
+    A = np.array(
+        [[1.0, 0.0, 0.0, 0.0], [0.8, 0.6, 0.0, 0.0], [0.5, -0.3, 0.8, 0.0],
+         [-0.4, 0.2, 0.1, 0.9]]
+    )
+    mean = np.array([10.0, -5.0, 3.0, 0.0])
+    cov = 9.0 * A @ A.T
+    X = rng.multivariate_normal(mean, cov, size=n_samples)
+    return X, multivariate_normal(mean, cov)
+
+
+@functools.cache
+def _fitted():
+    """One small model and its training data, shared by the read-only tests."""
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(120, 3)) @ np.array([[2.0, 0.5, 0.0], [0.0, 1.0, 0.3],
+                                              [0.0, 0.0, 0.5]]) + 1.0
+    return VAE(2, random_state=0, **FAST).fit(X), X
+
+
+# ------------------------------------------------------------- likelihood
+
+
+def test_score_is_the_log_density_of_a_correlated_gaussian():
+    rng = np.random.default_rng(0)
+    X, truth = _correlated_gaussian(rng, 6000)
+    X_train, X_test = X[:4000], X[4000:]
+    vae = VAE(latent_dim=4, max_epochs=60, random_state=0).fit(X_train)
+    true_mean = truth.logpdf(X_test).mean()
+    assert abs(vae.score(X_test) - true_mean) < 0.2
+
+
+def test_gaussian_density_integrates_to_one():
+    # exp(score_samples) is a density on the line: a missing log k, a
+    # missing Jacobian or a mis-normalised decoder would break this.
+    rng = np.random.default_rng(0)
+    X = np.concatenate([rng.normal(-3, 1.0, 300), rng.normal(4, 0.5, 300)])[:, None] * 5
+    vae = VAE(1, hidden_layer_sizes=(32, 32), max_epochs=60, early_stopping=False,
+              random_state=0).fit(X)
+    grid = np.linspace(-60, 60, 4001)
+    density = np.exp(vae.score_samples(grid[:, None]))
+    assert np.trapezoid(density, grid) == pytest.approx(1.0, abs=0.05)
+
+
+def test_bernoulli_probabilities_sum_to_one():
+    rng = np.random.default_rng(0)
+    X = (rng.uniform(size=(400, 3)) < [0.2, 0.5, 0.9]).astype(float)
+    X[:, 2] = X[:, 0]  # a dependence for the latent variable to carry
+    vae = VAE(2, likelihood="bernoulli", hidden_layer_sizes=(16,), max_epochs=40,
+              early_stopping=False, random_state=0).fit(X)
+    patterns = np.array([[a, b, c] for a in (0, 1) for b in (0, 1) for c in (0, 1)],
+                        dtype=float)
+    assert np.exp(vae.score_samples(patterns)).sum() == pytest.approx(1.0, abs=0.05)
+    assert np.all(vae.sample(50, random_state=0) ** 2 == vae.sample(50, random_state=0))
+
+
+# ------------------------------------------------------------ determinism
+
+
+def test_same_random_state_gives_identical_models():
+    vae, X = _fitted()
+    other = VAE(2, random_state=0, **FAST).fit(X)
+    assert_array_equal(vae.score_samples(X), other.score_samples(X))
+    assert_array_equal(vae.transform(X), other.transform(X))
+    assert_array_equal(vae.sample(7, random_state=3), other.sample(7, random_state=3))
+    different = VAE(2, random_state=1, **FAST).fit(X)
+    assert not np.array_equal(vae.score_samples(X), different.score_samples(X))
+
+
+def test_sample_randomness_is_taken_at_call_time():
+    vae, _ = _fitted()
+    first = vae.sample(10, random_state=0)
+    assert first.shape == (10, 3)
+    assert_array_equal(first, vae.sample(10, random_state=0))
+    assert not np.allclose(first, vae.sample(10, random_state=1))
+    # None: the estimator's own random_state, so repeated calls agree.
+    assert_array_equal(vae.sample(4), vae.sample(4))
+
+
+def test_global_random_states_are_untouched():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    torch_state, np_state, py_state = (
+        torch.get_rng_state(), np.random.get_state(), random.getstate()
+    )
+    vae = VAE(2, random_state=0, **{**FAST, "early_stopping": True}).fit(X)
+    vae.partial_fit(X)
+    vae.score_samples(X)
+    vae.transform(X)
+    vae.sample(5, random_state=1)
+    assert torch.equal(torch_state, torch.get_rng_state())
+    assert random.getstate() == py_state
+    after = np.random.get_state()
+    assert np_state[0] == after[0] and np.array_equal(np_state[1], after[1])
+    assert np_state[2:] == after[2:]
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**16), size=st.integers(1, 120))
+def test_scores_do_not_depend_on_the_other_rows(seed, size):
+    vae, X = _fitted()
+    rows = np.random.default_rng(seed).choice(len(X), size=size, replace=False)
+    full = vae.score_samples(X)
+    assert_allclose(vae.score_samples(X[rows]), full[rows], rtol=1e-12, atol=1e-12)
+    assert_allclose(vae.transform(X[rows]), vae.transform(X)[rows], rtol=1e-12,
+                    atol=1e-12)
+
+
+@settings(max_examples=6, deadline=None)
+@given(
+    n_samples=st.integers(2, 40),
+    n_features=st.integers(1, 5),
+    latent_dim=st.integers(1, 3),
+    likelihood=st.sampled_from(["gaussian", "bernoulli"]),
+    seed=st.integers(0, 1000),
+)
+def test_shapes_and_finite_outputs(n_samples, n_features, latent_dim, likelihood, seed):
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(size=(n_samples, n_features))
+    vae = VAE(latent_dim, likelihood=likelihood, hidden_layer_sizes=(8,), max_epochs=2,
+              batch_size=16, random_state=seed).fit(X)
+    scores = vae.score_samples(X)
+    assert scores.shape == (n_samples,) and np.all(np.isfinite(scores))
+    Z = vae.transform(X)
+    assert Z.shape == (n_samples, latent_dim) and np.all(np.isfinite(Z))
+    assert vae.inverse_transform(Z).shape == (n_samples, n_features)
+    assert vae.sample(3, random_state=0).shape == (3, n_features)
+    assert set(np.unique(vae.predict(X))) <= {-1, 1}
+
+
+# --------------------------------------------------------- persistence
+
+
+def test_pickle_round_trip_gives_identical_scores():
+    vae, X = _fitted()
+    restored = pickle.loads(pickle.dumps(vae))
+    assert_array_equal(restored.score_samples(X), vae.score_samples(X))
+    assert_array_equal(
+        restored.sample(5, random_state=0), vae.sample(5, random_state=0)
+    )
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_fitted_model_unpickles_on_a_cpu_only_machine(monkeypatch):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 3))
+    vae = VAE(2, device="cuda", random_state=0, **FAST).fit(X)
+    scores = vae.score_samples(X)
+    payload = pickle.dumps(vae)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.warns(UserWarning, match="cpu"):
+        restored = pickle.loads(payload)
+    assert restored.net_.device == "cpu"
+    assert_allclose(restored.score_samples(X), scores, rtol=1e-6)
+
+
+# ------------------------------------------------------- sklearn contract
+
+
+def test_outlier_conventions():
+    vae, X = _fitted()
+    scores = vae.score_samples(X)
+    assert vae.offset_ == pytest.approx(np.percentile(scores, 10))
+    assert_allclose(vae.decision_function(X), scores - vae.offset_)
+    labels = vae.predict(X)
+    assert labels.dtype.kind == "i"
+    assert np.mean(labels == -1) == pytest.approx(0.1, abs=1 / len(X))
+    assert_array_equal(vae.fit_predict(X), labels)
+    assert vae.score(X) == pytest.approx(scores.mean())
+
+
+def test_transform_feature_names_and_inverse():
+    vae, X = _fitted()
+    assert_array_equal(vae.get_feature_names_out(), ["vae0", "vae1"])
+    assert vae.fit_transform(X).shape == (len(X), 2)
+    decoded = vae.inverse_transform(vae.transform(X))
+    assert decoded.shape == X.shape
+    # Decoded posterior means land near the data, far better than its mean.
+    assert np.mean((decoded - X) ** 2) < np.mean((X - X.mean(0)) ** 2)
+    vae.set_output(transform="default")
+    with pytest.raises(ValueError, match="latent_dim"):
+        vae.inverse_transform(np.zeros((2, 3)))
+
+
+def test_set_output_pandas():
+    pd = pytest.importorskip("pandas")
+    _, X = _fitted()
+    vae = VAE(2, random_state=0, **FAST).set_output(transform="pandas")
+    out = vae.fit(X).transform(X)
+    assert isinstance(out, pd.DataFrame)
+    assert list(out.columns) == ["vae0", "vae1"]
+    assert vae.n_features_in_ == 3
+
+
+def test_grid_search_needs_no_scorer():
+    _, X = _fitted()
+    search = GridSearchCV(VAE(random_state=0, **FAST), {"latent_dim": [1, 2]}, cv=2)
+    search.fit(X)
+    assert search.best_params_["latent_dim"] in (1, 2)
+    assert np.isfinite(search.best_score_)
+
+
+def test_partial_fit_continues_training():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3)) @ np.array([[1.0, 0.9, 0.0], [0, 0.4, 0], [0, 0, 1]])
+    vae = VAE(2, random_state=0, **FAST)
+    vae.partial_fit(X)
+    assert vae.n_iter_ == 1
+    first = vae.score(X)
+    for _ in range(15):
+        vae.partial_fit(X)
+    assert vae.n_iter_ == 16
+    assert vae.score(X) > first
+    with pytest.raises(ValueError, match="features"):
+        vae.partial_fit(X[:, :2])
+    # fit starts afresh: the same model as a new estimator's fit.
+    fresh = VAE(2, random_state=0, **FAST).fit(X)
+    assert_array_equal(vae.fit(X).score_samples(X), fresh.score_samples(X))
+
+
+def test_early_stopping_stops_and_keeps_history():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 3))
+    # A learning rate too small to improve the validation loss by 1e-3:
+    # the first epoch sets the best value, then 2 misses stop training.
+    vae = VAE(2, hidden_layer_sizes=(8,), lr=1e-9, max_epochs=50, n_iter_no_change=2,
+              random_state=0).fit(X)
+    assert vae.n_iter_ == 3
+    assert "valid_loss" in vae.net_.history[-1]
+
+
+def test_user_callbacks_run_each_epoch():
+    class CountEpochs(Callback):
+        def initialize(self):
+            self.n_epochs = 0
+            return self
+
+        def on_epoch_end(self, net, **kwargs):
+            self.n_epochs += 1
+
+    counter = CountEpochs()
+    _, X = _fitted()
+    vae = VAE(2, callbacks=[counter], random_state=0, **FAST).fit(X)
+    (used,) = [cb for _, cb in vae.net_.callbacks_ if isinstance(cb, CountEpochs)]
+    assert used.n_epochs == FAST["max_epochs"]
+
+
+def test_verbose_prints_the_epoch_table_and_quiet_prints_nothing(capsys):
+    _, X = _fitted()
+    VAE(2, random_state=0, **FAST).fit(X)
+    assert capsys.readouterr().out == ""
+    VAE(2, random_state=0, verbose=1, **FAST).fit(X)
+    out = capsys.readouterr().out
+    assert "train_loss" in out and "epoch" in out
+
+
+# ------------------------------------------------------------ bad input
+
+
+def test_diverging_training_raises_and_names_lr():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    with pytest.raises(ValueError, match=r"diverged.*smaller lr"):
+        VAE(2, lr=1e6, max_epochs=20, early_stopping=False, random_state=0).fit(X)
+
+
+@pytest.mark.parametrize(
+    "X, message",
+    [
+        (np.array([[0.0, 1.0], [np.nan, 1.0], [1.0, 2.0]]), "NaN"),
+        (np.array([[0.0, 1.0], [np.inf, 1.0], [1.0, 2.0]]), "infinity"),
+        (np.array([[0.0, 1.0]]), "minimum of 2 is required"),
+        (np.array([0.0, 1.0, 2.0]), "Expected 2D array"),
+    ],
+)
+def test_bad_training_input_raises(X, message):
+    with pytest.raises(ValueError, match=message):
+        VAE(**FAST).fit(X)
+
+
+def test_bad_inference_input_raises():
+    vae, X = _fitted()
+    message = re.escape("X has 2 features, but VAE is expecting 3")
+    with pytest.raises(ValueError, match=message):
+        vae.score_samples(X[:, :2])
+    bad = X[:3].copy()
+    bad[0, 0] = np.nan
+    methods = (vae.score_samples, vae.transform, vae.predict, vae.decision_function)
+    for method in methods:
+        with pytest.raises(ValueError, match="NaN"):
+            method(bad)
+    with pytest.raises(ValueError, match="n_samples"):
+        vae.sample(0)
+
+
+def test_bad_parameters_raise():
+    X = np.random.default_rng(0).normal(size=(20, 2))
+    with pytest.raises(InvalidParameterError, match="latent_dim"):
+        VAE(0).fit(X)
+    with pytest.raises(InvalidParameterError, match="contamination"):
+        VAE(contamination=0.7).fit(X)
+    with pytest.raises(ValueError, match="hidden_layer_sizes"):
+        VAE(hidden_layer_sizes=(8, 0)).fit(X)
+    with pytest.raises(ValueError, match=r"bernoulli.*\[0, 1\]"):
+        VAE(likelihood="bernoulli", **FAST).fit(X)
+
+
+def test_unfitted_model_raises():
+    vae = VAE()
+    for method in (vae.score_samples, vae.transform, vae.inverse_transform):
+        with pytest.raises(NotFittedError):
+            method(np.zeros((2, 2)))
+    with pytest.raises(NotFittedError):
+        vae.sample(2)
