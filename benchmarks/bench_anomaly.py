@@ -117,16 +117,27 @@ def main():
         "# P3: anomaly detection on ODDS / ADBench (ROC-AUC, test split)",
         "",
         f"{len(files)} data sets x seeds {list(seeds)}; every detector behind a "
-        "StandardScaler, default parameters; 1 thread. Cells: mean AUC over seeds.",
+        "StandardScaler, default parameters; 1 thread. Cells: mean AUC over seeds; "
+        "each * marks a seed whose fit raised (left out of that mean, counted in "
+        "'failed fits').",
         "",
         header,
         "|---|" + "---|" * len(names),
     ]
+    def cell(values):  # a fit that raised counts as failed, marked with *
+        failed = int(np.sum(np.isnan(values)))
+        if failed == len(values):
+            return "failed"
+        return f"{np.nanmean(values):.3f}" + ("*" * failed)
+
     for path in files:
-        cells = [f"{np.mean(auc[n][path.stem]):.3f}" for n in names]
+        cells = [cell(auc[n][path.stem]) for n in names]
         lines.append(f"| {path.stem} | " + " | ".join(cells) + " |")
-    means = {n: np.mean([np.mean(v) for v in auc[n].values()]) for n in names}
+    means = {n: np.nanmean([np.nanmean(v) if not np.all(np.isnan(v)) else np.nan
+                            for v in auc[n].values()]) for n in names}
     lines.append("| **mean** | " + " | ".join(f"**{means[n]:.3f}**" for n in names) + " |")
+    failures = {n: int(sum(np.sum(np.isnan(v)) for v in auc[n].values())) for n in names}
+    lines.append("| failed fits | " + " | ".join(str(failures[n]) for n in names) + " |")
     fit_s = {n: np.mean([np.mean(v) for v in seconds[n].values()]) for n in names}
     lines.append("| fit+score s (mean per fit) | " + " | ".join(
         f"{fit_s[n]:.2f}" for n in names) + " |")
