@@ -604,7 +604,7 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierMixin,
 
         Returns
         -------
-        X_original : ndarray of shape (n_samples, n_features_in_)
+        X_original : ndarray of shape (n_samples, ``n_features_in_``)
             ``E[x | z]`` in the units of the training data.
         """
         check_is_fitted(self)
@@ -634,7 +634,7 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierMixin,
 
         Returns
         -------
-        X : ndarray of shape (n_samples, n_features_in_)
+        X : ndarray of shape (n_samples, ``n_features_in_``)
             Rows drawn from ``p(z) p(x | z)``, in the units of the data.
         """
         check_is_fitted(self)
