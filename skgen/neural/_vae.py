@@ -29,7 +29,6 @@ import numpy as np
 import torch
 from sklearn.base import (
     ClassNamePrefixFeaturesOutMixin,
-    OutlierMixin,
     TransformerMixin,
     _fit_context,
 )
@@ -45,6 +44,7 @@ from skgen.neural._base import (
     initialise_module_,
     make_mlp,
 )
+from skgen.outlier._conventions import OutlierConventionsMixin
 from skgen.utils._torch import make_torch_generator
 
 __all__ = ["VAE"]
@@ -193,7 +193,7 @@ class _NegativeELBO(torch.nn.Module):
         return (self.beta * kl - log_px).mean()
 
 
-class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierMixin,
+class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsMixin,
           BaseTorchEstimator):
     """Variational autoencoder: a density, a generator and an embedding.
 
@@ -451,7 +451,7 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierMixin,
         """
         X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
         self._fit_net(X, partial=False)
-        self._set_offset(X)
+        self._set_offset(self._checked_training_scores(X))
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -481,13 +481,13 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierMixin,
             ensure_min_samples=2 if first else 1,
         )
         self._fit_net(X, partial=True)
-        self._set_offset(X)
+        self._set_offset(self._checked_training_scores(X))
         return self
 
-    def _set_offset(self, X):
+    def _checked_training_scores(self, X):
         scores = self._score_samples(X)
         check_finite_or_diverged(scores, self.net_)
-        self.offset_ = float(np.percentile(scores, 100.0 * self.contamination))
+        return scores
 
     # --------------------------------------------------------- inference
 
@@ -543,36 +543,6 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierMixin,
             Mean of :meth:`score_samples` over X, in nats per row.
         """
         return float(np.mean(self.score_samples(X)))
-
-    def decision_function(self, X):
-        """Shifted log-likelihood: negative for outliers.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            The samples.
-
-        Returns
-        -------
-        decision : ndarray of shape (n_samples,)
-            ``score_samples(X) - offset_``.
-        """
-        return self.score_samples(X) - self.offset_
-
-    def predict(self, X):
-        """Label each sample as an inlier (+1) or an outlier (-1).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            The samples.
-
-        Returns
-        -------
-        labels : ndarray of shape (n_samples,)
-            -1 where :meth:`decision_function` is negative, +1 elsewhere.
-        """
-        return np.where(self.decision_function(X) < 0, -1, 1).astype(np.int64)
 
     def transform(self, X):
         """Posterior mean of the latent variable of each sample.
