@@ -56,6 +56,11 @@ _MIN_VARIANCE = 1e-3
 # nats) and initial floors of exp(-6) and exp(0) (-110.4 and -115.6).
 _LOG_FLOOR_INIT = -3.0
 _LOG_2PI = math.log(2 * math.pi)
+# Smooth upper bound of the encoder's log-variance: a posterior variance of
+# exp(6) = 403 prior variances is never useful, and without a bound rows far
+# out in the tails (60 standard deviations on ODDS pageblocks) drove it to
+# exp(127), which overflows float32 and ended training with an infinite loss.
+_MAX_LOG_VAR = 6.0
 
 
 def _variance(raw, log_floor):
@@ -111,7 +116,11 @@ class _VAEModule(torch.nn.Module):
 
     def encode(self, x):
         """Posterior mean and log-variance of z for raw ``x``."""
-        mu, log_var = self.encoder((x - self.loc) / self.scale).chunk(2, dim=-1)
+        mu, raw = self.encoder((x - self.loc) / self.scale).chunk(2, dim=-1)
+        # max - softplus(max - raw): equal to raw to within 3e-3 below 0, and
+        # never above max, with a gradient everywhere (a clamp would have
+        # none past the bound, and could leave a row stuck there).
+        log_var = _MAX_LOG_VAR - torch.nn.functional.softplus(_MAX_LOG_VAR - raw)
         return mu, log_var
 
     def log_likelihood(self, x_std, out):
@@ -175,7 +184,9 @@ class _VAEModule(torch.nn.Module):
         log_px = self.log_likelihood(((x - self.loc) / self.scale)[:, None, :], out)
         log_pz = -0.5 * (z**2).sum(-1)
         # log q(z | x) at z = mu + std * eps; the 2 pi terms of p and q cancel.
-        log_qz = -0.5 * (self.eps**2).sum(-1) - torch.log(std).sum(-1, keepdim=True)
+        # log(std) is 0.5 * log_var, taken from log_var: on a far-out row
+        # exp(0.5 * log_var) underflows to 0 and torch.log(std) would be -inf.
+        log_qz = -0.5 * (self.eps**2).sum(-1) - 0.5 * log_var.sum(-1, keepdim=True)
         log_w = log_px + log_pz - log_qz
         log_jacobian = torch.log(self.scale).sum()
         return torch.logsumexp(log_w, dim=1) - math.log(k) - log_jacobian
