@@ -24,6 +24,7 @@ Usage::
     python benchmarks/bench_anomaly.py                 # 24 sets x 3 seeds
     python benchmarks/bench_anomaly.py --quick         # 4 sets x 1 seed
     python benchmarks/bench_anomaly.py --detectors skgen-GMM IForest
+    python benchmarks/bench_anomaly.py --detectors skgen-GAN IForest --seeds 0
 """
 
 import os
@@ -74,6 +75,8 @@ def main():
     parser.add_argument("--quick", action="store_true", help="4 sets, seed 0")
     parser.add_argument("--data-dir", type=Path, default=REPO.parent / "shared" / "data" / "odds")
     parser.add_argument("--detectors", nargs="*", help="subset of detector names")
+    parser.add_argument("--seeds", nargs="*", type=int, default=list(SEEDS),
+                        help="split seeds (the protocol's are 0 1 2)")
     parser.add_argument("--out", type=Path, default=RESULTS / "bench_anomaly.md")
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -84,7 +87,7 @@ def main():
         sys.exit(f"no .npz files in {args.data_dir}; pass --data-dir")
     if args.quick:
         files = [f for f in files if f.stem in QUICK_SETS]
-    seeds = SEEDS[:1] if args.quick else SEEDS
+    seeds = args.seeds[:1] if args.quick else args.seeds
     names = [n for n in detectors(0) if not args.detectors or n in args.detectors]
 
     auc = {n: {} for n in names}
