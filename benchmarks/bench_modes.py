@@ -16,7 +16,7 @@ Follows P4 of ``PROTOCOLS.md`` (in the shared folder beside the checkout):
 
 Rows: ``skgen.GAN`` (the subject), and ``skgen.GaussianMixture`` with the true
 number of components as a reference a density model should reach.
-Threads: torch and BLAS at 2 threads (the machine's cores).
+Threads: torch and BLAS at 2 threads (the machine's cores), or ``--threads``.
 
 Usage::
 
@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from threadpoolctl import threadpool_limits
 
 import skgen
 from skgen import GaussianMixture
@@ -61,8 +62,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--datasets", nargs="*", default=["ring", "grid"])
+    parser.add_argument("--threads", type=int, default=2,
+                        help="torch and BLAS threads (default: the 2 cores)")
     args = parser.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
+    threadpool_limits(limits=args.threads)
     seeds = [0] if args.quick else [0, 1, 2, 3, 4]
     n_train = 20_000 if args.quick else 100_000
     makers = {"ring": (make_ring, 0.01, 8), "grid": (make_grid, 0.05, 25)}
@@ -72,7 +76,7 @@ def main():
         f"{seeds[0]}-{seeds[-1]})",
         "",
         f"{n_train} training points; default parameters plus random_state=seed; "
-        "torch at 2 threads.",
+        f"torch and BLAS at {args.threads} thread(s).",
         "",
         "| data | model | modes captured | high quality % | reverse KL | fit s |",
         "|---|---|---|---|---|---|",
