@@ -10,9 +10,11 @@ the scores behind ``offset_``) drop out.
 The reference is a bare loop over the same torch modules (built by the
 estimator's own net, so same sizes and initialisation) and two Adam
 optimisers with the same settings: per epoch a permuted index, tensor
-slicing per batch, one critic step (WGAN-GP with packing) per batch and one
-generator step after every ``n_critic`` batches; its seconds per epoch come
-from the same slope. Default GAN parameters otherwise. Repeats run as A, B,
+slicing per batch, one critic step (the estimator's loss, with packing) per
+batch, one generator step after every ``n_critic`` batches, and the same
+running average of the generator's weights after each generator step,
+written as a plain in-place ``lerp_``; its seconds per epoch come from the
+same slope. Default GAN parameters otherwise. Repeats run as A, B,
 A, B, ...; medians are quoted.
 
 Usage::
@@ -58,6 +60,8 @@ def time_bare(X, epochs):
     critic = copy.deepcopy(net.critic_)
     opt_g = torch.optim.Adam(generator_net.parameters(), lr=gan.lr, betas=(0.5, 0.9))
     opt_c = torch.optim.Adam(critic.parameters(), lr=gan.lr, betas=(0.5, 0.9))
+    average = [p.detach().clone() for p in generator_net.parameters()]
+    softplus = torch.nn.functional.softplus
     rng = torch.Generator().manual_seed(0)
     pac, n_critic, batch_size = gan.pac, gan.n_critic, gan.batch_size
     latent_dim, d = gan.latent_dim, X.shape[1]
@@ -78,12 +82,15 @@ def time_bare(X, epochs):
                 z = torch.randn(n_packs * pac, latent_dim, generator=rng)
                 fake = generator_net(z)
             fake = fake.reshape(n_packs, pac * d)
-            eps = torch.rand(n_packs, 1, generator=rng)
-            between = (eps * real + (1 - eps) * fake).requires_grad_(True)
-            (grad,) = torch.autograd.grad(critic(between).sum(), between,
-                                          create_graph=True)
-            loss = (critic(fake).mean() - critic(real).mean()
-                    + gan.gp_weight * ((grad.norm(dim=1) - 1) ** 2).mean())
+            if gan.loss == "nonsaturating":
+                loss = softplus(-critic(real)).mean() + softplus(critic(fake)).mean()
+            else:
+                eps = torch.rand(n_packs, 1, generator=rng)
+                between = (eps * real + (1 - eps) * fake).requires_grad_(True)
+                (grad,) = torch.autograd.grad(critic(between).sum(), between,
+                                              create_graph=True)
+                loss = (critic(fake).mean() - critic(real).mean()
+                        + gan.gp_weight * ((grad.norm(dim=1) - 1) ** 2).mean())
             opt_c.zero_grad(set_to_none=True)
             loss.backward()
             opt_c.step()
@@ -93,12 +100,21 @@ def time_bare(X, epochs):
                 critic.requires_grad_(False)
                 z = torch.randn(n_packs * pac, latent_dim, generator=rng)
                 fake = generator_net(z)
-                g_loss = -critic(fake.reshape(n_packs, pac * d)).mean()
+                d_fake = critic(fake.reshape(n_packs, pac * d))
+                if gan.loss == "nonsaturating":
+                    g_loss = softplus(-d_fake).mean()
+                else:
+                    g_loss = -d_fake.mean()
                 opt_g.zero_grad(set_to_none=True)
                 g_loss.backward()
                 opt_g.step()
                 critic.requires_grad_(True)
                 g_loss.item()
+                n_steps = step // n_critic
+                decay = min(0.999, n_steps / (9.0 + n_steps))
+                with torch.no_grad():
+                    for a, p in zip(average, generator_net.parameters(), strict=True):
+                        a.lerp_(p, 1.0 - decay)
     return time.perf_counter() - start
 
 
@@ -129,7 +145,7 @@ def main():
         "# P5: GAN training throughput",
         "",
         f"N = {n_rows}, d = 32, standard normal, batch_size=256, default GAN "
-        f"(WGAN-GP, pac={gan.pac}, n_critic={gan.n_critic}, networks "
+        f"(loss={gan.loss}, pac={gan.pac}, n_critic={gan.n_critic}, networks "
         f"{gan.generator_hidden_layer_sizes} and "
         f"{gan.discriminator_hidden_layer_sizes}); 1 torch thread, 1 BLAS "
         f"thread; {repeats} repeats as A, B, A, B; medians. torch "

@@ -27,7 +27,7 @@ X, _, centers = make_ring(3000, std=0.05, random_state=0, return_centers=True)
 
 search = GridSearchCV(
     GAN(random_state=0),
-    {"max_steps": [20, 300], "pac": [1, 4]},
+    {"max_steps": [20, 1000], "pac": [1, 4]},
     scoring=make_sample_scorer("mmd"),
     cv=2,
 )
