@@ -25,6 +25,13 @@ Usage::
     python benchmarks/bench_anomaly.py --quick         # 4 sets x 1 seed
     python benchmarks/bench_anomaly.py --detectors skgen-GMM IForest
     python benchmarks/bench_anomaly.py --detectors skgen-GAN IForest --seeds 0
+    python benchmarks/bench_anomaly.py --merge a.md b.md   # join run tables
+
+``--merge`` joins the tables of runs over the same seeds that split the work
+(by detector, or by data sets through ``--data-dir``) into one: per-dataset
+cells are copied, a detector's column taken from the first table that has
+it for that data set; the mean row is recomputed from the cells, and a
+detector's seconds are the mean of its seconds in the tables it comes from.
 """
 
 import os
@@ -70,6 +77,61 @@ def detectors(seed):
     return {name: make_pipeline(StandardScaler(), det) for name, det in found.items()}
 
 
+def _read_table(path):
+    """``(names, {dataset: {name: cell}}, {name: seconds}, {name: failures})``."""
+    rows = [line.strip().strip("|").split("|") for line in path.read_text().splitlines()
+            if line.startswith("| ")]
+    names = [c.strip() for c in rows[0][1:]]
+    cells, seconds, failures = {}, {}, {}
+    for row in rows[1:]:
+        label, values = row[0].strip(), [c.strip() for c in row[1:]]
+        if label.startswith("fit+score s"):
+            seconds = dict(zip(names, map(float, values), strict=True))
+        elif label == "failed fits":
+            failures = dict(zip(names, map(int, values), strict=True))
+        elif not label.startswith("**"):
+            cells[label] = dict(zip(names, values, strict=True))
+    return names, cells, seconds, failures
+
+
+def merge_tables(paths):
+    """One P3 table from the tables of runs that split the work."""
+    names, cells, seconds, failures = [], {}, {}, {}
+    for path in paths:
+        t_names, t_cells, t_seconds, t_failures = _read_table(path)
+        names += [n for n in t_names if n not in names]
+        for dataset, row in t_cells.items():
+            for name, value in row.items():
+                cells.setdefault(dataset, {}).setdefault(name, value)
+        for name in t_names:
+            seconds.setdefault(name, []).append(t_seconds[name])
+            failures[name] = failures.get(name, 0) + t_failures.get(name, 0)
+    datasets = sorted(cells)
+    lines = [
+        "# P3: anomaly detection on ODDS / ADBench (ROC-AUC, test split)",
+        "",
+        "Joined from the tables of " + ", ".join(p.name for p in paths) + " (runs "
+        "over the same splits that shared the work; see their headers). Cells: "
+        "mean AUC over seeds; each * marks a seed whose fit raised.",
+        "",
+        "| dataset | " + " | ".join(names) + " |",
+        "|---|" + "---|" * len(names),
+    ]
+    for dataset in datasets:
+        lines.append(f"| {dataset} | " + " | ".join(
+            cells[dataset].get(n, "-") for n in names) + " |")
+    means = {}
+    for n in names:
+        values = [float(cells[d][n].rstrip("*")) for d in datasets
+                  if cells[d].get(n, "failed") not in ("failed", "-")]
+        means[n] = np.mean(values) if len(values) == len(datasets) else np.nan
+    lines.append("| **mean** | " + " | ".join(f"**{means[n]:.3f}**" for n in names) + " |")
+    lines.append("| failed fits | " + " | ".join(str(failures[n]) for n in names) + " |")
+    lines.append("| fit+score s (mean per fit) | " + " | ".join(
+        f"{np.mean(seconds[n]):.2f}" for n in names) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="4 sets, seed 0")
@@ -78,7 +140,14 @@ def main():
     parser.add_argument("--seeds", nargs="*", type=int, default=list(SEEDS),
                         help="split seeds (the protocol's are 0 1 2)")
     parser.add_argument("--out", type=Path, default=RESULTS / "bench_anomaly.md")
+    parser.add_argument("--merge", nargs="+", type=Path, metavar="TABLE",
+                        help="join the tables of earlier runs instead of running")
     args = parser.parse_args()
+    if args.merge:
+        table = merge_tables(args.merge)
+        print(table)
+        args.out.write_text(table)
+        return
     torch.set_num_threads(1)
     log = lambda msg: print(msg, file=sys.stderr, flush=True)
 
