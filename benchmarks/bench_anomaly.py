@@ -31,7 +31,8 @@ Usage::
 (by detector, or by data sets through ``--data-dir``) into one: per-dataset
 cells are copied, a detector's column taken from the first table that has
 it for that data set; the mean row is recomputed from the cells, and a
-detector's seconds are the mean of its seconds in the tables it comes from.
+detector's seconds and failed fits come from the tables that supplied its
+cells (seconds: the mean of their per-table means).
 """
 
 import os
@@ -100,10 +101,13 @@ def merge_tables(paths):
     for path in paths:
         t_names, t_cells, t_seconds, t_failures = _read_table(path)
         names += [n for n in t_names if n not in names]
+        used = set()  # the detectors whose cells this table supplies
         for dataset, row in t_cells.items():
             for name, value in row.items():
-                cells.setdefault(dataset, {}).setdefault(name, value)
-        for name in t_names:
+                if name not in cells.setdefault(dataset, {}):
+                    cells[dataset][name] = value
+                    used.add(name)
+        for name in used:
             seconds.setdefault(name, []).append(t_seconds[name])
             failures[name] = failures.get(name, 0) + t_failures.get(name, 0)
     datasets = sorted(cells)
