@@ -18,6 +18,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from skorch.callbacks import Callback
 
 from skgen import GAN
+from skgen.neural._gan import _jacobian_norms
 
 # Small, fast settings shared by most tests.
 FAST = dict(generator_hidden_layer_sizes=(32, 32),
@@ -92,6 +93,45 @@ def test_nonsaturating_loss_learns_the_clusters():
     samples = gan.sample(500, random_state=0)
     distances = np.linalg.norm(samples[:, None, :] - centers[None], axis=2).min(1)
     assert np.mean(distances < 1.5) > 0.7
+
+
+def test_jacobian_truncation_removes_the_samples_between_the_clusters():
+    # The truncation acts on sampling only: a model fitted with it off has
+    # the same training (identical anomaly scores) and puts samples on the
+    # bridge between the two clusters that the default model leaves out.
+    gan, X, centers = _trained()
+    plain = GAN(**{**gan.get_params(), "jacobian_truncation": 0.0}).fit(X)
+    assert_array_equal(plain.score_samples(X), gan.score_samples(X))
+    assert plain.jacobian_threshold_ == np.inf
+
+    def far_share_and_balance(model):
+        samples = model.sample(2000, random_state=0)
+        distances = np.linalg.norm(samples[:, None, :] - centers[None], axis=2)
+        return np.mean(distances.min(1) > 1.5), np.mean(distances.argmin(1) == 0)
+
+    far_plain, _ = far_share_and_balance(plain)
+    far, balance = far_share_and_balance(gan)
+    assert far_plain > 0.03
+    assert far < far_plain / 4
+    assert 0.35 < balance < 0.65  # both clusters keep their share
+
+
+def test_jacobian_norms_match_autograd_and_set_the_rejected_share():
+    gan, _, _ = _trained()
+    module = gan._eval_generator()
+    z = torch.randn(5, 2, generator=torch.Generator().manual_seed(0),
+                    dtype=torch.float64)
+    expected = [torch.autograd.functional.jacobian(module.net, row).norm()
+                for row in z]
+    assert_allclose(_jacobian_norms(module.net, z).detach().numpy(),
+                    torch.stack(expected).numpy(),
+                    rtol=1e-12)
+    # Fresh latent draws beyond the threshold: the 15% of the default.
+    fresh = torch.randn(20000, 2, generator=torch.Generator().manual_seed(1),
+                        dtype=torch.float64)
+    with torch.no_grad():
+        rejected = (_jacobian_norms(module.net, fresh) > gan.jacobian_threshold_)
+    assert abs(rejected.double().mean().item() - 0.15) < 0.02
 
 
 # ------------------------------------------------------------- the budget
@@ -283,6 +323,8 @@ def test_bad_parameters_raise():
         GAN(pac=0).fit(X)
     with pytest.raises(InvalidParameterError, match="max_epochs"):
         GAN(max_epochs=0).fit(X)
+    with pytest.raises(InvalidParameterError, match="jacobian_truncation"):
+        GAN(jacobian_truncation=1.0).fit(X)
     with pytest.raises(ValueError, match="generator_hidden_layer_sizes"):
         GAN(generator_hidden_layer_sizes=(8, 0)).fit(X)
 
