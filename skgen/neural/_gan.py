@@ -137,12 +137,13 @@ def _jacobian_norms(net, z):
     """Frobenius norm of the Jacobian ``d net(z) / dz`` at each row of ``z``.
 
     Forward-mode automatic differentiation (``torch.func.jacfwd``, one pass
-    per latent dimension) under ``vmap``, in chunks that keep the Jacobians
-    of a chunk (rows x features x latent_dim) near 4 million numbers.
+    per latent dimension) under ``vmap``, in chunks of rows that keep each
+    layer's tangents (rows x width x latent_dim) near 4 million numbers.
     """
     jacobian = torch.func.vmap(torch.func.jacfwd(net))
-    n_out = net(z[:1]).shape[1]
-    rows = max(1, 2**22 // (n_out * z.shape[1]))
+    widest = max(layer.out_features for layer in net.modules()
+                 if isinstance(layer, torch.nn.Linear))
+    rows = max(1, 2**22 // (widest * z.shape[1]))
     return torch.cat([jacobian(part).square().sum(dim=(1, 2)).sqrt()
                       for part in z.split(rows)])
 
