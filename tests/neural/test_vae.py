@@ -178,7 +178,7 @@ def test_cuda_fitted_model_unpickles_on_a_cpu_only_machine(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     with pytest.warns(UserWarning, match="cpu"):
         restored = pickle.loads(payload)
-    assert restored.net_.device == "cpu"
+    assert str(restored.net_.device) == "cpu"
     assert_allclose(restored.score_samples(X), scores, rtol=1e-6)
 
 
