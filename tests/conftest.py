@@ -1,7 +1,10 @@
 """Shared fixtures for the skgen test suite."""
 
+import pickle
+
 import numpy as np
 import pytest
+import torch
 
 
 @pytest.fixture
@@ -14,6 +17,21 @@ def global_random_seed():
 def global_dtype(request):
     """Both float dtypes, as scikit-learn's float32 test runs use them."""
     return request.param
+
+
+@pytest.fixture
+def unpickle_on_cpu_only(monkeypatch):
+    """Unpickle as a machine without CUDA does: skorch warns, and maps to the CPU."""
+
+    def load(payload):
+        monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+        with pytest.warns(UserWarning, match="cpu"):
+            restored = pickle.loads(payload)
+        # skorch restores the device as torch.device('cpu'), not the string.
+        assert str(restored.net_.device) == "cpu"
+        return restored
+
+    return load
 
 
 @pytest.fixture

@@ -170,6 +170,13 @@ def _seed_from(seed, stream):
     return int(np.random.SeedSequence([seed, stream]).generate_state(1)[0])
 
 
+def _stream_generator(seed, stream, device):
+    """A :class:`torch.Generator` on ``device`` seeded for stream ``stream``."""
+    generator = torch.Generator(device=device)
+    generator.manual_seed(_seed_from(seed, stream))
+    return generator
+
+
 class BaseTorchEstimator(BaseEstimator):
     """Shared fit machinery of the skgen estimators trained by skorch.
 
@@ -215,8 +222,7 @@ class BaseTorchEstimator(BaseEstimator):
             self.net_ = self._make_net(X, seed, device)
         self._n_fit_calls += 1
         net = self.net_
-        generator = torch.Generator(device=net.device)
-        generator.manual_seed(_seed_from(self._seed, self._n_fit_calls))
+        generator = _stream_generator(self._seed, self._n_fit_calls, net.device)
 
         X_tensor = as_tensor(X.astype(np.float32, copy=False), net.device)
         if partial:

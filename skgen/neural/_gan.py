@@ -43,6 +43,7 @@ from skgen.neural._base import (
     _DIVERGED,
     BaseTorchEstimator,
     _seed_from,
+    _stream_generator,
     _TensorBatches,
     _TorchNet,
     check_finite_or_diverged,
@@ -640,8 +641,8 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         self.n_steps_ = self.net_.generator_steps_
         self.jacobian_threshold_ = math.inf
         if self.jacobian_truncation > 0:
-            generator = torch.Generator(device=self.net_.device)
-            generator.manual_seed(_seed_from(self._seed, _TRUNCATION_STREAM))
+            generator = _stream_generator(self._seed, _TRUNCATION_STREAM,
+                                          self.net_.device)
             module = self._eval_generator()
             with torch.no_grad():
                 norms = _jacobian_norms(module.net, self._latent(
@@ -649,8 +650,7 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
             check_finite_or_diverged(norms.cpu().numpy(), self.net_)
             self.jacobian_threshold_ = float(
                 torch.quantile(norms, 1.0 - self.jacobian_truncation))
-        generator = torch.Generator(device=self.net_.device)
-        generator.manual_seed(_seed_from(self._seed, _REFERENCE_STREAM))
+        generator = _stream_generator(self._seed, _REFERENCE_STREAM, self.net_.device)
         reference = self._generate(_N_REFERENCE, generator, truncate=False)
         check_finite_or_diverged(reference, self.net_)
         self._neighbors = NearestNeighbors(
