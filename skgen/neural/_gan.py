@@ -479,11 +479,11 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
     generator's weights over the training steps (decay warming up to 0.999),
     computed by :class:`torch.optim.swa_utils.AveragedModel`; averaging GAN
     iterates follows Yazici et al. (2019), *The Unusual Effectiveness of
-    Averaging in GAN Training*. WGAN-GP follows Gulrajani et al. (2017), *Improved Training of
-    Wasserstein GANs*; packing follows Lin et al. (2018), *PacGAN: The power
-    of two samples in generative adversarial networks*. The truncation by
-    the Jacobian norm follows Tanielian et al. (2020), *Learning disconnected
-    manifolds: a no GAN's land*.
+    Averaging in GAN Training*. WGAN-GP follows Gulrajani et al. (2017),
+    *Improved Training of Wasserstein GANs*; packing follows Lin et al.
+    (2018), *PacGAN: The power of two samples in generative adversarial
+    networks*. The truncation by the Jacobian norm follows Tanielian et al.
+    (2020), *Learning disconnected manifolds: a no GAN's land*.
 
     Examples
     --------

@@ -371,9 +371,11 @@ def test_sampling_generator_is_the_running_average_of_the_iterates():
     average = [p.double() for p in snapshots[0]]
     for n, iterate in enumerate(snapshots[1:], start=1):
         decay = min(0.999, (1 + n) / (10 + n))
-        average = [decay * a + (1 - decay) * p.double() for a, p in zip(average, iterate)]
+        average = [decay * a + (1 - decay) * p.double()
+                   for a, p in zip(average, iterate, strict=True)]
     fitted = [p.detach().double() for p in gan.net_.module_.parameters()]
-    for a, f in zip(average, fitted):
+    for a, f in zip(average, fitted, strict=True):
         assert_allclose(f.numpy(), a.numpy(), rtol=1e-5, atol=1e-6)
     # and it is not the last iterate
-    assert not all(torch.equal(f.float(), p) for f, p in zip(fitted, snapshots[-1]))
+    assert not all(torch.equal(f.float(), p)
+                   for f, p in zip(fitted, snapshots[-1], strict=True))
