@@ -95,6 +95,25 @@ def _read_table(path):
     return names, cells, seconds, failures
 
 
+def format_table(intro, names, rows, means, failures, seconds):
+    """The P3 table in markdown; ``rows`` maps a data set to its cells."""
+    def row(label, cells):
+        return f"| {label} | " + " | ".join(cells) + " |"
+
+    return "\n".join([
+        "# P3: anomaly detection on ODDS / ADBench (ROC-AUC, test split)",
+        "",
+        intro,
+        "",
+        row("dataset", names),
+        "|---|" + "---|" * len(names),
+        *(row(label, cells) for label, cells in rows.items()),
+        row("**mean**", [f"**{means[n]:.3f}**" for n in names]),
+        row("failed fits", [str(failures[n]) for n in names]),
+        row("fit+score s (mean per fit)", [f"{seconds[n]:.2f}" for n in names]),
+    ]) + "\n"
+
+
 def merge_tables(paths):
     """One P3 table from the tables of runs that split the work."""
     names, cells, seconds, failures = [], {}, {}, {}
@@ -111,29 +130,18 @@ def merge_tables(paths):
             seconds.setdefault(name, []).append(t_seconds[name])
             failures[name] = failures.get(name, 0) + t_failures.get(name, 0)
     datasets = sorted(cells)
-    lines = [
-        "# P3: anomaly detection on ODDS / ADBench (ROC-AUC, test split)",
-        "",
-        "Joined from the tables of " + ", ".join(p.name for p in paths) + " (runs "
-        "over the same splits that shared the work; see their headers). Cells: "
-        "mean AUC over seeds; each * marks a seed whose fit raised.",
-        "",
-        "| dataset | " + " | ".join(names) + " |",
-        "|---|" + "---|" * len(names),
-    ]
-    for dataset in datasets:
-        lines.append(f"| {dataset} | " + " | ".join(
-            cells[dataset].get(n, "-") for n in names) + " |")
+    rows = {d: [cells[d].get(n, "-") for n in names] for d in datasets}
     means = {}
     for n in names:
         values = [float(cells[d][n].rstrip("*")) for d in datasets
                   if cells[d].get(n, "failed") not in ("failed", "-")]
         means[n] = np.mean(values) if len(values) == len(datasets) else np.nan
-    lines.append("| **mean** | " + " | ".join(f"**{means[n]:.3f}**" for n in names) + " |")
-    lines.append("| failed fits | " + " | ".join(str(failures[n]) for n in names) + " |")
-    lines.append("| fit+score s (mean per fit) | " + " | ".join(
-        f"{np.mean(seconds[n]):.2f}" for n in names) + " |")
-    return "\n".join(lines) + "\n"
+    intro = ("Joined from the tables of " + ", ".join(p.name for p in paths)
+             + " (runs over the same splits that shared the work; see their "
+             "headers). Cells: mean AUC over seeds; each * marks a seed whose "
+             "fit raised.")
+    mean_seconds = {n: np.mean(seconds[n]) for n in names}
+    return format_table(intro, names, rows, means, failures, mean_seconds)
 
 
 def main():
@@ -188,36 +196,23 @@ def main():
             log(f"{path.stem} seed {seed}: " + ", ".join(
                 f"{n} {auc[n][path.stem][-1]:.3f}" for n in names))
 
-    header = "| dataset | " + " | ".join(names) + " |"
-    lines = [
-        "# P3: anomaly detection on ODDS / ADBench (ROC-AUC, test split)",
-        "",
-        f"{len(files)} data sets x seeds {list(seeds)}; every detector behind a "
-        "StandardScaler, default parameters; 1 thread. Cells: mean AUC over seeds; "
-        "each * marks a seed whose fit raised (left out of that mean, counted in "
-        "'failed fits').",
-        "",
-        header,
-        "|---|" + "---|" * len(names),
-    ]
     def cell(values):  # a fit that raised counts as failed, marked with *
         failed = int(np.sum(np.isnan(values)))
         if failed == len(values):
             return "failed"
         return f"{np.nanmean(values):.3f}" + ("*" * failed)
 
-    for path in files:
-        cells = [cell(auc[n][path.stem]) for n in names]
-        lines.append(f"| {path.stem} | " + " | ".join(cells) + " |")
+    rows = {path.stem: [cell(auc[n][path.stem]) for n in names] for path in files}
     means = {n: np.nanmean([np.nanmean(v) if not np.all(np.isnan(v)) else np.nan
                             for v in auc[n].values()]) for n in names}
-    lines.append("| **mean** | " + " | ".join(f"**{means[n]:.3f}**" for n in names) + " |")
-    failures = {n: int(sum(np.sum(np.isnan(v)) for v in auc[n].values())) for n in names}
-    lines.append("| failed fits | " + " | ".join(str(failures[n]) for n in names) + " |")
+    failures = {n: int(sum(np.sum(np.isnan(v)) for v in auc[n].values()))
+                for n in names}
     fit_s = {n: np.mean([np.mean(v) for v in seconds[n].values()]) for n in names}
-    lines.append("| fit+score s (mean per fit) | " + " | ".join(
-        f"{fit_s[n]:.2f}" for n in names) + " |")
-    table = "\n".join(lines) + "\n"
+    intro = (f"{len(files)} data sets x seeds {list(seeds)}; every detector behind "
+             "a StandardScaler, default parameters; 1 thread. Cells: mean AUC over "
+             "seeds; each * marks a seed whose fit raised (left out of that mean, "
+             "counted in 'failed fits').")
+    table = format_table(intro, names, rows, means, failures, fit_s)
     print(table)
     if not args.quick:
         args.out.parent.mkdir(exist_ok=True)
