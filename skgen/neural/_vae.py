@@ -14,7 +14,7 @@ call: the estimate is a deterministic function of ``x``.
 
 With the Gaussian likelihood the data are standardised inside the module
 (mean and standard deviation of the training data) and each feature, given
-z, is a mixture of ``n_decoder_components`` normals (one normal with 1).
+z, is a normal, or a mixture of ``n_decoder_components`` normals.
 Each variance is ``_MIN_VARIANCE + exp(log_floor) + softplus(.)`` in
 standardised units: bounded from below, so that the likelihood cannot grow
 without limit on a collapsed feature, with a learned floor per feature under
@@ -282,12 +282,16 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         'bernoulli': for data in [0, 1] (binary, or intensities used as
         probabilities); the data are not scaled.
 
-    n_decoder_components : int, default=4
+    n_decoder_components : int, default=1
         Number of normals in the law of each feature given z, with
-        ``likelihood='gaussian'`` (ignored with 'bernoulli'). More than one
-        lets a feature be skewed, bounded, multimodal or piled up on a few
-        values given z, as counts, pixels and rounded measurements are;
-        1 gives the classic VAE with a normal decoder.
+        ``likelihood='gaussian'`` (ignored with 'bernoulli'); 1 is the
+        classic VAE with a normal decoder. More than one lets a feature be
+        skewed, bounded, multimodal or piled up on a few values given z, as
+        counts, pixels and rounded measurements are: a better density (on
+        the dequantised digits, 4 components score -96.2 nats per image
+        against -108.0), but a worse anomaly score on tabular data (on the
+        24 ODDS sets, mean ROC-AUC 0.826 against 0.844), hence the default.
+        See the User Guide.
 
     beta : float, default=1.0
         Weight of the KL term of the training loss (1 is the ELBO).
@@ -409,7 +413,7 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         hidden_layer_sizes=(256, 256),
         activation="elu",
         likelihood="gaussian",
-        n_decoder_components=4,
+        n_decoder_components=1,
         beta=1.0,
         max_epochs=500,
         batch_size=128,

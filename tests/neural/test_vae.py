@@ -91,7 +91,8 @@ def test_decoder_mixture_learns_a_skewed_law_one_normal_cannot():
 def test_decoded_mean_is_the_mean_of_the_draws():
     # inverse_transform's mixture mean and sample's draws (a component,
     # then a normal) must describe the same law given z.
-    vae, _ = _fitted()
+    _, X = _fitted()
+    vae = VAE(2, n_decoder_components=3, random_state=0, **FAST).fit(X)
     module = vae._inference_module()
     z = torch.tensor([[0.3, -1.0]], dtype=torch.float64).expand(40000, 2)
     with torch.no_grad():
