@@ -18,8 +18,9 @@ z, is a normal, or a mixture of ``n_decoder_components`` normals.
 Each variance is ``_MIN_VARIANCE + exp(log_floor) + softplus(.)`` in
 standardised units: bounded from below, so that the likelihood cannot grow
 without limit on a collapsed feature, with a learned floor per feature under
-the part that depends on z.  The log-Jacobian of the standardisation, ``-sum(log scale)``, is added to every
-score, so the scores are log-densities of the data in the units given.
+the part that depends on z.  The log-Jacobian of the standardisation,
+``-sum(log scale)``, is added to every score, so the scores are
+log-densities of the data in the units given.
 """
 
 import math
@@ -181,7 +182,8 @@ class _VAEModule(torch.nn.Module):
             weight = torch.exp(log_weight).reshape(-1, self.n_components)
             pick = torch.multinomial(weight, 1, generator=generator)
             pick = pick.reshape(*mean.shape[:-1], 1)
-            mean, std = mean.gather(-1, pick)[..., 0], var.gather(-1, pick)[..., 0].sqrt()
+            mean = mean.gather(-1, pick)[..., 0]
+            std = var.gather(-1, pick)[..., 0].sqrt()
             noise = torch.randn(mean.shape, generator=generator, dtype=mean.dtype,
                                 device=mean.device)
             return (mean + std * noise) * self.scale + self.loc

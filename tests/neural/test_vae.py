@@ -206,13 +206,20 @@ def test_pickle_round_trip_gives_identical_scores():
 
 @pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
-def test_cuda_fitted_model_unpickles_on_a_cpu_only_machine(unpickle_on_cpu_only):
+@pytest.mark.parametrize("n_decoder_components", [1, 3])
+def test_cuda_fitted_model_unpickles_on_a_cpu_only_machine(
+    unpickle_on_cpu_only, n_decoder_components
+):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(100, 3))
-    vae = VAE(2, device="cuda", random_state=0, **FAST).fit(X)
+    vae = VAE(2, device="cuda", n_decoder_components=n_decoder_components,
+              random_state=0, **FAST).fit(X)
     scores = vae.score_samples(X)
+    drawn = vae.sample(50, random_state=0)
+    assert drawn.shape == (50, 3) and np.all(np.isfinite(drawn))
     restored = unpickle_on_cpu_only(pickle.dumps(vae))
     assert_allclose(restored.score_samples(X), scores, rtol=1e-6)
+    assert restored.sample(50, random_state=0).shape == (50, 3)
 
 
 # ------------------------------------------------------- sklearn contract
