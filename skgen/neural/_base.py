@@ -294,6 +294,11 @@ class BaseTorchEstimator(BaseEstimator):
     def _as_inference_tensor(self, X):
         return as_tensor(np.asarray(X, dtype=np.float64), self.net_.device)
 
+    def _latent(self, module, n_rows, generator):
+        """``n_rows`` standard normal latent points for ``module``, float64."""
+        return torch.randn((int(n_rows), module.latent_dim), generator=generator,
+                           dtype=torch.float64, device=self.net_.device)
+
     @staticmethod
     def _chunk_rows(row_bytes):
         """Rows per inference chunk, from ``working_memory``."""

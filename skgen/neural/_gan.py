@@ -24,7 +24,6 @@ is wrong for a GAN: :class:`_GANNet` carries the critic and its optimiser as
 a second module and optimiser and replaces ``train_step``.
 """
 
-import copy
 import math
 from numbers import Integral, Real
 
@@ -643,7 +642,7 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         if self.jacobian_truncation > 0:
             generator = _stream_generator(self._seed, _TRUNCATION_STREAM,
                                           self.net_.device)
-            module = self._eval_generator()
+            module = self._inference_module()
             with torch.no_grad():
                 norms = _jacobian_norms(module.net, self._latent(
                     module, _N_THRESHOLD, generator))
@@ -667,14 +666,6 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         scale = module.scale.double().cpu().numpy()
         return (np.asarray(X, dtype=np.float64) - loc) / scale
 
-    def _eval_generator(self):
-        """A float64 copy of the sampling generator, in eval mode."""
-        return copy.deepcopy(self.net_.module_).to(torch.float64).eval()
-
-    def _latent(self, module, n_rows, generator):
-        return torch.randn((n_rows, module.latent_dim), generator=generator,
-                           dtype=torch.float64, device=self.net_.device)
-
     def _generate(self, n_samples, generator, truncate=True):
         """``n_samples`` rows from the generator in eval mode, float64.
 
@@ -682,7 +673,7 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         ``jacobian_threshold_`` are rejected and drawn again, in rounds, in
         the order of the generator's stream.
         """
-        module = self._eval_generator()
+        module = self._inference_module()
         threshold = self.jacobian_threshold_
         with torch.no_grad():
             if not truncate or math.isinf(threshold):

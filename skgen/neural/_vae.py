@@ -681,16 +681,12 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
                 "requires at least one sample (an integer >= 1)."
             )
         module = self._inference_module()
-        device = self.net_.device
-        latent_dim = module.latent_dim
         generator = make_torch_generator(
-            self.random_state if random_state is None else random_state, device
+            self.random_state if random_state is None else random_state,
+            self.net_.device,
         )
         with torch.no_grad():
-            z = torch.randn(
-                (int(n_samples), latent_dim), generator=generator,
-                dtype=torch.float64, device=device,
-            )
+            z = self._latent(module, n_samples, generator)
             return module.draw(z, generator).cpu().numpy()
 
     # ------------------------------------------------------- attributes

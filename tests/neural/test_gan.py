@@ -118,7 +118,7 @@ def test_jacobian_truncation_removes_the_samples_between_the_clusters():
 
 def test_jacobian_norms_match_autograd_and_set_the_rejected_share():
     gan, _, _ = _trained()
-    module = gan._eval_generator()
+    module = gan._inference_module()
     z = torch.randn(5, 2, generator=torch.Generator().manual_seed(0),
                     dtype=torch.float64)
     expected = [torch.autograd.functional.jacobian(module.net, row).norm()
