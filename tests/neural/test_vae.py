@@ -102,6 +102,71 @@ def test_decoded_mean_is_the_mean_of_the_draws():
     assert np.all(np.abs(draws.mean(0) - decoded) < 4 * standard_error)
 
 
+def test_point_mass_features_keep_one_normal():
+    # Feature 0 is zero in 30% of the rows, feature 1 takes one of four
+    # values, feature 2 is continuous with two rows tied: only the first two
+    # hold a point mass (one value in >= 5% of the rows).
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 3)) * 2 + 5
+    X[:120, 0] = 0.0
+    X[:, 1] = rng.integers(0, 4, size=400)
+    X[1, 2] = X[0, 2]
+    shares = [max(np.unique(X[:, j], return_counts=True)[1]) / len(X) for j in range(3)]
+    assert shares[0] >= 0.3 and shares[1] >= 0.2 and shares[2] == 2 / 400
+    vae = VAE(2, n_decoder_components=3, random_state=0, **FAST).fit(X)
+    assert_array_equal(vae.point_mass_features_, [True, True, False])
+    module = vae._inference_module()
+    with torch.no_grad():
+        z = torch.randn(50, 2, generator=torch.Generator().manual_seed(0),
+                        dtype=torch.float64)
+        log_weight, _, _ = module.mixture(module.decoder(z))
+    weight = torch.exp(log_weight).numpy()  # (50, features, components)
+    assert_array_equal(weight[:, :2], np.broadcast_to([1.0, 0.0, 0.0], (50, 2, 3)))
+    assert np.all(weight[:, 2, 1:] > 0)
+    assert np.all(np.isfinite(vae.score_samples(X)))
+    # The attribute describes the data, whatever the number of components.
+    one = VAE(2, n_decoder_components=1, random_state=0, **FAST).fit(X)
+    assert_array_equal(one.point_mass_features_, [True, True, False])
+
+
+def test_trimmed_loss_counts_the_best_explained_rows():
+    from skgen.neural._vae import _NegativeELBO
+
+    rng = np.random.default_rng(0)
+    log_px = torch.as_tensor(rng.normal(size=40) * 5)
+    kl = torch.as_tensor(rng.uniform(size=40) * 3)
+    per_row = 0.5 * kl.numpy() - log_px.numpy()
+    for support, n_kept in [(1.0, 40), (0.9, 36), (0.5, 20), (0.01, 1)]:
+        loss = _NegativeELBO(beta=0.5, support_fraction=support)((log_px, kl))
+        assert loss.item() == pytest.approx(np.sort(per_row)[:n_kept].mean())
+
+
+def test_trimming_keeps_a_cluster_of_outliers_out_of_the_density():
+    # A tenth of the training rows form a tight cluster away from the bulk.
+    # The plain ELBO learns the cluster as part of the density; the default
+    # loss leaves out the worst tenth of each batch, which ranks held-out
+    # cluster rows as outliers far better.
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(0)
+
+    def data(n):
+        X = rng.normal(size=(n, 2)) @ np.array([[2.0, 0.5], [0.0, 1.0]]) + [10, -3]
+        X[: n // 10] = rng.normal(size=(n // 10, 2)) * 0.3 + [16, 1]
+        return X, np.arange(n) < n // 10
+
+    (X_train, _), (X_test, outlier) = data(1000), data(1000)
+    settings_ = dict(hidden_layer_sizes=(32, 32), max_epochs=60, early_stopping=False,
+                     random_state=0)
+    auc = {
+        support: roc_auc_score(
+            outlier, -VAE(2, support_fraction=support, **settings_)
+            .fit(X_train).score_samples(X_test))
+        for support in (None, 1.0)
+    }
+    assert auc[None] > auc[1.0] + 0.05
+
+
 def test_bernoulli_probabilities_sum_to_one():
     rng = np.random.default_rng(0)
     X = (rng.uniform(size=(400, 3)) < [0.2, 0.5, 0.9]).astype(float)
@@ -387,6 +452,9 @@ def test_bad_parameters_raise():
         VAE(contamination=0.7).fit(X)
     with pytest.raises(InvalidParameterError, match="n_decoder_components"):
         VAE(n_decoder_components=0).fit(X)
+    for support in (0.0, 1.5):
+        with pytest.raises(InvalidParameterError, match="support_fraction"):
+            VAE(support_fraction=support).fit(X)
     with pytest.raises(ValueError, match="hidden_layer_sizes"):
         VAE(hidden_layer_sizes=(8, 0)).fit(X)
     with pytest.raises(ValueError, match=r"bernoulli.*\[0, 1\]"):
