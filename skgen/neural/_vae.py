@@ -2,7 +2,8 @@
 
 The model is ``z ~ N(0, I)``, ``x | z ~ p(x | z)`` with a neural decoder,
 and a Gaussian encoder ``q(z | x)``.  Training maximises the evidence lower
-bound (ELBO) through skorch.  ``score_samples`` is the importance-weighted
+bound (ELBO) through skorch, by default over the rows of each batch that the
+model explains best (a trimmed likelihood).  ``score_samples`` is the importance-weighted
 (IWAE) estimate of ``log p(x)`` with ``k = n_importance_samples``::
 
     log p(x) ~ log (1/k) sum_j p(x | z_j) p(z_j) / q(z_j | x),
@@ -285,7 +286,8 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
 
     A latent variable model ``z ~ N(0, I)``, ``x | z ~ p(x | z)`` with a
     neural decoder, fitted by maximising the evidence lower bound with a
-    Gaussian encoder ``q(z | x)``. Once fitted it gives:
+    Gaussian encoder ``q(z | x)``, by default over the ``support_fraction``
+    of each batch that it explains best. Once fitted it gives:
 
     * a **log-likelihood**: :meth:`score_samples` is an importance-weighted
       estimate of ``log p(x)`` in nats, in the units of the data, comparable
