@@ -2,9 +2,10 @@
 
 The model is ``z ~ N(0, I)``, ``x | z ~ p(x | z)`` with a neural decoder,
 and a Gaussian encoder ``q(z | x)``.  Training maximises the evidence lower
-bound (ELBO) through skorch, by default over the rows of each batch that the
-model explains best (a trimmed likelihood).  ``score_samples`` is the importance-weighted
-(IWAE) estimate of ``log p(x)`` with ``k = n_importance_samples``::
+bound (ELBO) through skorch, by default over the rows of each batch that
+the model explains best (a trimmed likelihood).  ``score_samples`` is the
+importance-weighted (IWAE) estimate of ``log p(x)`` with
+``k = n_importance_samples``::
 
     log p(x) ~ log (1/k) sum_j p(x | z_j) p(z_j) / q(z_j | x),
     z_j = mu(x) + sigma(x) * eps_j,
