@@ -32,14 +32,18 @@ def resolve_device(device):
 def as_tensor(array, device):
     """View a validated numpy array as a tensor on ``device``.
 
-    On the CPU this shares memory with ``array``: the data are never copied.
-    torch warns about read-only arrays (a memmap, say) because it cannot
+    On the CPU this shares memory with ``array``: the data are not copied,
+    except when the array has a negative stride (``X[::-1]``), which torch
+    cannot view.  torch warns about read-only arrays (a memmap, say) because it cannot
     protect them from writes; skgen never writes to its input, so that
     warning is silenced here rather than paid for with a copy.
     """
+    array = np.asarray(array)
+    if any(stride < 0 for stride in array.strides):
+        array = np.ascontiguousarray(array)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*not writable.*")
-        tensor = torch.as_tensor(np.asarray(array))
+        tensor = torch.as_tensor(array)
     return tensor.to(device)
 
 
