@@ -31,7 +31,7 @@ __all__ = [
     "prdc",
 ]
 
-# Rows of the pooled sample on which the median heuristic is computed.
+# Rows of the reference sample on which the median heuristic is computed.
 _MEDIAN_HEURISTIC_ROWS = 2000
 
 
@@ -56,7 +56,9 @@ def _pairwise_row_reduce(A, B, reduce):
 def _median_distance(Z):
     """Median Euclidean distance between distinct rows of Z (a fixed subsample)."""
     if len(Z) > _MEDIAN_HEURISTIC_ROWS:
-        rows = check_random_state(0).choice(len(Z), _MEDIAN_HEURISTIC_ROWS, replace=False)
+        rows = check_random_state(0).choice(
+            len(Z), _MEDIAN_HEURISTIC_ROWS, replace=False
+        )
         Z = Z[rows]
     columns = np.arange(len(Z))
 
@@ -67,6 +69,18 @@ def _median_distance(Z):
     pairs = [d for block in pairwise_distances_chunked(Z, reduce_func=upper_triangle)
              for d in block]
     return float(np.median(np.concatenate(pairs)))
+
+
+def _median_heuristic_gamma(X):
+    """``1 / (2 m^2)``, ``m`` the median distance between distinct rows of X."""
+    median = _median_distance(X)
+    if median == 0:
+        raise ValueError(
+            "The median distance between the rows of X (the reference sample) is "
+            "0: most of its rows are equal, so gamma=None cannot be set from it. "
+            "Pass gamma explicitly."
+        )
+    return 1.0 / (2.0 * median**2)
 
 
 @validate_params(
@@ -85,13 +99,18 @@ def mmd(X, Y, *, gamma=None):
     Parameters
     ----------
     X : array-like of shape (n_samples_X, n_features)
-        First sample, at least 2 rows.
+        The reference sample (the data), at least 2 rows. With
+        ``gamma=None`` it alone sets the kernel.
     Y : array-like of shape (n_samples_Y, n_features)
-        Second sample, at least 2 rows.
+        The sample compared with it (a model's samples), at least 2 rows.
     gamma : float, default=None
         Kernel width. None takes ``1 / (2 m^2)``, where ``m`` is the median
-        Euclidean distance between distinct rows of the pooled sample (on a
-        fixed subsample of 2 000 rows when the pool is larger).
+        Euclidean distance between distinct rows of X (on a fixed subsample
+        of 2 000 rows when X is larger). Y plays no part in it, so that the
+        samples of several models compared with the same X are all measured
+        with the same kernel (a bandwidth taken from X and Y together would
+        widen for a model whose samples spread far, and change the yardstick
+        from one candidate to the next).
 
     Returns
     -------
@@ -110,14 +129,11 @@ def mmd(X, Y, *, gamma=None):
     """
     X, Y = _check_pair(X, Y, min_samples=2)
     if gamma is None:
-        median = _median_distance(np.vstack([X, Y]))
-        if median == 0:
-            raise ValueError(
-                "The median distance between rows is 0, so gamma=None cannot be "
-                "set from it; pass gamma explicitly."
-            )
-        gamma = 1.0 / (2.0 * median**2)
-    kernel_rows = lambda D, start: np.exp(-gamma * D**2).sum(axis=1)
+        gamma = _median_heuristic_gamma(X)
+
+    def kernel_rows(D, start):
+        return np.exp(-gamma * D**2).sum(axis=1)
+
     n, m = len(X), len(Y)
     # k(x, x) = 1 on the diagonal, which the unbiased estimate leaves out.
     k_xx = (_pairwise_row_reduce(X, X, kernel_rows).sum() - n) / (n * (n - 1))
@@ -154,7 +170,10 @@ def energy_distance(X, Y):
     0.0
     """
     X, Y = _check_pair(X, Y)
-    row_sums = lambda D, start: D.sum(axis=1)
+
+    def row_sums(D, start):
+        return D.sum(axis=1)
+
     xy = _pairwise_row_reduce(X, Y, row_sums).sum() / (len(X) * len(Y))
     xx = _pairwise_row_reduce(X, X, row_sums).sum() / len(X) ** 2
     yy = _pairwise_row_reduce(Y, Y, row_sums).sum() / len(Y) ** 2
@@ -162,7 +181,8 @@ def energy_distance(X, Y):
 
 
 @validate_params(
-    {"X": ["array-like"], "Y": ["array-like"], "estimator": [None, HasMethods(["fit", "predict_proba"])],
+    {"X": ["array-like"], "Y": ["array-like"],
+     "estimator": [None, HasMethods(["fit", "predict_proba"])],
      "cv": [Interval(Integral, 2, None, closed="left")],
      "random_state": ["random_state"]},
     prefer_skip_nested_validation=True,
@@ -290,7 +310,7 @@ def _kth_neighbour_distance(X, k):
 
 def _reduce_pairs(A, B, reduce):
     blocks = list(pairwise_distances_chunked(A, B, reduce_func=reduce))
-    return tuple(np.concatenate(part) for part in zip(*blocks))
+    return tuple(np.concatenate(part) for part in zip(*blocks, strict=True))
 
 
 def mode_coverage(samples, centers, std):
@@ -324,15 +344,16 @@ def mode_coverage(samples, centers, std):
     8
     """
     samples, centers = _check_pair(samples, centers)
-    distances, nearest = NearestNeighbors(n_neighbors=1).fit(centers).kneighbors(samples)
+    nearest_centre = NearestNeighbors(n_neighbors=1).fit(centers)
+    distances, nearest = nearest_centre.kneighbors(samples)
     distances, nearest = distances[:, 0], nearest[:, 0]
     high_quality = distances < 3 * std
     share = np.bincount(nearest, minlength=len(centers)) / len(samples)
-    nonzero = share > 0
+    share = share[share > 0]
     return {
         "modes": int(len(np.unique(nearest[high_quality]))),
         "high_quality": float(high_quality.mean()),
-        "reverse_kl": float(np.sum(share[nonzero] * np.log(share[nonzero] * len(centers)))),
+        "reverse_kl": float(np.sum(share * np.log(share * len(centers)))),
     }
 
 
@@ -361,9 +382,12 @@ def make_sample_scorer(metric, *, random_state=0, greater_is_better=False, **kwa
     Parameters
     ----------
     metric : {"mmd", "energy_distance", "c2st_auc"} or callable
-        The comparison. ``"mmd"`` and ``"energy_distance"`` are negated;
-        ``"c2st_auc"`` becomes ``-|AUC - 0.5|``. A callable ``metric(X,
-        samples, **kwargs)`` is negated unless ``greater_is_better=True``.
+        The comparison, called as ``metric(X, samples, **kwargs)`` with the
+        held-out data first. ``"mmd"`` and ``"energy_distance"`` are negated;
+        ``"c2st_auc"`` becomes ``-|AUC - 0.5|``. A callable is negated unless
+        ``greater_is_better=True``. ``"mmd"`` takes its kernel width from X
+        alone, so on a given fold every candidate is measured with the same
+        kernel.
     random_state : int, RandomState instance or None, default=0
         Passed to ``sample``; the fixed default compares every candidate on
         equally drawn samples.

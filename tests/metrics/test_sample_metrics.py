@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
 from scipy.spatial.distance import cdist, pdist
 from scipy.stats import energy_distance as scipy_energy_distance
 from sklearn import config_context
@@ -29,12 +28,34 @@ def _direct_mmd(X, Y, gamma):
             + (kyy.sum() - np.trace(kyy)) / (m * (m - 1)) - 2 * kxy.mean())
 
 
+def _reference_gamma(X):
+    """The median heuristic on the reference sample X alone."""
+    return 1 / (2 * np.median(pdist(X)) ** 2)
+
+
 def test_mmd_matches_direct_formula(rng):
     X, Y = rng.normal(size=(60, 3)), rng.normal(size=(45, 3)) + 0.3
     assert mmd(X, Y, gamma=0.7) == pytest.approx(_direct_mmd(X, Y, 0.7), rel=1e-10)
-    median = np.median(pdist(np.vstack([X, Y])))
-    expected = _direct_mmd(X, Y, 1 / (2 * median**2))
+    expected = _direct_mmd(X, Y, _reference_gamma(X))
     assert mmd(X, Y) == pytest.approx(expected, rel=1e-10)
+
+
+def test_mmd_bandwidth_comes_from_the_reference_sample_only(rng):
+    # Two candidates compared with the same data: a tight one and one whose
+    # samples spread ten times wider. Both are measured with the kernel of
+    # the data; a bandwidth from the pooled rows would differ between them
+    # (the pooled median distance grows with the wide candidate's spread).
+    X = rng.normal(size=(300, 2))
+    tight, wide = rng.normal(size=(250, 2)) * 0.5, rng.normal(size=(250, 2)) * 5.0
+    gamma = _reference_gamma(X)
+    for Y in (tight, wide):
+        pooled = _reference_gamma(np.vstack([X, Y]))
+        assert abs(pooled - gamma) > 0.1 * gamma  # pooling would change the kernel
+        assert mmd(X, Y) == pytest.approx(_direct_mmd(X, Y, gamma), rel=1e-10)
+    with pytest.raises(ValueError, match="reference sample"):
+        mmd(np.zeros((10, 2)), rng.normal(size=(10, 2)))
+    # Only X's rows set the kernel: a constant Y is fine.
+    assert np.isfinite(mmd(X, np.zeros((10, 2))))
 
 
 def test_mmd_is_chunk_invariant_and_separates(rng):
@@ -114,6 +135,18 @@ def test_sample_scorer_tunes_and_ranks(rng):
         assert score(gm, X_test) > score(gm, X_test + 0.5), metric
     custom = make_sample_scorer(lambda A, B: np.abs(A.mean(0) - B.mean(0)).sum())
     assert custom(gm, X_test) > custom(gm, X_test + 1)
+
+
+def test_sample_scorer_measures_every_candidate_with_the_kernel_of_the_data():
+    X, _ = make_ring(600, std=0.05, random_state=0)
+    X_test, _ = make_ring(300, std=0.05, random_state=1)
+    gamma = _reference_gamma(X_test)
+    scorer = make_sample_scorer("mmd")
+    for n_components in (1, 8):
+        candidate = GaussianMixture(n_components, random_state=0).fit(X)
+        samples, _ = candidate.sample(len(X_test), random_state=0)
+        expected = -_direct_mmd(X_test, samples, gamma)
+        assert scorer(candidate, X_test) == pytest.approx(expected, rel=1e-10)
 
 
 def test_metric_input_errors(rng):
