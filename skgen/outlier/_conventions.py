@@ -16,10 +16,29 @@ class OutlierConventionsMixin(OutlierMixin):
     ``fit_predict`` comes from :class:`~sklearn.base.OutlierMixin`. A class
     using it has a ``contamination`` parameter and calls ``_set_offset`` with
     the training scores at the end of ``fit``.
+
+    A score of ``-inf`` (a row of zero density) is the most abnormal score:
+    its decision is ``-inf`` and its label -1.
     """
 
     def _set_offset(self, training_scores):
-        self.offset_ = float(np.percentile(training_scores, 100.0 * self.contamination))
+        scores = np.asarray(training_scores, dtype=np.float64)
+        # -inf scores (zero density) are the most abnormal rows, and are
+        # fine as long as the percentile lies above them; numpy interpolates
+        # into -inf as NaN, and a threshold of -inf would flag no row.
+        with np.errstate(invalid="ignore"):
+            offset = float(np.percentile(scores, 100.0 * self.contamination))
+        if not np.isfinite(offset):
+            n_zero = int(np.sum(np.isneginf(scores)))
+            raise ValueError(
+                f"The contamination={self.contamination} percentile of the "
+                f"training scores is not finite: {n_zero} of the {len(scores)} "
+                "training rows score -inf (zero density under the model), too "
+                "many for a threshold between them and the other rows. Use a "
+                "model whose density covers the training data (for instance a "
+                "Gaussian kernel, or a wider bandwidth), or raise contamination."
+            )
+        self.offset_ = offset
 
     def decision_function(self, X):
         """Shifted scores: negative for outliers, positive for inliers.

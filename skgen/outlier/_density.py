@@ -20,6 +20,10 @@ class DensityOutlierDetector(OutlierConventionsMixin, BaseEstimator):
     conventions (those of :class:`~sklearn.ensemble.IsolationForest`), so that
     a density model whose own ``predict`` means something else, such as
     :class:`skgen.GaussianMixture`'s cluster labels, can serve as a detector.
+    A row of zero density, scored ``-inf`` (as a
+    :class:`~sklearn.neighbors.KernelDensity` with a ``"tophat"`` kernel
+    scores every row out of its reach), is the most abnormal row and gets
+    the label -1; scores of NaN or ``+inf`` raise a ValueError.
 
     Parameters
     ----------
@@ -94,16 +98,22 @@ class DensityOutlierDetector(OutlierConventionsMixin, BaseEstimator):
         else:
             self.estimator_ = clone(self.estimator)
         self.estimator_.fit(X)
-        self._set_offset(self._finite_scores(X))
+        self._set_offset(self._checked_scores(X))
         return self
 
-    def _finite_scores(self, X):
-        scores = np.asarray(self.estimator_.score_samples(X))
-        if not np.all(np.isfinite(scores)):
+    def _checked_scores(self, X):
+        scores = np.asarray(self.estimator_.score_samples(X), dtype=np.float64)
+        # -inf is a density of zero, the most abnormal score there is (a
+        # tophat or Epanechnikov kernel gives it to every row out of reach);
+        # NaN cannot be ranked, and +inf is the log-density of a point mass,
+        # which only a degenerate model gives.
+        bad = np.isnan(scores) | np.isposinf(scores)
+        if np.any(bad):
             raise ValueError(
                 f"{type(self.estimator_).__name__}.score_samples returned "
-                "non-finite values; the density model cannot rank these rows. "
-                "Check the data for degenerate features, or regularise the model."
+                f"{int(bad.sum())} NaN or +inf values; the density model cannot "
+                "rank these rows. Check the data for degenerate features, or "
+                "regularise the model."
             )
         return scores
 
@@ -118,8 +128,10 @@ class DensityOutlierDetector(OutlierConventionsMixin, BaseEstimator):
         Returns
         -------
         scores : ndarray of shape (n_samples,)
-            ``estimator_.score_samples(X)``.
+            ``estimator_.score_samples(X)``: ``-inf`` for a row of zero
+            density, which :meth:`predict` labels -1. NaN or ``+inf`` raise
+            a ValueError.
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        return self._finite_scores(X)
+        return self._checked_scores(X)

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.metrics import roc_auc_score
 from sklearn.mixture import GaussianMixture as SklearnGaussianMixture
 from sklearn.neighbors import KernelDensity
@@ -61,12 +61,63 @@ def test_bad_estimator_and_parameters(planted):
         detector.predict(X[:, :2])
 
 
-def test_non_finite_scores_are_refused(planted):
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+def test_nan_and_positive_infinite_scores_are_refused(planted, value):
     X, _ = planted
 
     class Broken(KernelDensity):
         def score_samples(self, X):
-            return np.full(len(X), np.nan)
+            return np.full(len(X), value)
 
-    with pytest.raises(ValueError, match="non-finite"):
+    with pytest.raises(ValueError, match="NaN or \\+inf"):
         DensityOutlierDetector(Broken()).fit(X)
+    detector = DensityOutlierDetector(KernelDensity()).fit(X)
+    detector.estimator_ = Broken().fit(X)
+    for method in (detector.score_samples, detector.decision_function,
+                   detector.predict):
+        with pytest.raises(ValueError, match="cannot rank"):
+            method(X[:3])
+
+
+def test_zero_density_rows_are_the_most_abnormal_not_an_error(planted):
+    # A tophat kernel gives a density of exactly 0 (score -inf) to every row
+    # farther than the bandwidth from all the training rows.
+    X, _ = planted
+    detector = DensityOutlierDetector(
+        KernelDensity(kernel="tophat", bandwidth=1.0), contamination=0.05
+    ).fit(X)
+    far, near = [[50.0, 50.0, 50.0]], [[0.0, 0.0, 0.0]]
+    assert detector.score_samples(far)[0] == -np.inf
+    assert np.isfinite(detector.offset_)
+    assert detector.decision_function(far)[0] == -np.inf
+    assert_array_equal(detector.predict(np.r_[far, near]), [-1, 1])
+    # The training rows lie inside their own kernel: finite scores, and the
+    # same threshold as with scikit-learn's scores directly.
+    scores = KernelDensity(kernel="tophat", bandwidth=1.0).fit(X).score_samples(X)
+    assert detector.offset_ == pytest.approx(np.percentile(scores, 5.0))
+
+
+class _ZeroDensityForSome(KernelDensity):
+    """A Gaussian KDE that gives a density of 0 to rows with x0 > 1."""
+
+    def score_samples(self, X):
+        scores = super().score_samples(X)
+        return np.where(np.asarray(X)[:, 0] > 1.0, -np.inf, scores)
+
+
+def test_zero_density_training_rows_are_outliers_below_a_finite_threshold(rng):
+    X = rng.normal(size=(400, 2))
+    zero = X[:, 0] > 1.0
+    share = zero.mean()  # about 16% of the rows
+    detector = DensityOutlierDetector(_ZeroDensityForSome(),
+                                      contamination=0.25).fit(X)
+    assert np.isfinite(detector.offset_)
+    labels = detector.predict(X)
+    assert np.all(labels[zero] == -1)
+    assert np.mean(labels == -1) == pytest.approx(0.25, abs=1 / len(X))
+    assert np.all(detector.decision_function(X)[zero] == -np.inf)
+    # More zero-density rows than contamination: no finite threshold can
+    # separate them; the error says what to do.
+    assert 0.1 < share < 0.25
+    with pytest.raises(ValueError, match="score -inf.*raise contamination"):
+        DensityOutlierDetector(_ZeroDensityForSome(), contamination=0.1).fit(X)
