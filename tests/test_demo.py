@@ -30,7 +30,8 @@ def test_unwritable_output_is_a_clear_error(tmp_path):
     blocker.write_text("not a folder")
     env = dict(os.environ, PYTHONWARNINGS="ignore")
     result = subprocess.run(
-        [sys.executable, "-m", "skgen", "demo", "--quick", "--out", str(blocker / "sub")],
+        [sys.executable, "-m", "skgen", "demo", "--quick",
+         "--out", str(blocker / "sub")],
         capture_output=True, text=True, env=env, timeout=300,
     )
     assert result.returncode == 2

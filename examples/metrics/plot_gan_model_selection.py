@@ -33,18 +33,19 @@ search = GridSearchCV(
 )
 search.fit(X)
 for params, score in zip(search.cv_results_["params"],
-                         search.cv_results_["mean_test_score"]):
+                         search.cv_results_["mean_test_score"], strict=True):
     print(f"{params}: -MMD^2 = {score:.4f}")
 print("best:", search.best_params_)
 
 # %%
 # The samples of the worst and of the best candidate, refitted on all the
 # data, over the data, with the mode coverage of each.
-worst = search.cv_results_["params"][int(np.argmin(search.cv_results_["mean_test_score"]))]
+worst_index = int(np.argmin(search.cv_results_["mean_test_score"]))
+worst = search.cv_results_["params"][worst_index]
 candidates = {"worst": GAN(random_state=0, **worst).fit(X),
               "best": search.best_estimator_}
 fig, axes = plt.subplots(1, 2, figsize=(9, 4.5), sharex=True, sharey=True)
-for ax, (name, model) in zip(axes, candidates.items()):
+for ax, (name, model) in zip(axes, candidates.items(), strict=True):
     samples = model.sample(1000, random_state=0)
     coverage = mode_coverage(samples, centers, std=0.05)
     ax.scatter(*X[:1000].T, s=2, c="lightgray", label="data")

@@ -32,8 +32,10 @@ def test_grid_centres_and_spread():
 
 
 def test_generators_are_reproducible_and_validate():
-    assert_array_equal(make_ring(50, random_state=3)[0], make_ring(50, random_state=3)[0])
-    assert not np.allclose(make_grid(50, random_state=3)[0], make_grid(50, random_state=4)[0])
+    assert_array_equal(make_ring(50, random_state=3)[0],
+                       make_ring(50, random_state=3)[0])
+    assert not np.allclose(make_grid(50, random_state=3)[0],
+                           make_grid(50, random_state=4)[0])
     assert len(make_ring(10)) == 2
     with pytest.raises(ValueError, match="n_samples"):
         make_ring(0)
