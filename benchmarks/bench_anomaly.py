@@ -52,6 +52,7 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from _machine import load_average, machine_line  # noqa: E402
 from sklearn.ensemble import IsolationForest  # noqa: E402
 from sklearn.metrics import roc_auc_score  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
@@ -158,7 +159,8 @@ def merge_tables(paths):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="4 sets, seed 0")
-    parser.add_argument("--data-dir", type=Path, default=REPO.parent / "shared" / "data" / "odds")
+    parser.add_argument("--data-dir", type=Path,
+                        default=REPO.parent / "shared" / "data" / "odds")
     parser.add_argument("--detectors", nargs="*", help="subset of detector names")
     parser.add_argument("--seeds", nargs="*", type=int, default=list(SEEDS),
                         help="split seeds (the protocol's are 0 1 2)")
@@ -172,7 +174,10 @@ def main():
         args.out.write_text(table)
         return
     torch.set_num_threads(1)
-    log = lambda msg: print(msg, file=sys.stderr, flush=True)
+    load_at_start = load_average()
+
+    def log(msg):
+        print(msg, file=sys.stderr, flush=True)
 
     files = sorted(args.data_dir.glob("*.npz"))
     if not files:
@@ -223,7 +228,7 @@ def main():
     intro = (f"{len(files)} data sets x seeds {list(seeds)}; every detector behind "
              "a StandardScaler, default parameters; 1 thread. Cells: mean AUC over "
              "seeds; each * marks a seed whose fit raised (left out of that mean, "
-             "counted in 'failed fits').")
+             "counted in 'failed fits').\n\n" + machine_line(load_at_start))
     table = format_table(intro, names, rows, means, failures, fit_s)
     print(table)
     if not args.quick:

@@ -22,15 +22,17 @@ that set-up and the final E-step drop out.
 
 Usage::
 
-    python benchmarks/bench_gmm.py            # full protocol, ~35 minutes
+    python benchmarks/bench_gmm.py            # full protocol
     python benchmarks/bench_gmm.py --part memory
-    python benchmarks/bench_gmm.py --quick    # smoke run, ~1 minute
+    python benchmarks/bench_gmm.py --quick    # smoke run, 1 repeat, N=20 000
+
+The table's header states the CPU count, the thread settings and the load
+average at the start and the end of the run.
 """
 
 import argparse
 import json
 import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -40,6 +42,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from _machine import load_average, machine_line
 
 RESULTS = Path(__file__).parent / "results"
 COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"]
@@ -189,6 +192,11 @@ def main():
         report(run_memory(n_memory, libraries), "bench_gmm_memory.md", args.quick)
 
 
+# Every timing runs in a fresh worker process with its own thread settings.
+WORKER_THREADS = ("fresh processes with OMP_NUM_THREADS, OPENBLAS_NUM_THREADS, "
+                  "MKL_NUM_THREADS and torch.set_num_threads all at {}")
+
+
 def log(message):
     print(message, file=sys.stderr, flush=True)
 
@@ -202,15 +210,16 @@ def report(table, name, quick):
 
 
 def run_speed(n, repeats, libraries):
-    # (a) per-iteration: all repeats at 1 thread, one run at 2 threads,
-    # interleaved A, B, A, B.
+    load_at_start = load_average()
+    # (a) per-iteration: the same repeats at 1 and at 2 threads, interleaved
+    # A, B, A, B, so that both libraries see the same load.
     iteration = {(lib, t): [] for lib in libraries for t in (1, 2)}
-    plan = [(r, t) for r in range(repeats) for t in (1,)] + [(repeats, 2)]
-    for r, threads in plan:
-        for lib in libraries:
-            log(f"(a) {lib} threads={threads} repeat={r}")
-            iteration[lib, threads].append(run_in_fresh_process(
-                dict(kind="iteration", library=lib, threads=threads, n=n)))
+    for r in range(repeats):
+        for threads in (1, 2):
+            for lib in libraries:
+                log(f"(a) {lib} threads={threads} repeat={r}")
+                iteration[lib, threads].append(run_in_fresh_process(
+                    dict(kind="iteration", library=lib, threads=threads, n=n)))
 
     # (b) whole default fit, interleaved.
     whole = {(lib, t): [] for lib in libraries for t in (1, 2)}
@@ -224,28 +233,33 @@ def run_speed(n, repeats, libraries):
     lines = [
         "# P1: skgen.GaussianMixture vs scikit-learn",
         "",
-        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores. "
-        f"N={n} train, {n // 4} held-out, d=16, k=16. "
-        f"Medians of {repeats} repeat(s) at 1 thread, 1 run at 2 threads; "
-        "each library is quoted at its best thread setting (in brackets).",
+        machine_line(load_at_start, threads=WORKER_THREADS.format("1 and at 2")),
+        "",
+        f"N={n} train, {n // 4} held-out, d=16, k=16. Every time is the median "
+        f"of {repeats} repeat(s) at each thread setting; the speed-up compares "
+        "each library at its best thread setting.",
         "",
         "## (a) Seconds per EM iteration, explicit initialisation, tol=0",
         "",
-        "| dtype | covariance | sklearn s/iter | skgen s/iter | speed-up | "
+        "| dtype | covariance | sklearn s/iter 1 thr | sklearn s/iter 2 thr | "
+        "skgen s/iter 1 thr | skgen s/iter 2 thr | speed-up | "
         "held-out LL sklearn | held-out LL skgen | rel. diff |",
-        "|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for key in [f"{d}/{c}" for d in DTYPES for c in COVARIANCE_TYPES]:
-        best = {}
+        per_iter, held_out = {}, {}
         for lib in libraries:
-            per_thread = {t: median([run[key]["per_iter"] for run in iteration[lib, t]])
-                          for t in (1, 2)}
-            t_best = min(per_thread, key=per_thread.get)
-            best[lib] = (per_thread[t_best], t_best, iteration[lib, 1][0][key]["held_out"])
-        (s_t, s_th, s_ll), (g_t, g_th, g_ll) = best["sklearn"], best["skgen"]
+            for t in (1, 2):
+                per_iter[lib, t] = median(
+                    [run[key]["per_iter"] for run in iteration[lib, t]])
+            held_out[lib] = iteration[lib, 1][0][key]["held_out"]
+        best = {lib: min(per_iter[lib, 1], per_iter[lib, 2]) for lib in libraries}
+        s_ll, g_ll = held_out["sklearn"], held_out["skgen"]
+        times = " | ".join(f"{per_iter[lib, t]:.4f}" for lib in libraries
+                           for t in (1, 2))
         lines.append(
-            f"| {key.split('/')[0]} | {key.split('/')[1]} | {s_t:.4f} [{s_th}] | "
-            f"{g_t:.4f} [{g_th}] | {s_t / g_t:.1f}x | {s_ll:.6f} | {g_ll:.6f} | "
+            f"| {key.split('/')[0]} | {key.split('/')[1]} | {times} | "
+            f"{best['sklearn'] / best['skgen']:.1f}x | {s_ll:.6f} | {g_ll:.6f} | "
             f"{abs(s_ll - g_ll) / abs(s_ll):.1e} |"
         )
     lines += [
@@ -261,14 +275,15 @@ def run_speed(n, repeats, libraries):
             runs = whole[lib, t]
             secs = median([r["default"]["seconds"] for r in runs])
             best_whole[lib] = min(best_whole.get(lib, np.inf), secs)
-            lines.append(f"| {lib} | {t} | {secs:.2f} | {runs[0]['default']['n_iter']} | "
-                         f"{runs[0]['default']['held_out']:.6f} |")
+            default = runs[0]["default"]
+            lines.append(f"| {lib} | {t} | {secs:.2f} | {default['n_iter']} | "
+                         f"{default['held_out']:.6f} |")
     lines += ["", f"Whole-fit speed-up at each library's best thread setting: "
               f"{best_whole['sklearn'] / best_whole['skgen']:.1f}x", ""]
     return "\n".join(lines) + "\n"
 
-
 def run_memory(n_memory, libraries):
+    load_at_start = load_average()
     memory = {}
     for init in ("kmeans", "k-means++"):
         for lib in libraries:
@@ -277,6 +292,8 @@ def run_memory(n_memory, libraries):
                 kind="memory", library=lib, threads=1, n=n_memory, init=init))
     lines = [
         f"# P1 memory: N={n_memory}, d=32, k=32, full, max_iter=2, 1 thread",
+        "",
+        machine_line(load_at_start, threads=WORKER_THREADS.format("1")),
         "",
         "Peak RSS (ru_maxrss) of a fresh process that draws the data chunk by chunk "
         "into one array, then fits one library. 'peak before fit' covers the "
@@ -289,7 +306,8 @@ def run_memory(n_memory, libraries):
     for (lib, init), m in memory.items():
         lines.append(
             f"| {lib} | {init} | {m['input_mb']:.0f} | {m['before_fit_mb']:.0f} | "
-            f"{m['peak_mb']:.0f} | {2 * m['input_mb'] + 512:.0f} | {m['seconds']:.1f} |")
+            f"{m['peak_mb']:.0f} | {2 * m['input_mb'] + 512:.0f} | "
+            f"{m['seconds']:.1f} |")
     return "\n".join(lines) + "\n"
 
 
