@@ -1,23 +1,18 @@
 """Gaussian mixture model fitted by EM over sufficient statistics, in torch.
 
-The EM here is a single streaming pass per iteration.  For each chunk of rows
-it builds the feature map ``phi(x)`` of the covariance type (the upper
-triangle of ``x x^T``, then ``x``, then ``1``; for ``diag`` and ``spherical``
-only ``x**2``, ``x`` and ``1``), so that
-
-* the E-step is one GEMM: ``log w_k + log N(x | mu_k, Sigma_k) = A_k . phi(x)``
-  with the coefficient matrix ``A`` built from the current parameters, and
-* the M-step statistics ``(sum r, sum r x, sum r x x^T)`` of every component
-  are one more GEMM, ``phi(X)^T R``, on the same features.
-
-Sample weights multiply the responsibilities before the second GEMM, which is
-all weighted EM needs.  Memory stays bounded by the chunk size, taken from
+The estimator composes the engine of ``skgen.mixture._em``: a Gaussian family
+(which turns a chunk of rows into log-densities and statistics, and statistics
+into parameters) and a source of row chunks.  Each EM iteration is one
+streaming pass; sample weights multiply the responsibilities, which is all
+weighted EM needs; memory stays bounded by the chunk size, taken from
 ``sklearn.get_config()["working_memory"]``.
 
-The ``E[x x^T] - mu mu^T`` form loses precision when the data sit far from the
-origin (scikit-learn issue #30382), so the features are built from data
-centred on their (weighted) mean; statistics are accumulated across chunks in
-float64 whatever the input dtype, and the M-step runs in float64.
+Precision: rows are taken relative to the data's weighted mean.  Each pass
+uses the expanded (one-GEMM) form of the Gaussian only while its rounding
+loss is bounded below 1e-4 relative, and the whitened form, as robust as
+scikit-learn's, otherwise.  A chunk's arithmetic runs in the input's dtype;
+the chunks' statistics are added into float64 totals, and the M-step and all
+parameters are float64 until they are stored in the input's dtype.
 """
 
 import math
@@ -27,7 +22,6 @@ from time import time
 
 import numpy as np
 import torch
-from sklearn import get_config
 from sklearn.base import BaseEstimator, DensityMixin, _fit_context
 from sklearn.cluster import KMeans, kmeans_plusplus
 from sklearn.exceptions import ConvergenceWarning
@@ -38,16 +32,22 @@ from sklearn.utils.validation import (
     check_is_fitted,
     validate_data,
 )
+
+from skgen.mixture._em import (
+    TensorSource,
+    WhitenedGaussianFamily,
+    em_pass,
+    gaussian_family,
+    log_prob_chunks,
+    normalise_,
+    row_width,
+    stats_of_responsibilities,
+)
 from skgen.utils._torch import as_tensor, resolve_device
 
 __all__ = ["GaussianMixture"]
 
 _QUADRATIC = ("full", "tied")
-
-# On the CPU a chunk is also kept small enough to stay in cache: the two
-# GEMMs of a pass then read features that the previous step just wrote.
-_CPU_CHUNK_BYTES = 32 * 2**20
-_CPU_MAX_CHUNK_ROWS = 8192
 
 _ILL_DEFINED_COVARIANCE = (
     "Fitting the mixture model failed because some components have "
@@ -70,8 +70,8 @@ _FLOAT32_HINT = (
 def _check_shape(param, param_shape, name):
     if param.shape != param_shape:
         raise ValueError(
-            "The parameter '%s' should have the shape of %s, but got %s"
-            % (name, param_shape, param.shape)
+            f"The parameter '{name}' should have the shape of {param_shape}, "
+            f"but got {param.shape}"
         )
 
 
@@ -81,14 +81,14 @@ def _check_weights(weights, n_components):
     if np.any(weights < 0.0) or np.any(weights > 1.0):
         raise ValueError(
             "The parameter 'weights' should be in the range "
-            "[0, 1], but got max value %.5f, min value %.5f"
-            % (np.max(weights), np.min(weights))
+            f"[0, 1], but got max value {np.max(weights):.5f}, "
+            f"min value {np.min(weights):.5f}"
         )
     atol = 1e-6 if weights.dtype == np.float32 else 1e-8
     if not np.allclose(np.abs(1.0 - np.sum(weights)), 0.0, atol=atol):
         raise ValueError(
-            "The parameter 'weights' should be normalized, but got sum(weights) = %.5f"
-            % np.sum(weights)
+            "The parameter 'weights' should be normalized, but got "
+            f"sum(weights) = {np.sum(weights):.5f}"
         )
     return weights
 
@@ -112,159 +112,24 @@ def _check_precisions(precisions, covariance_type, n_components, n_features):
         "diag": (n_components, n_features),
         "spherical": (n_components,),
     }
-    _check_shape(precisions, shapes[covariance_type], "%s precision" % covariance_type)
+    _check_shape(precisions, shapes[covariance_type], f"{covariance_type} precision")
     if covariance_type in _QUADRATIC:
         matrices = precisions.reshape(-1, n_features, n_features)
         symmetric = np.allclose(matrices, np.swapaxes(matrices, 1, 2))
         if not (symmetric and np.all(np.linalg.eigvalsh(matrices) > 0.0)):
             raise ValueError(
-                "'%s precision' should be symmetric, positive-definite"
-                % covariance_type
+                f"'{covariance_type} precision' should be symmetric, "
+                "positive-definite"
             )
     elif np.any(precisions <= 0.0):
-        raise ValueError("'%s precision' should be positive" % covariance_type)
+        raise ValueError(f"'{covariance_type} precision' should be positive")
     return precisions
 
 
 # ---------------------------------------------------------------------------
-# The numerical core: features, coefficients, statistics, M-step.
-# All parameters live in float64 torch tensors; only the two GEMMs of a pass
-# run in the compute dtype of the input.
+# Parameters from covariances or precisions (the EM itself is in _em.py).
+# All parameters live in float64 torch tensors.
 # ---------------------------------------------------------------------------
-
-
-def _n_features_map(n_features, covariance_type):
-    """Number of rows of the feature map phi for one sample."""
-    if covariance_type in _QUADRATIC:
-        return n_features * (n_features + 1) // 2 + n_features + 1
-    return 2 * n_features + 1
-
-
-def _build_features(x, shift, covariance_type, out):
-    """Fill ``out`` (n_phi, n_rows) with phi(x - shift) for a chunk ``x``."""
-    xt = (x - shift).T.contiguous()
-    n_features = xt.shape[0]
-    if covariance_type in _QUADRATIC:
-        # Row block i holds x_i * x_j for j >= i: the row-major upper
-        # triangle, the order of torch.triu_indices.
-        row = 0
-        for i in range(n_features):
-            width = n_features - i
-            torch.mul(xt[i : i + 1], xt[i:], out=out[row : row + width])
-            row += width
-    else:
-        torch.mul(xt, xt, out=out[:n_features])
-        row = n_features
-    out[row : row + n_features] = xt
-    out[row + n_features] = 1.0
-    return out
-
-
-def _precision_matrices(prec_chol, covariance_type, n_components, n_features):
-    """Precision matrices or vectors, broadcast to every component."""
-    if covariance_type == "full":
-        return prec_chol @ prec_chol.mT
-    if covariance_type == "tied":
-        return (prec_chol @ prec_chol.mT).expand(n_components, -1, -1)
-    if covariance_type == "diag":
-        return prec_chol**2
-    return (prec_chol**2)[:, None].expand(n_components, n_features)
-
-
-def _log_det_cholesky(prec_chol, covariance_type, n_components, n_features):
-    if covariance_type == "full":
-        return torch.log(torch.diagonal(prec_chol, dim1=-2, dim2=-1)).sum(-1)
-    if covariance_type == "tied":
-        log_det = torch.log(torch.diagonal(prec_chol)).sum()
-        return log_det.expand(n_components)
-    if covariance_type == "diag":
-        return torch.log(prec_chol).sum(-1)
-    return n_features * torch.log(prec_chol)
-
-
-def _coefficients(params, shift, covariance_type):
-    """The (n_components, n_phi) matrix A with A . phi(x) = log w_k N(x|k)."""
-    weights, means, prec_chol = params["weights"], params["means"], params["prec_chol"]
-    n_components, n_features = means.shape
-    mu = means - shift
-    precisions = _precision_matrices(prec_chol, covariance_type, n_components, n_features)
-    if covariance_type in _QUADRATIC:
-        rows, cols = torch.triu_indices(n_features, n_features, device=mu.device)
-        quadratic = precisions[:, rows, cols] * torch.where(rows == cols, -0.5, -1.0)
-        linear = (precisions @ mu[:, :, None])[:, :, 0]
-    else:
-        quadratic = -0.5 * precisions
-        linear = precisions * mu
-    # mu^T P mu, computed through the Cholesky factor as a sum of squares.
-    if covariance_type == "full":
-        mahalanobis = ((mu[:, None, :] @ prec_chol)[:, 0, :] ** 2).sum(-1)
-    elif covariance_type == "tied":
-        mahalanobis = ((mu @ prec_chol) ** 2).sum(-1)
-    else:
-        mahalanobis = (precisions * mu**2).sum(-1)
-    log_weights = torch.log(weights)
-    constant = (
-        -0.5 * (n_features * math.log(2 * math.pi) + mahalanobis)
-        + _log_det_cholesky(prec_chol, covariance_type, n_components, n_features)
-        + log_weights
-    )
-    return torch.cat([quadratic, linear, constant[:, None]], dim=1)
-
-
-def _normalise_(log_prob):
-    """Log-normaliser and responsibilities of ``log_prob`` (n_components, n).
-
-    A log-sum-exp over components, written out because torch's own takes
-    exp of terms far below the maximum, whose underflowing results crawl
-    through the CPU (10x slower here).  Log-ratios are floored at
-    log(sqrt(tiny)) of the dtype, -43.7 in float32 and -354 in float64: a
-    responsibility of 1e-19 (or 1e-154) instead of less changes nothing at the
-    precision of the dtype, and the GEMM that takes the responsibilities next
-    meets no denormals.  ``log_prob`` is overwritten by the responsibilities.
-    """
-    log_floor = 0.5 * math.log(torch.finfo(log_prob.dtype).tiny)
-    log_max = log_prob.amax(0)
-    resp = log_prob.sub_(log_max).clamp_(min=log_floor).exp_()
-    total = resp.sum(0)
-    resp.div_(total)
-    return total.log_().add_(log_max), resp
-
-
-def _unpack_second_moments(stats, covariance_type, n_features):
-    """Per-component sums of r x x^T (or r x**2) from the statistics."""
-    if covariance_type in _QUADRATIC:
-        n_quadratic = n_features * (n_features + 1) // 2
-        rows, cols = torch.triu_indices(n_features, n_features, device=stats.device)
-        n_components = stats.shape[1]
-        second = stats.new_zeros((n_components, n_features, n_features))
-        second[:, rows, cols] = stats[:n_quadratic].T
-        second[:, cols, rows] = stats[:n_quadratic].T
-        return second, n_quadratic
-    return stats[:n_features].T, n_features
-
-
-def _parameters_from_stats(stats, shift, covariance_type, reg_covar, eps):
-    """M-step: (weights before normalisation, means, covariances).
-
-    ``shift`` is the centre the statistics were gathered around: one point
-    of shape (n_features,), or one per component, (n_components, n_features).
-    """
-    n_features = shift.shape[-1]
-    second, offset = _unpack_second_moments(stats, covariance_type, n_features)
-    nk = stats[-1] + 10 * eps
-    mu = stats[offset : offset + n_features].T / nk[:, None]
-    if covariance_type == "full":
-        covariances = second / nk[:, None, None] - mu[:, :, None] * mu[:, None, :]
-        covariances.diagonal(dim1=-2, dim2=-1).add_(reg_covar)
-    elif covariance_type == "tied":
-        scatter = second.sum(0) - (nk[:, None] * mu).T @ mu
-        covariances = scatter / nk.sum()
-        covariances.diagonal().add_(reg_covar)
-    else:
-        covariances = second / nk[:, None] - mu**2 + reg_covar
-        if covariance_type == "spherical":
-            covariances = covariances.mean(1)
-    return nk, mu + shift, covariances
 
 
 def _precision_cholesky(covariances, covariance_type, input_dtype):
@@ -567,9 +432,13 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         device = resolve_device(self.device)
         X_tensor = as_tensor(X, device)
         w_tensor = None if sample_weight is None else as_tensor(sample_weight, device)
-        total_weight = float(n_samples if w_tensor is None else w_tensor.sum(dtype=torch.float64))
-        # Centre of the feature map: the weighted mean of the data.
+        total_weight = float(
+            n_samples if w_tensor is None else w_tensor.sum(dtype=torch.float64)
+        )
+        source = self._source(X_tensor, w_tensor)
+        # Rows and means are taken relative to the data's weighted mean.
         shift = _weighted_mean(X_tensor, w_tensor)
+        spread = _weighted_spread(X_tensor, w_tensor, shift)
 
         do_init = not (self.warm_start and hasattr(self, "converged_"))
         n_init = self.n_init if do_init else 1
@@ -583,7 +452,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             self._print_verbose_msg_init_beg(init)
             if do_init:
                 params = self._initial_parameters(
-                    X, X_tensor, sample_weight, w_tensor, total_weight, shift,
+                    X, source, sample_weight, total_weight, shift,
                     random_state, weights_init, means_init, precisions_init,
                 )
                 lower_bound = -np.inf
@@ -597,10 +466,22 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             converged = False
             for n_iter in range(1, self.max_iter + 1):
                 prev_lower_bound = lower_bound
-                coef = _coefficients(params, shift, self.covariance_type)
-                stats, log_lik = self._pass(X_tensor, coef, shift, w_tensor)
+                family = gaussian_family(
+                    self.covariance_type, self.reg_covar, params, shift, spread,
+                    X_tensor.dtype,
+                )
+                frame = family.frame(params, shift, X_tensor.dtype)
+                stats, log_lik = em_pass(family, frame, source)
+                if not bool(torch.isfinite(log_lik)):
+                    raise ValueError(
+                        "The log-likelihood of the training data is not finite. "
+                        + _ILL_DEFINED_COVARIANCE
+                    )
                 lower_bound = float(log_lik) / total_weight
-                params = self._m_step(stats, shift, X.dtype)
+                nk, means, covariances = family.m_step(
+                    frame, stats, np.finfo(X.dtype).eps
+                )
+                params = self._parameters(nk / nk.sum(), means, covariances, X.dtype)
                 current_lower_bounds.append(lower_bound)
                 change = lower_bound - prev_lower_bound
                 self._print_verbose_msg_iter_end(n_iter, change)
@@ -621,12 +502,23 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 "Try different init parameters, or increase max_iter, "
                 "tol, or check for degenerate data.",
                 ConvergenceWarning,
+                stacklevel=3,
             )
         self._set_attributes(best_params, X.dtype)
         self.n_iter_ = best_n_iter
         self.lower_bound_ = max_lower_bound
         self.lower_bounds_ = best_lower_bounds
         return X_tensor
+
+    def _source(self, X_tensor, w_tensor=None):
+        width = row_width(self.covariance_type, self.n_components, X_tensor.shape[1])
+        return TensorSource(X_tensor, w_tensor, row_width=width)
+
+    def _parameters(self, weights, means, covariances, dtype):
+        """The parameter dict, with the Cholesky factor of the precisions."""
+        prec_chol = _precision_cholesky(covariances, self.covariance_type, dtype)
+        return {"weights": weights, "means": means,
+                "covariances": covariances, "prec_chol": prec_chol}
 
     def _checked_inits(self, n_features):
         """Validated copies of the user's initial parameters (never stored)."""
@@ -643,23 +535,21 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         return weights_init, means_init, precisions_init
 
     def _initial_parameters(
-        self, X, X_tensor, sample_weight, w_tensor, total_weight, shift,
+        self, X, source, sample_weight, total_weight, shift,
         random_state, weights_init, means_init, precisions_init,
     ):
         """Initial parameters, drawn in the same order as scikit-learn's."""
-        device = X_tensor.device
+        device = source.X.device
         params = {}
         if weights_init is None or means_init is None or precisions_init is None:
-            stats, centres = self._initial_stats(
-                X, X_tensor, sample_weight, w_tensor, shift, random_state
-            )
-            eps = np.finfo(X.dtype).eps
-            nk, means, covariances = _parameters_from_stats(
-                stats, centres, self.covariance_type, self.reg_covar, eps
+            nk, means, covariances = self._initial_moments(
+                X, source, sample_weight, shift, random_state
             )
             params = {"weights": nk / total_weight, "means": means,
                       "covariances": covariances}
-        as_param = lambda a: torch.as_tensor(a, dtype=torch.float64, device=device)
+        def as_param(a):
+            return torch.as_tensor(a, dtype=torch.float64, device=device)
+
         if weights_init is not None:
             params["weights"] = as_param(weights_init)
         if means_init is not None:
@@ -678,137 +568,89 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             )
         return params
 
-    def _initial_stats(self, X, X_tensor, sample_weight, w_tensor, shift, random_state):
-        """Statistics of the initial responsibilities, and their centres.
+    def _initial_moments(self, X, source, sample_weight, shift, random_state):
+        """``(nk, means, covariances)`` of the initial responsibilities.
 
-        Hard assignments (k-means labels, or one chosen row per component)
-        are gathered component by component around each component's own
-        mean, so that a tight or single-point component loses no precision
-        to the ``E[x x^T] - mu mu^T`` cancellation.
+        k-means labels are gathered around each cluster's own mean, so that
+        a tight cluster loses no precision.  The draws depend on the rows and
+        their weights, not on the rows' order or on how a weight is split
+        into repeated rows (see :func:`_weighted_order`), except for
+        ``init_params='random'``, which draws one responsibility per row.
         """
         n_samples = X.shape[0]
         k = self.n_components
-        device = X_tensor.device
+        device = source.X.device
+        dtype = source.X.dtype
+        family = WhitenedGaussianFamily(self.covariance_type, self.reg_covar)
+        eps = np.finfo(X.dtype).eps
         if self.init_params == "random":
             resp = random_state.uniform(size=(n_samples, k))
             resp /= resp.sum(axis=1)[:, np.newaxis]
-            resp = as_tensor(resp.astype(X.dtype, copy=False), device)
-            stats = self._stats_from_resp(X_tensor, resp, shift, w_tensor)
-            return stats, shift
+            resp = as_tensor(resp.T.astype(X.dtype), device)
+            frame = family.identity_frame(shift.expand(k, -1), shift, dtype)
+            stats = stats_of_responsibilities(family, frame, source, resp)
+            return family.m_step(frame, stats, eps)
+        order, weights = _weighted_order(X, sample_weight)
         if self.init_params == "kmeans":
-            labels = (
-                KMeans(n_clusters=k, n_init=1, random_state=random_state)
-                .fit(X, sample_weight=sample_weight)
-                .labels_
+            kmeans = KMeans(n_clusters=k, n_init=1, random_state=random_state).fit(
+                X[order], sample_weight=weights
             )
-            labels = torch.as_tensor(labels, dtype=torch.int64, device=device)
-            groups = [torch.nonzero(labels == j)[:, 0] for j in range(k)]
-        else:
-            if self.init_params == "random_from_data":
-                p = None if sample_weight is None else sample_weight / sample_weight.sum()
-                indices = random_state.choice(n_samples, size=k, replace=False, p=p)
-            else:  # k-means++
-                _, indices = kmeans_plusplus(
-                    X, k, random_state=random_state, sample_weight=sample_weight
-                )
-            groups = [torch.as_tensor([i], device=device) for i in indices]
-        n_phi = _n_features_map(X.shape[1], self.covariance_type)
-        stats = torch.zeros((n_phi, k), dtype=torch.float64, device=device)
-        centres = torch.zeros((k, X.shape[1]), dtype=torch.float64, device=device)
-        for j, rows in enumerate(groups):
-            if len(rows) == 0:
-                continue  # an empty cluster keeps zero statistics
-            members = X_tensor[rows]
-            w = None if w_tensor is None else w_tensor[rows]
-            centres[j] = _weighted_mean(members, w)
-            ones = torch.ones((len(rows), 1), dtype=X_tensor.dtype, device=device)
-            stats[:, j : j + 1] = self._stats_from_resp(members, ones, centres[j], w)
-        return stats, centres
-
-    def _m_step(self, stats, shift, dtype):
-        eps = np.finfo(dtype).eps
-        nk, means, covariances = _parameters_from_stats(
-            stats, shift, self.covariance_type, self.reg_covar, eps
-        )
-        prec_chol = _precision_cholesky(covariances, self.covariance_type, dtype)
-        return {"weights": nk / nk.sum(), "means": means,
-                "covariances": covariances, "prec_chol": prec_chol}
-
-    # ------------------------------------------------------- chunked passes
-
-    def _chunk_rows(self, n_phi, itemsize, device):
-        """Rows per chunk, from ``working_memory`` (and the cache on CPU)."""
-        row_bytes = (n_phi + 3 * self.n_components) * itemsize
-        budget = get_config()["working_memory"] * 2**20
-        if device.type == "cpu":
-            rows = min(budget, _CPU_CHUNK_BYTES) // row_bytes
-            return int(min(max(rows, 16), _CPU_MAX_CHUNK_ROWS))
-        return int(max(budget // row_bytes, 16))
-
-    def _chunks(self, X, shift, with_features=True):
-        """Yield ``(rows, phi)`` over row chunks, reusing one buffer."""
-        n_samples, n_features = X.shape
-        n_phi = _n_features_map(n_features, self.covariance_type)
-        rows_per_chunk = self._chunk_rows(n_phi, X.element_size(), X.device)
-        shift = shift.to(X.dtype)
-        buffer = None
-        for start in range(0, n_samples, rows_per_chunk):
-            rows = slice(start, min(start + rows_per_chunk, n_samples))
-            n_rows = rows.stop - rows.start
-            if buffer is None or buffer.shape[1] != n_rows:
-                buffer = torch.empty((n_phi, n_rows), dtype=X.dtype, device=X.device)
-            yield rows, _build_features(X[rows], shift, self.covariance_type, buffer)
-
-    def _pass(self, X, coef, shift, sample_weight):
-        """One fused E- and M-step pass: statistics and total log-likelihood."""
-        coef = coef.to(X.dtype)
-        stats = torch.zeros(
-            (coef.shape[1], coef.shape[0]), dtype=torch.float64, device=X.device
-        )
-        log_lik = torch.zeros((), dtype=torch.float64, device=X.device)
-        for rows, phi in self._chunks(X, shift):
-            log_norm, resp = _normalise_(coef @ phi)
-            if sample_weight is not None:
-                weights = sample_weight[rows]
-                log_norm = log_norm * weights
-                resp.mul_(weights)
-            log_lik += log_norm.sum(dtype=torch.float64)
-            stats += (phi @ resp.T).to(torch.float64)
-        if not bool(torch.isfinite(log_lik)):
-            raise ValueError(
-                "The log-likelihood of the training data is not finite. "
-                + _ILL_DEFINED_COVARIANCE
+            labels = torch.as_tensor(
+                kmeans.predict(X), dtype=torch.int64, device=device
             )
-        return stats, log_lik
-
-    def _stats_from_resp(self, X, resp, shift, sample_weight):
-        """Statistics of given responsibilities ``resp`` (n_samples, n_cols)."""
-        n_phi = _n_features_map(X.shape[1], self.covariance_type)
-        stats = torch.zeros(
-            (n_phi, resp.shape[1]), dtype=torch.float64, device=X.device
+            resp = torch.nn.functional.one_hot(labels, k).T.to(dtype)
+            w = source.sample_weight
+            weighted = resp if w is None else resp * w
+            counts = weighted.sum(1, dtype=torch.float64)
+            centres = weighted.to(torch.float64) @ source.X.to(torch.float64)
+            centres /= counts.clamp(min=np.finfo(np.float64).tiny)[:, None]
+            frame = family.identity_frame(centres, shift, dtype)
+            stats = stats_of_responsibilities(family, frame, source, resp)
+            return family.m_step(frame, stats, eps)
+        if self.init_params == "random_from_data":
+            chosen = _distinct_draws(X[order], weights, k, random_state)
+        else:  # k-means++
+            _, chosen = kmeans_plusplus(
+                X[order], k, random_state=random_state, sample_weight=weights
+            )
+        # One row per component with a unit responsibility, as scikit-learn
+        # gives it: zero scatter, so each covariance starts at reg_covar.
+        centres = torch.as_tensor(
+            X[order][chosen], dtype=torch.float64, device=device
         )
-        for rows, phi in self._chunks(X, shift):
-            r = resp[rows]
-            if sample_weight is not None:
-                r = r * sample_weight[rows, None]
-            stats += (phi @ r).to(torch.float64)
-        return stats
+        frame = family.identity_frame(centres, shift, dtype)
+        stats = family.new_stats(frame)
+        stats["nk"] += 1.0
+        return family.m_step(frame, stats, eps)
 
     def _log_prob_chunks(self, X):
         """Validate X and yield ``(rows, log w_k N(x | k))`` chunk by chunk."""
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        device = resolve_device(self.device)
-        X_tensor = as_tensor(X, device)
+        X_tensor = as_tensor(X, self._inference_device())
         return self._log_prob_chunks_tensor(X_tensor), X_tensor.shape[0]
 
     def _log_prob_chunks_tensor(self, X):
         params = self._parameters_from_attributes(X.device)
-        # Any centre is exact; the mixture's mean keeps the features small.
-        shift = params["weights"] @ params["means"]
-        coef = _coefficients(params, shift, self.covariance_type).to(X.dtype)
-        for rows, phi in self._chunks(X, shift):
-            yield rows, coef @ phi
+        return log_prob_chunks(self.covariance_type, params, self._source(X))
+
+    def _inference_device(self):
+        """The fitted device, or the CPU where it is gone.
+
+        A model fitted on CUDA and unpickled on a machine without CUDA runs
+        on the CPU: its fitted attributes are numpy arrays.
+        """
+        cuda = torch.device(self.device).type == "cuda"
+        if cuda and not torch.cuda.is_available():
+            warnings.warn(
+                f"This GaussianMixture was fitted with device={self.device!r}, "
+                "which is not available here; it runs on the CPU. Set "
+                "device='cpu' to silence this warning.",
+                UserWarning,
+                stacklevel=3,
+            )
+            return torch.device("cpu")
+        return resolve_device(self.device)
 
     def _argmax_components(self, X_tensor):
         labels = np.empty(X_tensor.shape[0], dtype=np.int64)
@@ -834,7 +676,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         chunks, n_samples = self._log_prob_chunks(X)
         out = None
         for rows, log_prob in chunks:
-            values = _normalise_(log_prob)[0].cpu().numpy()
+            values = normalise_(log_prob)[0].cpu().numpy()
             if out is None:
                 out = np.empty(n_samples, dtype=values.dtype)
             out[rows] = values
@@ -873,7 +715,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        return self._argmax_components(as_tensor(X, resolve_device(self.device)))
+        return self._argmax_components(as_tensor(X, self._inference_device()))
 
     def predict_proba(self, X):
         """Posterior probability of each component for each sample of X.
@@ -891,7 +733,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         chunks, n_samples = self._log_prob_chunks(X)
         out = None
         for rows, log_prob in chunks:
-            values = _normalise_(log_prob)[1].T.cpu().numpy()
+            values = normalise_(log_prob)[1].T.cpu().numpy()
             if out is None:
                 out = np.empty((n_samples, self.n_components), dtype=values.dtype)
             out[rows] = values
@@ -924,14 +766,16 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 f"Invalid value for 'n_samples': {n_samples!r}. The sampling "
                 "requires at least one sample (an integer >= 1)."
             )
-        rng = check_random_state(self.random_state if random_state is None else random_state)
+        rng = check_random_state(
+            self.random_state if random_state is None else random_state
+        )
         weights = np.asarray(self.weights_, dtype=np.float64)
         n_per_component = rng.multinomial(n_samples, weights / weights.sum())
         means = np.asarray(self.means_, dtype=np.float64)
         covariances = np.asarray(self.covariances_, dtype=np.float64)
         n_features = means.shape[1]
         parts = []
-        for k, (mean, count) in enumerate(zip(means, n_per_component)):
+        for k, (mean, count) in enumerate(zip(means, n_per_component, strict=True)):
             if self.covariance_type == "full":
                 part = rng.multivariate_normal(mean, covariances[k], int(count))
             elif self.covariance_type == "tied":
@@ -972,7 +816,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             ``-2 * log-likelihood + n_parameters * log(n_samples)``.
         """
         n_samples = _num_samples(X)
-        return -2 * self.score(X) * n_samples + self._n_parameters() * math.log(n_samples)
+        penalty = self._n_parameters() * math.log(n_samples)
+        return -2 * self.score(X) * n_samples + penalty
 
     def aic(self, X):
         """Akaike information criterion of the model on X; lower is better.
@@ -992,7 +837,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     # --------------------------------------------------- state handling
 
     def _set_attributes(self, params, dtype):
-        to_numpy = lambda t: t.detach().cpu().numpy().astype(dtype, copy=False)
+        def to_numpy(t):
+            return t.detach().cpu().numpy().astype(dtype, copy=False)
+
         self.weights_ = to_numpy(params["weights"])
         self.means_ = to_numpy(params["means"])
         self.covariances_ = to_numpy(params["covariances"])
@@ -1004,9 +851,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             self.precisions_ = to_numpy(prec_chol**2)
 
     def _parameters_from_attributes(self, device):
-        as_param = lambda a: torch.as_tensor(
-            np.asarray(a), dtype=torch.float64, device=device
-        )
+        def as_param(a):
+            return torch.as_tensor(np.asarray(a), dtype=torch.float64, device=device)
+
         return {
             "weights": as_param(self.weights_),
             "means": as_param(self.means_),
@@ -1019,7 +866,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     def _print_verbose_msg_init_beg(self, n_init):
         if self.verbose >= 1:
-            print("Initialization %d" % n_init)
+            print(f"Initialization {n_init}")
         if self.verbose >= 2:
             self._init_prev_time = time()
             self._iter_prev_time = self._init_prev_time
@@ -1028,12 +875,12 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         if n_iter % self.verbose_interval != 0:
             return
         if self.verbose == 1:
-            print("  Iteration %d" % n_iter)
+            print(f"  Iteration {n_iter}")
         elif self.verbose >= 2:
             cur_time = time()
             print(
-                "  Iteration %d\t time lapse %.5fs\t ll change %.5f"
-                % (n_iter, cur_time - self._iter_prev_time, diff_ll)
+                f"  Iteration {n_iter}\t time lapse "
+                f"{cur_time - self._iter_prev_time:.5f}s\t ll change {diff_ll:.5f}"
             )
             self._iter_prev_time = cur_time
 
@@ -1057,5 +904,56 @@ def _weighted_mean(X, sample_weight):
     return (sample_weight @ X.to(torch.float64)) / sample_weight.sum()
 
 
+def _weighted_spread(X, sample_weight, shift):
+    """Mean squared distance of the rows to ``shift``, in float64."""
+    chunk = 8192
+    total = torch.zeros((), dtype=torch.float64, device=X.device)
+    for start in range(0, X.shape[0], chunk):
+        rows = X[start : start + chunk].to(torch.float64) - shift
+        squared = (rows**2).sum(1)
+        if sample_weight is not None:
+            squared = squared * sample_weight[start : start + chunk]
+        total += squared.sum()
+    weight = X.shape[0] if sample_weight is None else sample_weight.sum()
+    return float(total / weight)
+
+
 def _num_samples(X):
     return np.shape(X)[0] if hasattr(X, "shape") else len(X)
+
+
+def _weighted_order(X, sample_weight):
+    """Rows of positive weight in lexicographic order, and their weights.
+
+    The initialisations draw by inverse-CDF sampling over this order: a row
+    of weight w then covers the same stretch of the cumulative weights as w
+    repeated copies of it, and shuffling the rows changes nothing.  The sort
+    costs O(n log n) per fit and, for k-means, a copy of the data.
+    """
+    keep = np.arange(X.shape[0])
+    if sample_weight is not None:
+        keep = np.flatnonzero(sample_weight > 0)
+    order = keep[np.lexsort(X[keep].T[::-1])]
+    weights = None if sample_weight is None else sample_weight[order]
+    return order, weights
+
+
+def _distinct_draws(X, sample_weight, n_draws, random_state):
+    """Indices of ``n_draws`` rows of X drawn by weight, distinct in value.
+
+    Draws with replacement by inverse CDF and skips a row equal to one
+    already chosen, so that weights and repeated rows give the same draw;
+    when X has fewer distinct rows, the remaining draws may repeat values.
+    """
+    weights = np.ones(X.shape[0]) if sample_weight is None else sample_weight
+    cdf = np.cumsum(weights, dtype=np.float64)
+    chosen = []
+    for attempt in range(100 * n_draws):
+        index = int(np.searchsorted(cdf, random_state.uniform() * cdf[-1], "right"))
+        index = min(index, X.shape[0] - 1)
+        repeat = any(np.array_equal(X[index], X[j]) for j in chosen)
+        if not repeat or attempt >= 50 * n_draws:
+            chosen.append(index)
+        if len(chosen) == n_draws:
+            break
+    return np.asarray(chosen)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn import config_context
-from sklearn.cluster import kmeans_plusplus
+from sklearn.cluster import KMeans, kmeans_plusplus
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.mixture import GaussianMixture as SklearnGaussianMixture
 from sklearn.model_selection import GridSearchCV, KFold
@@ -76,11 +76,18 @@ def test_lower_bounds_match_sklearn_per_iteration(rng, covariance_type):
     assert ours.aic(X) == pytest.approx(ref.aic(X), rel=1e-10)
 
 
-@pytest.mark.parametrize("init_params", ["kmeans", "k-means++", "random", "random_from_data"])
+@pytest.mark.parametrize("init_params", ["kmeans", "k-means++", "random"])
 @pytest.mark.parametrize("covariance_type", ["full", "diag"])
 def test_default_initialisations_match_sklearn(rng, init_params, covariance_type):
     # The same random_state draws the same initialisation as scikit-learn.
+    # k-means and k-means++ draw over the rows in lexicographic order (so that
+    # weights equal repeated rows), so scikit-learn gets the sorted rows and
+    # skgen a shuffled copy: the fits must still agree.
     X, _ = _mixture_data(rng, n_samples=600)
+    X_ref = X
+    if init_params != "random":
+        X_ref = X[np.lexsort(X.T[::-1])]
+        X = X[rng.permutation(len(X))]
     params = dict(
         n_components=3, covariance_type=covariance_type, init_params=init_params,
         random_state=0, tol=0, max_iter=10,
@@ -88,10 +95,44 @@ def test_default_initialisations_match_sklearn(rng, init_params, covariance_type
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         ours = GaussianMixture(**params).fit(X)
-        ref = SklearnGaussianMixture(**params).fit(X)
+        ref = SklearnGaussianMixture(**params).fit(X_ref)
     # scikit-learn's diag statistics lose ~1e-8 on single-point components.
     assert_allclose(ours.lower_bounds_, ref.lower_bounds_, rtol=1e-6)
     assert_allclose(ours.means_, ref.means_, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_precisions_init_from_kmeans_partition(rng, covariance_type):
+    # Giving the precisions of the k-means partition that the default init
+    # computes (k-means on the rows in lexicographic order) changes nothing.
+    X, _ = _mixture_data(rng, n_samples=500)
+    labels = (
+        KMeans(n_clusters=3, n_init=1, random_state=0)
+        .fit(X[np.lexsort(X.T[::-1])])
+        .predict(X)
+    )
+    parts = [X[labels == j] for j in range(3)]
+    full = np.array([np.cov(p.T, bias=True) for p in parts])
+    expected = {
+        "full": full + 1e-6 * np.eye(4),
+        "tied": np.einsum("j,jde->de", [len(p) / len(X) for p in parts], full)
+        + 1e-6 * np.eye(4),
+        "diag": np.array([p.var(0) for p in parts]) + 1e-6,
+        "spherical": np.array([p.var(0).mean() for p in parts]) + 1e-6,
+    }[covariance_type]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours_default = GaussianMixture(
+            3, covariance_type=covariance_type, random_state=0, max_iter=0
+        ).fit(X)
+    assert_allclose(ours_default.covariances_, expected, rtol=1e-8)
+    ours_init = GaussianMixture(
+        3, covariance_type=covariance_type, random_state=0,
+        precisions_init=ours_default.precisions_,
+    ).fit(X)
+    ours = GaussianMixture(3, covariance_type=covariance_type, random_state=0).fit(X)
+    assert ours.n_iter_ == ours_init.n_iter_
+    assert_allclose(ours.precisions_cholesky_, ours_init.precisions_cholesky_)
 
 
 def test_far_from_origin_data_fits_like_centred_data(rng):

@@ -25,6 +25,12 @@ NOT_APPLICABLE = {
         "calls the private GaussianMixture._initialize(X, resp); the same "
         "Cholesky factors are checked through fit in test_gaussian_mixture"
     ),
+    "test_gaussian_mixture_precisions_init_diag": (
+        "runs KMeans on the rows in their given order; skgen's k-means init "
+        "takes them in lexicographic order, so that a sample weight equals "
+        "repeated rows; the same check on sorted rows is "
+        "test_precisions_init_from_kmeans_partition in test_gaussian_mixture"
+    ),
     "test_gaussian_mixture_all_init_does_not_estimate_gaussian_parameters": (
         "mocks scikit-learn's private _estimate_gaussian_parameters, which "
         "skgen does not call"

@@ -1,0 +1,509 @@
+"""The EM engine of skgen's mixtures: families, sources and one pass.
+
+EM is split along two independent axes:
+
+* a *family* says how a chunk of rows becomes per-component log-densities and
+  sufficient statistics, and how summed statistics become parameters (here
+  the Gaussian of each covariance type, in two numerical forms);
+* a *source* says where the chunks come from (here an in-memory tensor cut
+  into row chunks sized from ``working_memory``).
+
+:func:`em_pass` composes them: one E-step and the statistics of the M-step in
+a single streaming pass, with bounded memory.
+
+Numerics.  Two forms compute the same Gaussian pass.  The expanded form
+(:class:`ExpandedGaussianFamily`) writes the log-density as one GEMM on the
+feature map ``[x x^T, x, 1]`` and is the fastest; it cancels when a
+component is narrow compared with its distance to the data's mean, as
+``E[x x^T] - mu mu^T`` does.  :func:`gaussian_family` bounds that loss for
+each pass and switches to the whitened form when it would exceed 1e-4
+relative.  In the whitened form (:class:`WhitenedGaussianFamily`) each row
+is whitened per component, ``z_k = (x - mu_k) U_k`` with
+``U_k`` the upper Cholesky factor of the precision, as scikit-learn does, so
+that the log-density is ``-0.5 |z_k|^2`` plus a constant.  The statistics are
+gathered in the same whitened frame, ``(sum r, sum r z, sum r z z^T)`` per
+component, and mapped back to the data's units in float64 at the M-step.  A
+row that a component explains has ``|z_k|`` of order one whatever its
+distance to the origin, so float32 keeps its precision on tight clusters far
+from the data's mean; the expanded form ``E[x x^T] - mu mu^T`` would lose it
+as the square of (distance / standard deviation).  The arithmetic on a chunk
+runs in the input's dtype; each chunk's statistics are added into float64
+totals, and the M-step runs in float64.
+"""
+
+import math
+
+import torch
+from sklearn import get_config
+
+__all__ = [
+    "ExpandedGaussianFamily",
+    "TensorSource",
+    "WhitenedGaussianFamily",
+    "em_pass",
+    "gaussian_family",
+    "normalise_",
+]
+
+# On the CPU a chunk is also kept small enough to stay in cache: the
+# statistics of a chunk read the whitened rows that its E-step just wrote.
+_CPU_CHUNK_BYTES = 32 * 2**20
+_CPU_MAX_CHUNK_ROWS = 8192
+_QUADRATIC = ("full", "tied")
+# Relative precision the expanded form may lose before the whitened one is
+# used instead (see gaussian_family).
+_EXPANDED_TOLERANCE = 1e-4
+
+
+def normalise_(log_prob):
+    """Log-normaliser and responsibilities of ``log_prob`` (n_components, n).
+
+    A log-sum-exp over components, written out because torch's own takes
+    exp of terms far below the maximum, whose underflowing results crawl
+    through the CPU.  Log-ratios are floored at log(sqrt(tiny)) of the dtype,
+    -43.7 in float32 and -354 in float64: a responsibility of 1e-19 (or
+    1e-154) instead of less changes nothing at the precision of the dtype,
+    and the products that take the responsibilities next meet no denormals.
+    ``log_prob`` is overwritten by the responsibilities.
+    """
+    log_floor = 0.5 * math.log(torch.finfo(log_prob.dtype).tiny)
+    log_max = log_prob.amax(0)
+    resp = log_prob.sub_(log_max).clamp_(min=log_floor).exp_()
+    total = resp.sum(0)
+    resp.div_(total)
+    return total.log_().add_(log_max), resp
+
+
+class WhitenedGaussianFamily:
+    """Gaussian components of one covariance type.
+
+    Parameters are dicts of float64 tensors: ``weights`` (k,), ``means``
+    (k, d), ``covariances`` and ``prec_chol``, the upper Cholesky factor of
+    the precision, shaped as in scikit-learn for the covariance type.
+    """
+
+    def __init__(self, covariance_type, reg_covar):
+        self.covariance_type = covariance_type
+        self.reg_covar = reg_covar
+
+    # ------------------------------------------------------------- frames
+
+    def frame(self, params, shift, dtype):
+        """The constants of a pass, for rows centred on ``shift``.
+
+        ``shift`` is any point of the data's space; rows and means are both
+        taken relative to it, which keeps the inputs of the whitening small.
+        """
+        means, prec_chol = params["means"], params["prec_chol"]
+        n_components, n_features = means.shape
+        centred = means - shift
+        kind = self.covariance_type
+        if kind == "full":
+            weight = prec_chol
+            bias = (centred[:, None, :] @ prec_chol)[:, 0, :]
+            log_det = torch.log(torch.diagonal(prec_chol, dim1=-2, dim2=-1)).sum(-1)
+        elif kind == "tied":
+            weight = prec_chol
+            bias = centred @ prec_chol
+            log_det = torch.log(torch.diagonal(prec_chol)).sum().expand(n_components)
+        elif kind == "diag":
+            weight = prec_chol
+            bias = centred * prec_chol
+            log_det = torch.log(prec_chol).sum(-1)
+        else:
+            weight = prec_chol[:, None].expand(n_components, n_features)
+            bias = centred * weight
+            log_det = n_features * torch.log(prec_chol)
+        constant = (
+            torch.log(params["weights"])
+            + log_det
+            - 0.5 * n_features * math.log(2 * math.pi)
+        )
+        return {
+            "weight": weight.to(dtype).contiguous(),
+            "bias": bias.to(dtype).contiguous(),
+            "constant": constant.to(dtype),
+            "shift": shift.to(dtype),
+            "params": params,
+        }
+
+    def identity_frame(self, centres, shift, dtype):
+        """A frame that only centres: ``z_k = x - centres_k`` (for the init)."""
+        n_components, n_features = centres.shape
+        eye = torch.eye(n_features, dtype=torch.float64, device=centres.device)
+        prec_chol = {
+            "full": eye.expand(n_components, -1, -1),
+            "tied": eye,
+            "diag": torch.ones_like(centres),
+            "spherical": centres.new_ones(n_components),
+        }[self.covariance_type]
+        weights = centres.new_full((n_components,), 1.0 / n_components)
+        params = {"weights": weights, "means": centres, "prec_chol": prec_chol}
+        return self.frame(params, shift, dtype)
+
+    # ------------------------------------------------------ chunk -> values
+
+    def whiten(self, frame, x):
+        """``z`` of shape (k, n, d) for a chunk ``x`` (n, d), rows not centred."""
+        x = x - frame["shift"]
+        weight, bias = frame["weight"], frame["bias"]
+        if self.covariance_type == "full":
+            return torch.matmul(x, weight).sub_(bias[:, None, :])
+        if self.covariance_type == "tied":
+            return (x @ weight)[None] - bias[:, None, :]
+        return x[None] * weight[:, None, :] - bias[:, None, :]
+
+    def log_prob(self, frame, z):
+        """``log w_k + log N(x | k)`` of shape (k, n) from the whitened rows."""
+        return (z * z).sum(-1).mul_(-0.5).add_(frame["constant"][:, None])
+
+    # ------------------------------------------------ chunk -> statistics
+
+    def new_stats(self, frame):
+        """Zero statistics in float64 for the pass of ``frame``."""
+        bias = frame["bias"]
+        n_components, n_features = bias.shape
+        opts = {"dtype": torch.float64, "device": bias.device}
+        second_shape = {
+            "full": (n_components, n_features, n_features),
+            "tied": (n_features, n_features),
+        }.get(self.covariance_type, (n_components, n_features))
+        return {
+            "nk": torch.zeros(n_components, **opts),
+            "first": torch.zeros((n_components, n_features), **opts),
+            "second": torch.zeros(second_shape, **opts),
+        }
+
+    def accumulate_(self, stats, z, resp):
+        """Add a chunk's ``(sum r, sum r z, sum r z z^T)`` to ``stats``.
+
+        ``z`` is (k, n, d) and ``resp`` (k, n), weights already applied.
+        """
+        f64 = torch.float64
+        stats["nk"] += resp.sum(1, dtype=f64)
+        stats["first"] += torch.bmm(resp[:, None, :], z)[:, 0, :].to(f64)
+        weighted = z * resp[:, :, None]
+        if self.covariance_type == "full":
+            second = torch.bmm(weighted.mT, z)
+        elif self.covariance_type == "tied":
+            n_features = z.shape[-1]
+            second = weighted.reshape(-1, n_features).T @ z.reshape(-1, n_features)
+        else:
+            second = (weighted * z).sum(1)
+        stats["second"] += second.to(f64)
+        return stats
+
+    # --------------------------------------------- statistics -> parameters
+
+    def m_step(self, frame, stats, eps):
+        """New ``(nk, means, covariances)`` from the statistics of ``frame``.
+
+        The statistics are whitened by the frame's parameters: they are
+        mapped back with ``x - mu_k = z U_k^{-1}`` in float64.
+        """
+        params = frame["params"]
+        prec_chol = params["prec_chol"]
+        nk = stats["nk"] + 10 * eps
+        mean_z = stats["first"] / nk[:, None]
+        kind = self.covariance_type
+        reg = self.reg_covar
+        if kind in _QUADRATIC:
+            eye = torch.eye(
+                prec_chol.shape[-1], dtype=prec_chol.dtype, device=prec_chol.device
+            )
+            unwhiten = torch.linalg.solve_triangular(
+                prec_chol, eye.expand_as(prec_chol), upper=True
+            )
+            if kind == "full":
+                offset = (mean_z[:, None, :] @ unwhiten)[:, 0, :]
+                scatter = unwhiten.mT @ stats["second"] @ unwhiten
+                covariances = scatter / nk[:, None, None] - (
+                    offset[:, :, None] * offset[:, None, :]
+                )
+            else:
+                offset = mean_z @ unwhiten
+                scatter = unwhiten.T @ stats["second"] @ unwhiten
+                covariances = (scatter - (nk[:, None] * offset).T @ offset) / nk.sum()
+            covariances.diagonal(dim1=-2, dim2=-1).add_(reg)
+        else:
+            scale = prec_chol if kind == "diag" else prec_chol[:, None]
+            offset = mean_z / scale
+            covariances = stats["second"] / nk[:, None] / scale**2 - offset**2 + reg
+            if kind == "spherical":
+                covariances = covariances.mean(1)
+        return nk, params["means"] + offset, covariances
+
+
+# --- the expanded form: helpers of ExpandedGaussianFamily ---
+
+
+def _n_features_map(n_features, covariance_type):
+    """Number of rows of the feature map phi for one sample."""
+    if covariance_type in _QUADRATIC:
+        return n_features * (n_features + 1) // 2 + n_features + 1
+    return 2 * n_features + 1
+
+
+def _build_features(x, shift, covariance_type, out):
+    """Fill ``out`` (n_phi, n_rows) with phi(x - shift) for a chunk ``x``."""
+    xt = (x - shift).T.contiguous()
+    n_features = xt.shape[0]
+    if covariance_type in _QUADRATIC:
+        # Row block i holds x_i * x_j for j >= i: the row-major upper
+        # triangle, the order of torch.triu_indices.
+        row = 0
+        for i in range(n_features):
+            width = n_features - i
+            torch.mul(xt[i : i + 1], xt[i:], out=out[row : row + width])
+            row += width
+    else:
+        torch.mul(xt, xt, out=out[:n_features])
+        row = n_features
+    out[row : row + n_features] = xt
+    out[row + n_features] = 1.0
+    return out
+
+
+def _precision_matrices(prec_chol, covariance_type, n_components, n_features):
+    """Precision matrices or vectors, broadcast to every component."""
+    if covariance_type == "full":
+        return prec_chol @ prec_chol.mT
+    if covariance_type == "tied":
+        return (prec_chol @ prec_chol.mT).expand(n_components, -1, -1)
+    if covariance_type == "diag":
+        return prec_chol**2
+    return (prec_chol**2)[:, None].expand(n_components, n_features)
+
+
+def _log_det_cholesky(prec_chol, covariance_type, n_components, n_features):
+    if covariance_type == "full":
+        return torch.log(torch.diagonal(prec_chol, dim1=-2, dim2=-1)).sum(-1)
+    if covariance_type == "tied":
+        log_det = torch.log(torch.diagonal(prec_chol)).sum()
+        return log_det.expand(n_components)
+    if covariance_type == "diag":
+        return torch.log(prec_chol).sum(-1)
+    return n_features * torch.log(prec_chol)
+
+
+def _coefficients(params, shift, covariance_type):
+    """The (n_components, n_phi) matrix A with A . phi(x) = log w_k N(x|k)."""
+    weights, means, prec_chol = params["weights"], params["means"], params["prec_chol"]
+    n_components, n_features = means.shape
+    mu = means - shift
+    precisions = _precision_matrices(
+        prec_chol, covariance_type, n_components, n_features
+    )
+    if covariance_type in _QUADRATIC:
+        rows, cols = torch.triu_indices(n_features, n_features, device=mu.device)
+        quadratic = precisions[:, rows, cols] * torch.where(rows == cols, -0.5, -1.0)
+        linear = (precisions @ mu[:, :, None])[:, :, 0]
+    else:
+        quadratic = -0.5 * precisions
+        linear = precisions * mu
+    # mu^T P mu, computed through the Cholesky factor as a sum of squares.
+    if covariance_type == "full":
+        mahalanobis = ((mu[:, None, :] @ prec_chol)[:, 0, :] ** 2).sum(-1)
+    elif covariance_type == "tied":
+        mahalanobis = ((mu @ prec_chol) ** 2).sum(-1)
+    else:
+        mahalanobis = (precisions * mu**2).sum(-1)
+    log_weights = torch.log(weights)
+    constant = (
+        -0.5 * (n_features * math.log(2 * math.pi) + mahalanobis)
+        + _log_det_cholesky(prec_chol, covariance_type, n_components, n_features)
+        + log_weights
+    )
+    return torch.cat([quadratic, linear, constant[:, None]], dim=1)
+
+
+def _unpack_second_moments(stats, covariance_type, n_features):
+    """Per-component sums of r x x^T (or r x**2) from the statistics."""
+    if covariance_type in _QUADRATIC:
+        n_quadratic = n_features * (n_features + 1) // 2
+        rows, cols = torch.triu_indices(n_features, n_features, device=stats.device)
+        n_components = stats.shape[1]
+        second = stats.new_zeros((n_components, n_features, n_features))
+        second[:, rows, cols] = stats[:n_quadratic].T
+        second[:, cols, rows] = stats[:n_quadratic].T
+        return second, n_quadratic
+    return stats[:n_features].T, n_features
+
+
+def _parameters_from_stats(stats, shift, covariance_type, reg_covar, eps):
+    """M-step: (weights before normalisation, means, covariances).
+
+    ``shift`` is the centre the statistics were gathered around: one point
+    of shape (n_features,), or one per component, (n_components, n_features).
+    """
+    n_features = shift.shape[-1]
+    second, offset = _unpack_second_moments(stats, covariance_type, n_features)
+    nk = stats[-1] + 10 * eps
+    mu = stats[offset : offset + n_features].T / nk[:, None]
+    if covariance_type == "full":
+        covariances = second / nk[:, None, None] - mu[:, :, None] * mu[:, None, :]
+        covariances.diagonal(dim1=-2, dim2=-1).add_(reg_covar)
+    elif covariance_type == "tied":
+        scatter = second.sum(0) - (nk[:, None] * mu).T @ mu
+        covariances = scatter / nk.sum()
+        covariances.diagonal().add_(reg_covar)
+    else:
+        covariances = second / nk[:, None] - mu**2 + reg_covar
+        if covariance_type == "spherical":
+            covariances = covariances.mean(1)
+    return nk, mu + shift, covariances
+
+
+class ExpandedGaussianFamily:
+    """Gaussian components whose log-density is one GEMM on a feature map.
+
+    Each row of a chunk becomes ``phi(x - shift)``: the upper triangle of
+    ``x x^T`` (``x**2`` for diag and spherical), then ``x``, then ``1``.
+    Then ``log w_k N(x | k) = A_k . phi`` for a coefficient matrix ``A``, and
+    the statistics ``(sum r, sum r x, sum r x x^T)`` are ``phi R^T``: two
+    large GEMMs a chunk.  The expanded quadratic form cancels in finite
+    precision when a component is narrow compared with its distance to the
+    shift; :func:`gaussian_family` picks this family only when that loss is
+    negligible for the dtype.
+    """
+
+    def __init__(self, covariance_type, reg_covar):
+        self.covariance_type = covariance_type
+        self.reg_covar = reg_covar
+
+    def frame(self, params, shift, dtype):
+        """The coefficient matrix of a pass, for rows centred on ``shift``."""
+        coef = _coefficients(params, shift, self.covariance_type)
+        return {"coef": coef.to(dtype), "shift": shift, "params": params}
+
+    def whiten(self, frame, x):
+        """The feature map ``phi`` (n_phi, n) of a chunk ``x`` (n, d)."""
+        n_phi = _n_features_map(x.shape[1], self.covariance_type)
+        out = torch.empty((n_phi, x.shape[0]), dtype=x.dtype, device=x.device)
+        shift = frame["shift"].to(x.dtype)
+        return _build_features(x, shift, self.covariance_type, out)
+
+    def log_prob(self, frame, phi):
+        """``log w_k + log N(x | k)`` of shape (k, n)."""
+        return frame["coef"] @ phi
+
+    def new_stats(self, frame):
+        """Zero statistics ``phi R^T`` in float64."""
+        coef = frame["coef"]
+        return {"phi": torch.zeros(
+            (coef.shape[1], coef.shape[0]), dtype=torch.float64, device=coef.device
+        )}
+
+    def accumulate_(self, stats, phi, resp):
+        """Add a chunk's ``phi R^T``, ``resp`` (k, n) weights applied."""
+        stats["phi"] += (phi @ resp.T).to(torch.float64)
+        return stats
+
+    def m_step(self, frame, stats, eps):
+        """New ``(nk, means, covariances)`` from the statistics."""
+        return _parameters_from_stats(
+            stats["phi"], frame["shift"], self.covariance_type, self.reg_covar, eps
+        )
+
+
+def gaussian_family(covariance_type, reg_covar, params, shift, spread, dtype):
+    """The family for a pass: expanded (fast) or whitened (robust).
+
+    The expanded form loses about ``eps * lambda_max(P_k) * r^2`` of relative
+    precision in component k, where ``r^2`` is the squared distance of its
+    rows to the shift: bounded here by ``spread`` (the data's mean squared
+    distance to the shift) plus that of the component's mean.  It is used
+    while this stays below ``_EXPANDED_TOLERANCE``, which holds in float64
+    on all but extreme data and in float32 on well-scaled data.
+    """
+    eps = torch.finfo(dtype).eps
+    prec_chol = params["prec_chol"]
+    if covariance_type in _QUADRATIC:
+        largest = torch.linalg.matrix_norm(prec_chol, ord=2) ** 2
+    elif covariance_type == "diag":
+        largest = (prec_chol**2).amax(-1)
+    else:
+        largest = prec_chol**2
+    far = ((params["means"] - shift) ** 2).sum(-1)
+    loss = float((eps * largest * (spread + far)).max())
+    if loss <= _EXPANDED_TOLERANCE:
+        return ExpandedGaussianFamily(covariance_type, reg_covar)
+    return WhitenedGaussianFamily(covariance_type, reg_covar)
+
+
+class TensorSource:
+    """Row chunks of an in-memory tensor, with their sample weights.
+
+    The chunk size follows ``working_memory``, counting ``row_width``
+    elements of working space per row; on the CPU it is also capped to stay
+    in cache.
+    """
+
+    def __init__(self, X, sample_weight=None, row_width=None):
+        self.X = X
+        self.sample_weight = sample_weight
+        n_features = X.shape[1]
+        row_bytes = (row_width or n_features) * X.element_size()
+        budget = get_config()["working_memory"] * 2**20
+        if X.device.type == "cpu":
+            rows = min(budget, _CPU_CHUNK_BYTES) // row_bytes
+            self.chunk_rows = int(min(max(rows, 16), _CPU_MAX_CHUNK_ROWS))
+        else:
+            self.chunk_rows = int(max(budget // row_bytes, 16))
+
+    @property
+    def n_samples(self):
+        return self.X.shape[0]
+
+    def __iter__(self):
+        """Yield ``(rows, x, w)``: a slice, its rows and their weights or None."""
+        n_samples = self.X.shape[0]
+        for start in range(0, n_samples, self.chunk_rows):
+            rows = slice(start, min(start + self.chunk_rows, n_samples))
+            w = None if self.sample_weight is None else self.sample_weight[rows]
+            yield rows, self.X[rows], w
+
+
+def row_width(covariance_type, n_components, n_features):
+    """Elements of working space per row of a chunk, for either family."""
+    whitened = 2 * n_components * n_features + 3 * n_components + n_features
+    expanded = _n_features_map(n_features, covariance_type) + 3 * n_components
+    return max(whitened, expanded)
+
+
+def em_pass(family, frame, source):
+    """One fused E- and M-step pass: ``(stats, total weighted log-likelihood)``."""
+    stats = family.new_stats(frame)
+    log_lik = torch.zeros((), dtype=torch.float64, device=source.X.device)
+    for _, x, w in source:
+        z = family.whiten(frame, x)
+        log_norm, resp = normalise_(family.log_prob(frame, z))
+        if w is not None:
+            log_norm = log_norm * w
+            resp.mul_(w)
+        log_lik += log_norm.sum(dtype=torch.float64)
+        family.accumulate_(stats, z, resp)
+    return stats, log_lik
+
+
+def stats_of_responsibilities(family, frame, source, resp):
+    """The statistics of given responsibilities ``resp`` (k, n), in ``frame``."""
+    stats = family.new_stats(frame)
+    for rows, x, w in source:
+        r = resp[:, rows]
+        if w is not None:
+            r = r * w
+        family.accumulate_(stats, family.whiten(frame, x), r)
+    return stats
+
+
+def log_prob_chunks(covariance_type, params, source):
+    """Yield ``(rows, log w_k N(x | k))`` of shape (k, n), chunk by chunk."""
+    # Any centre is exact; the mixture's mean keeps the inputs small.
+    shift = params["weights"] @ params["means"]
+    X = source.X
+    spread = float(((X - shift.to(X.dtype)) ** 2).sum(1, dtype=torch.float64).mean())
+    family = gaussian_family(covariance_type, 0.0, params, shift, spread, X.dtype)
+    frame = family.frame(params, shift, X.dtype)
+    for rows, x, _ in source:
+        yield rows, family.log_prob(frame, family.whiten(frame, x))
