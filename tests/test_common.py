@@ -7,6 +7,11 @@ from skgen import GAN, VAE, DensityOutlierDetector, GaussianMixture
 # Every public estimator, with the parameters the checks run it with.
 ESTIMATORS = [
     GaussianMixture(),
+    # Two components: the sample-weight checks then test the initialisation
+    # (weights must equal repeated rows for every init but "random").
+    GaussianMixture(n_components=2),
+    GaussianMixture(n_components=2, init_params="k-means++"),
+    GaussianMixture(n_components=2, init_params="random_from_data"),
     DensityOutlierDetector(),
     # Few epochs and importance draws: the checks test the contract, not the fit.
     VAE(max_epochs=3, n_importance_samples=16, random_state=0),
