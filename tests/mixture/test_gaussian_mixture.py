@@ -328,7 +328,8 @@ def test_invalid_parameters(blobs, params, match):
 
 def test_weights_init_message_orders_min_and_max(blobs):
     bad = np.array([1.2, 1.5])
-    with pytest.raises(ValueError, match=re.escape("max value 1.50000, min value 1.20000")):
+    message = re.escape("max value 1.50000, min value 1.20000")
+    with pytest.raises(ValueError, match=message):
         GaussianMixture(2, weights_init=bad).fit(blobs[0])
 
 
@@ -356,7 +357,8 @@ def test_constant_column_fits_with_finite_scores(blobs):
 
 def test_collapsed_data_without_regularisation_raises():
     X = np.tile([[1.0, 2.0]], (20, 1))
-    with pytest.raises(ValueError, match="ill-defined empirical covariance.*increase reg_covar"):
+    message = "ill-defined empirical covariance.*increase reg_covar"
+    with pytest.raises(ValueError, match=message):
         GaussianMixture(1, reg_covar=0).fit(X)
 
 
@@ -368,7 +370,10 @@ finite_floats = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False)
 
 @settings(max_examples=25, deadline=None)
 @given(
-    X=arrays(np.float64, st.tuples(st.integers(6, 40), st.integers(1, 4)), elements=finite_floats),
+    X=arrays(
+        np.float64, st.tuples(st.integers(6, 40), st.integers(1, 4)),
+        elements=finite_floats,
+    ),
     n_components=st.integers(1, 3),
     covariance_type=st.sampled_from(COVARIANCE_TYPES),
 )
@@ -376,7 +381,8 @@ def test_outputs_have_right_shapes_and_are_finite(X, n_components, covariance_ty
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         gm = GaussianMixture(
-            n_components, covariance_type=covariance_type, reg_covar=1e-3, random_state=0
+            n_components, covariance_type=covariance_type, reg_covar=1e-3,
+            random_state=0,
         ).fit(X)
     n, d = X.shape
     scores = gm.score_samples(X)
