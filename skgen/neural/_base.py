@@ -38,10 +38,32 @@ from skgen.utils._torch import as_tensor, resolve_device
 
 __all__ = ["BaseTorchEstimator", "initialise_module_", "make_mlp"]
 
-_DIVERGED = (
-    "Training diverged: the loss became {value} at epoch {epoch}. The learning "
-    "rate is probably too large for this data; try a smaller lr (it is {lr})."
+_REMEDY = (
+    "The learning rate is probably too large for this data; try a smaller lr "
+    "(it is {lr})."
 )
+_DIVERGED = "Training diverged: the loss became {value} at epoch {epoch}. " + _REMEDY
+_EXPLODED = (
+    "Training diverged: the mean training loss of epoch {epoch} is {value:.4g}, "
+    "against {first:.4g} before the first step. " + _REMEDY
+)
+_ABSURD_SCORES = (
+    "Training diverged: the fitted model gives the training data a median "
+    "log-likelihood of {value:.4g} (in the units of the training loss), against "
+    "about {first:.4g} before the first step. " + _REMEDY
+)
+
+# How far a loss may rise above its value before the first step, in units of
+# max(|that value|, 1), before training counts as diverged. Training lowers
+# the loss; a diverging optimiser raises it by orders of magnitude, often
+# while it stays finite, so that checking for NaN alone lets a short run
+# return a model whose scores are absurd.
+_EXPLOSION_FACTOR = 1e3
+
+
+def _far_above(value, reference):
+    """Whether a loss ``value`` is far above the loss ``reference`` at the start."""
+    return value > reference + _EXPLOSION_FACTOR * max(abs(reference), 1.0)
 
 
 class _TensorBatches:
@@ -94,6 +116,10 @@ class _TorchNet(NeuralNet):
     """
 
     generator = None
+    # The loss of the first training batch, before any step: the reference
+    # that tells a diverging loss from a merely large one. Set once per net,
+    # so that partial_fit keeps the reference of its first call.
+    initial_loss_ = None
 
     def get_split_datasets(self, X, y=None, **fit_params):
         return X
@@ -118,6 +144,21 @@ class _TorchNet(NeuralNet):
                 raise ValueError(
                     _DIVERGED.format(value=value, epoch=len(self.history), lr=self.lr)
                 )
+            if self.initial_loss_ is None:
+                self.initial_loss_ = value
+
+    def on_epoch_end(self, net, **kwargs):
+        # A loss that explodes but stays finite: judged on the epoch's mean,
+        # which one noisy batch moves little and a divergence moves a lot.
+        super().on_epoch_end(net, **kwargs)
+        batches = self.history[-1, "batches"]
+        losses = [batch["train_loss"] for batch in batches if "train_loss" in batch]
+        if losses and self.initial_loss_ is not None:
+            value = float(np.mean(losses))
+            if _far_above(value, self.initial_loss_):
+                raise ValueError(_EXPLODED.format(
+                    value=value, epoch=len(self.history), first=self.initial_loss_,
+                    lr=self.lr))
 
 
 def _default_linear_init(linear, generator):
@@ -312,4 +353,22 @@ def check_finite_or_diverged(values, net):
         raise ValueError(
             _DIVERGED.format(value="non-finite", epoch=len(net.history), lr=net.lr)
         )
+
+
+def check_log_likelihoods(log_likelihoods, net):
+    """Raise the divergence error when a fitted model's training scores are absurd.
+
+    ``log_likelihoods`` are per-row log-likelihoods of the training data in
+    the units of the training loss (a negative log-likelihood per row). They
+    are absurd when one is not finite, or when their median lies far below
+    minus the loss before the first step: the last steps of a diverging run
+    can wreck the weights after the last loss was computed.
+    """
+    check_finite_or_diverged(log_likelihoods, net)
+    first = getattr(net, "initial_loss_", None)
+    if first is None or not len(log_likelihoods):
+        return
+    median = float(np.median(log_likelihoods))
+    if _far_above(-median, first):
+        raise ValueError(_ABSURD_SCORES.format(value=median, first=-first, lr=net.lr))
 

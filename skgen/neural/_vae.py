@@ -44,7 +44,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from skgen.neural._base import (
     _ACTIVATIONS,
     BaseTorchEstimator,
-    check_finite_or_diverged,
+    check_log_likelihoods,
     initialise_module_,
     make_mlp,
 )
@@ -348,7 +348,11 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         Number of rows per gradient step.
 
     lr : float, default=1e-3
-        Learning rate of the Adam optimiser.
+        Learning rate of the Adam optimiser. If training diverges (a
+        non-finite loss; an epoch's mean loss above the loss before the
+        first step by more than 1000 times that loss's magnitude; training
+        scores at the end of the fit that are not finite, or as far below),
+        fit raises a ValueError asking for a smaller lr.
 
     weight_decay : float, default=0.0
         L2 penalty of the Adam optimiser.
@@ -621,8 +625,11 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         return self
 
     def _checked_training_scores(self, X):
+        """Scores of the training rows, checked for the signs of divergence."""
         scores = self._score_samples(X)
-        check_finite_or_diverged(scores, self.net_)
+        # The training loss is in standardised units: undo the Jacobian.
+        log_jacobian = float(torch.log(self.net_.module_.scale.double()).sum())
+        check_log_likelihoods(scores + log_jacobian, self.net_)
         return scores
 
     # --------------------------------------------------------- inference

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.stats import expon, multivariate_normal
+from sklearn.datasets import load_digits
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV
 from sklearn.utils._param_validation import InvalidParameterError
@@ -413,6 +414,36 @@ def test_diverging_training_raises_and_names_lr():
     X = rng.normal(size=(200, 3))
     with pytest.raises(ValueError, match=r"diverged.*smaller lr"):
         VAE(2, lr=1e6, max_epochs=20, early_stopping=False, random_state=0).fit(X)
+
+
+@pytest.mark.parametrize(
+    "lr, max_epochs, seed", [(1.0, 5, 0), (10.0, 5, 1), (10.0, 1, 2)]
+)
+def test_divergence_is_caught_whatever_the_budget(lr, max_epochs, seed):
+    # These runs keep a finite loss that climbs by ten orders of magnitude:
+    # with a short budget they used to return a model whose scores were
+    # around -1e12 to -1e27, without a word.
+    X = load_digits().data / 16
+    vae = VAE(lr=lr, max_epochs=max_epochs, random_state=seed)
+    with pytest.raises(ValueError, match=rf"diverged.*smaller lr \(it is {lr}\)"):
+        vae.fit(X)
+
+
+class _WreckModelAtTheEnd(Callback):
+    """Send the model's idea of where the data lie 1000 standard deviations
+    away once the last loss has been computed, as a last diverging step
+    would: no training loss ever sees the result, only the final scores."""
+
+    def on_train_end(self, net, **kwargs):
+        net.module_.loc += 1e3 * net.module_.scale
+
+
+def test_absurd_training_scores_raise_and_name_lr():
+    _, X = _fitted()
+    vae = VAE(2, callbacks=[_WreckModelAtTheEnd()], random_state=0, **FAST)
+    message = r"diverged.*median log-likelihood.*smaller lr"
+    with pytest.raises(ValueError, match=message):
+        vae.fit(X)
 
 
 @pytest.mark.parametrize(
