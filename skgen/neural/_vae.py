@@ -375,20 +375,19 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         fit time, when the draws are made.
 
     contamination : float, default=0.1
-        Expected share of outliers in the training data, in (0, 0.5]: it
-        sets ``offset_``, the threshold of :meth:`predict`, and, unless
-        ``support_fraction`` is given, the share of each batch that the
-        training loss leaves out.
+        Expected share of outliers in the training data, in (0, 0.5]. It
+        only sets ``offset_``, the threshold of :meth:`predict`, as in
+        scikit-learn's outlier detectors: the fitted density, and so
+        :meth:`score_samples`, does not depend on it.
 
-    support_fraction : float in (0, 1] or None, default=None
+    support_fraction : float in (0, 1], default=0.9
         Share of the rows of each batch that the training loss counts: the
         rows with the lowest loss (a trimmed likelihood), so that outliers
-        in the training data do not shape the density. None means
-        ``1 - contamination``; 1.0 trains on the plain ELBO of every row,
-        the choice for a density of clean data (on the dequantised digits
-        trimming a tenth costs 2.0 to 2.6 nats per image). Trimming can
-        leave values seen only in the trimmed rows with a very low
-        likelihood.
+        in the training data do not shape the density. 1.0 trains on the
+        plain ELBO of every row, the choice for a density of clean data (on
+        the dequantised digits trimming a tenth costs 2.0 to 2.6 nats per
+        image). Trimming can leave values seen only in the trimmed rows
+        with a very low likelihood. It is independent of ``contamination``.
 
     device : str or torch.device, default='cpu'
         Where the model is trained and evaluated: ``'cpu'`` or ``'cuda'``.
@@ -471,7 +470,7 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         "beta": [Interval(Real, 0.0, None, closed="left")],
         "n_importance_samples": [Interval(Integral, 1, None, closed="left")],
         "contamination": [Interval(Real, 0.0, 0.5, closed="right")],
-        "support_fraction": [Interval(Real, 0.0, 1.0, closed="right"), None],
+        "support_fraction": [Interval(Real, 0.0, 1.0, closed="right")],
     }
 
     def __init__(
@@ -492,7 +491,7 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         n_iter_no_change=20,
         n_importance_samples=128,
         contamination=0.1,
-        support_fraction=None,
+        support_fraction=0.9,
         device="cpu",
         random_state=None,
         verbose=0,
@@ -556,11 +555,8 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         }
 
     def _criterion_kwargs(self):
-        support = self.support_fraction
-        if support is None:
-            support = 1.0 - self.contamination
         return {"criterion": _NegativeELBO, "criterion__beta": self.beta,
-                "criterion__support_fraction": support}
+                "criterion__support_fraction": self.support_fraction}
 
     def _check_training_input(self, X):
         if self.likelihood == "bernoulli" and (X.min() < 0 or X.max() > 1):

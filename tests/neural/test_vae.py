@@ -163,9 +163,22 @@ def test_trimming_keeps_a_cluster_of_outliers_out_of_the_density():
         support: roc_auc_score(
             outlier, -VAE(2, support_fraction=support, **settings_)
             .fit(X_train).score_samples(X_test))
-        for support in (None, 1.0)
+        for support in (0.9, 1.0)
     }
-    assert auc[None] > auc[1.0] + 0.05
+    assert auc[0.9] > auc[1.0] + 0.05
+
+
+def test_contamination_sets_only_the_threshold():
+    # As in scikit-learn's outlier detectors: the fitted density, and every
+    # score, is the same whatever contamination; only offset_ moves, to the
+    # contamination percentile of the training scores.
+    vae, X = _fitted()
+    other = VAE(2, contamination=0.3, random_state=0, **FAST).fit(X)
+    scores = vae.score_samples(X)
+    assert_array_equal(other.score_samples(X), scores)
+    assert other.offset_ == pytest.approx(np.percentile(scores, 30))
+    assert other.offset_ > vae.offset_
+    assert np.mean(other.predict(X) == -1) == pytest.approx(0.3, abs=1 / len(X))
 
 
 def test_bernoulli_probabilities_sum_to_one():
@@ -483,7 +496,7 @@ def test_bad_parameters_raise():
         VAE(contamination=0.7).fit(X)
     with pytest.raises(InvalidParameterError, match="n_decoder_components"):
         VAE(n_decoder_components=0).fit(X)
-    for support in (0.0, 1.5):
+    for support in (0.0, 1.5, None):
         with pytest.raises(InvalidParameterError, match="support_fraction"):
             VAE(support_fraction=support).fit(X)
     with pytest.raises(ValueError, match="hidden_layer_sizes"):
