@@ -25,6 +25,7 @@ a second module and optimiser and replaces ``train_step``.
 """
 
 import math
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -61,6 +62,15 @@ _TRUNCATION_STREAM = 2**20 + 2
 
 # Latent draws at fit time whose Jacobian norms set the truncation threshold.
 _N_THRESHOLD = 8192
+
+# Rounds of rejection sampling before ``sample`` gives up. Each round draws
+# what is missing divided by the accepted share, plus a margin, so that at
+# the share fit measured one or two rounds suffice; a rate far below it
+# (a generator or threshold changed since fit) would otherwise loop forever.
+_MAX_ROUNDS = 10
+
+# Rows per critic step with batch_size="auto" (fewer when the data have fewer).
+_AUTO_BATCH_SIZE = 256
 
 # Generated rows drawn once at fit time; score_samples measures the distance
 # of a row to its nearest neighbours among them.
@@ -385,7 +395,10 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
 
     pac : int, default=4
         Number of rows packed into one critic input (PacGAN). 1 is a plain
-        GAN.
+        GAN. It is also the least number of training rows and the least
+        ``batch_size``: a pack of fewer rows would repeat some of them,
+        which tells real packs from generated ones whatever the generator
+        does.
 
     max_steps : int, default=20000
         Budget of generator steps; training runs ``max_steps * n_critic``
@@ -399,9 +412,11 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         at whichever of ``max_steps`` and ``max_epochs`` comes first. None:
         no cap, the step budget decides.
 
-    batch_size : int, default=256
+    batch_size : int or 'auto', default='auto'
         Number of rows of data per critic step (and of generated rows per
-        generator step).
+        generator step), at least ``pac``. 'auto' takes
+        ``min(256, n_samples)``. A larger number than the training rows is
+        clipped to them, with a warning: every step then sees all the data.
 
     lr : float, default=1e-3
         Learning rate of the two Adam optimisers (``betas=(0.5, 0.9)``).
@@ -417,7 +432,12 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         of 25 Gaussians 0.15 took the share of samples within 3 standard
         deviations of a mode from 84% to 97% (seed 0). It changes
         :meth:`sample` and :meth:`score` only: the reference rows of
-        :meth:`score_samples` are drawn without it.
+        :meth:`score_samples` are drawn without it. The value at fit time
+        counts (``jacobian_truncation_``, ``jacobian_threshold_``): setting
+        it afterwards changes nothing until the next fit. Each sample costs
+        ``1 / (1 - jacobian_truncation)`` latent draws on average (1.18 at
+        the default), each with a Jacobian (``latent_dim`` forward-mode
+        passes through the generator).
 
     contamination : float, default=0.1
         Expected share of outliers in the training data, in (0, 0.5]: it
@@ -456,9 +476,14 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
     n_steps_ : int
         Number of generator steps run.
 
+    jacobian_truncation_ : float
+        The ``jacobian_truncation`` that fit used: the share of latent draws
+        that :meth:`sample` expects to reject.
+
     jacobian_threshold_ : float
-        The Jacobian norm above which :meth:`sample` rejects a latent draw
-        (``inf`` with ``jacobian_truncation=0``).
+        The Jacobian norm above which :meth:`sample` rejects a latent draw:
+        the ``1 - jacobian_truncation_`` quantile of the norms of 8 192
+        draws at fit time (``inf`` with ``jacobian_truncation=0``).
 
     n_features_in_ : int
         Number of features seen during :meth:`fit`.
@@ -509,7 +534,8 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         "pac": [Interval(Integral, 1, None, closed="left")],
         "max_steps": [Interval(Integral, 1, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left"), None],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left"),
+                       StrOptions({"auto"})],
         "lr": [Interval(Real, 0.0, None, closed="neither")],
         "jacobian_truncation": [Interval(Real, 0.0, 1.0, closed="left")],
         "contamination": [Interval(Real, 0.0, 0.5, closed="right")],
@@ -531,7 +557,7 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         pac=4,
         max_steps=20000,
         max_epochs=None,
-        batch_size=256,
+        batch_size="auto",
         lr=1e-3,
         jacobian_truncation=0.15,
         contamination=0.1,
@@ -605,7 +631,7 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
             pac=self.pac,
             max_steps=self.max_steps,
             max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
+            batch_size=self._batch_rows(len(X)),
             train_split=None,
             callbacks=callbacks,
             verbose=int(self.verbose),
@@ -616,6 +642,40 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
     def _split(self, X, generator):
         return X, None
 
+    def _batch_rows(self, n_samples):
+        if isinstance(self.batch_size, str):
+            return min(_AUTO_BATCH_SIZE, n_samples)
+        return min(self.batch_size, n_samples)
+
+    def _check_training_input(self, X):
+        n_samples, pac = len(X), self.pac
+        if n_samples < pac:
+            raise ValueError(
+                f"GAN needs at least pac={pac} training rows, got {n_samples}. "
+                "The critic compares packs of pac distinct rows; a pack of fewer "
+                "rows repeats some, which tells real packs from generated ones "
+                "whatever the generator does. Pass a smaller pac (pac=1 is a plain "
+                "GAN, which needs 2 rows) or more data; with so few rows a density "
+                "model such as skgen.GaussianMixture is the better choice."
+            )
+        if isinstance(self.batch_size, str):
+            return
+        if self.batch_size < pac:
+            raise ValueError(
+                f"batch_size={self.batch_size} is smaller than pac={pac}: every "
+                "critic step would pack repeated rows. Set batch_size to at least "
+                "pac, or leave it at 'auto'."
+            )
+        if self.batch_size > n_samples:
+            warnings.warn(
+                f"batch_size={self.batch_size} is larger than the {n_samples} "
+                f"training rows; it is clipped to {n_samples}, so that every step "
+                "sees all the data. Set batch_size to at most the number of rows, "
+                "or to 'auto', to silence this warning.",
+                UserWarning,
+                stacklevel=5,
+            )
+
     # ---------------------------------------------------------------- fit
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -625,7 +685,7 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Training data (at least 2 rows).
+            Training data, at least ``max(2, pac)`` rows (4 by default).
 
         y : Ignored
             Not used, present for API consistency by convention.
@@ -638,8 +698,9 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
         self._fit_net(X, partial=False)
         self.n_steps_ = self.net_.generator_steps_
+        self.jacobian_truncation_ = float(self.jacobian_truncation)
         self.jacobian_threshold_ = math.inf
-        if self.jacobian_truncation > 0:
+        if self.jacobian_truncation_ > 0:
             generator = _stream_generator(self._seed, _TRUNCATION_STREAM,
                                           self.net_.device)
             module = self._inference_module()
@@ -648,7 +709,7 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
                     module, _N_THRESHOLD, generator))
             check_finite_or_diverged(norms.cpu().numpy(), self.net_)
             self.jacobian_threshold_ = float(
-                torch.quantile(norms, 1.0 - self.jacobian_truncation))
+                torch.quantile(norms, 1.0 - self.jacobian_truncation_))
         generator = _stream_generator(self._seed, _REFERENCE_STREAM, self.net_.device)
         reference = self._generate(_N_REFERENCE, generator, truncate=False)
         check_finite_or_diverged(reference, self.net_)
@@ -671,7 +732,9 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
 
         With ``truncate``, latent draws whose Jacobian norm exceeds
         ``jacobian_threshold_`` are rejected and drawn again, in rounds, in
-        the order of the generator's stream.
+        the order of the generator's stream. Only what fit stored is used
+        (``jacobian_threshold_`` and the share ``jacobian_truncation_``),
+        never the current parameter.
         """
         module = self._inference_module()
         threshold = self.jacobian_threshold_
@@ -679,16 +742,29 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
             if not truncate or math.isinf(threshold):
                 z = self._latent(module, n_samples, generator)
             else:
-                kept, n_kept = [], 0
-                share = 1.0 - self.jacobian_truncation
-                while n_kept < n_samples:
-                    n_draws = math.ceil((n_samples - n_kept) / share) + 16
-                    z = self._latent(module, n_draws, generator)
-                    z = z[_jacobian_norms(module.net, z) <= threshold]
-                    kept.append(z)
-                    n_kept += len(z)
-                z = torch.cat(kept)[:n_samples]
+                z = self._accepted_latent(module, n_samples, generator, threshold)
             return module.to_data(module(z)).cpu().numpy()
+
+    def _accepted_latent(self, module, n_samples, generator, threshold):
+        """``n_samples`` latent draws whose Jacobian norm is at most ``threshold``."""
+        share = 1.0 - self.jacobian_truncation_
+        kept, n_kept, n_drawn = [], 0, 0
+        for _ in range(_MAX_ROUNDS):
+            n_draws = math.ceil((n_samples - n_kept) / share) + 16
+            z = self._latent(module, n_draws, generator)
+            z = z[_jacobian_norms(module.net, z) <= threshold]
+            kept.append(z)
+            n_kept += len(z)
+            n_drawn += n_draws
+            if n_kept >= n_samples:
+                return torch.cat(kept)[:n_samples]
+        raise ValueError(
+            f"GAN.sample accepted {n_kept} of {n_drawn} latent draws "
+            f"({n_kept / n_drawn:.2%}) in {_MAX_ROUNDS} rounds, where fit set "
+            f"jacobian_threshold_ to accept {share:.0%} of them: the generator "
+            "or its threshold changed after fit. Fit the model again, or fit it "
+            "with jacobian_truncation=0 to sample without rejection."
+        )
 
     def _score_samples(self, X):
         distances, _ = self._neighbors.kneighbors(self._standardise(X))
@@ -720,9 +796,11 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         """Goodness of fit: minus the squared MMD between samples and X.
 
         ``len(X)`` rows are drawn with :meth:`sample` under a fixed seed and
-        compared with X by :func:`skgen.metrics.mmd` (RBF kernel, median
-        heuristic). Higher is better; the value is close to 0 when the
-        samples and X come from the same distribution.
+        compared with X by :func:`skgen.metrics.mmd` (RBF kernel, its width
+        from the median heuristic on X alone, so that every model scored on
+        the same X is measured with the same kernel). Higher is better; the
+        value is close to 0 when the samples and X come from the same
+        distribution.
 
         Parameters
         ----------
@@ -743,6 +821,13 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
 
     def sample(self, n_samples=1, *, random_state=None):
         """Draw new samples from the generator.
+
+        With ``jacobian_truncation_ > 0`` the latent draws whose Jacobian
+        norm exceeds ``jacobian_threshold_`` are rejected and drawn again:
+        each sample costs ``1 / (1 - jacobian_truncation_)`` draws on
+        average, each with a Jacobian (``latent_dim`` forward-mode passes
+        through the generator). Should fewer draws pass than fit measured,
+        the rounds of drawing are capped and a ValueError says so.
 
         Parameters
         ----------

@@ -4,6 +4,7 @@ import functools
 import pickle
 import random
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -18,6 +19,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from skorch.callbacks import Callback
 
 from skgen import GAN
+from skgen.neural import _gan
 from skgen.neural._gan import _jacobian_norms
 
 # Small, fast settings shared by most tests.
@@ -134,6 +136,109 @@ def test_jacobian_norms_match_autograd_and_set_the_rejected_share():
     assert abs(rejected.double().mean().item() - 0.15) < 0.02
 
 
+def _copy(gan):
+    """An independent copy of a cached model, free to be changed."""
+    return pickle.loads(pickle.dumps(gan))
+
+
+def _count_latent_rows(monkeypatch, limit=1000):
+    """Count the latent rows whose Jacobian norms are computed.
+
+    Stops a sampling loop that would never end after ``limit`` calls, with
+    an error that no test expects.
+    """
+    counts = {"calls": 0, "rows": 0}
+
+    def counted(net, z):
+        counts["calls"] += 1
+        counts["rows"] += len(z)
+        if counts["calls"] > limit:
+            raise RuntimeError("unbounded rejection loop")
+        return _jacobian_norms(net, z)
+
+    monkeypatch.setattr(_gan, "_jacobian_norms", counted)
+    return counts
+
+
+def test_sample_uses_the_truncation_that_fit_used():
+    gan = _copy(_fitted()[0])
+    assert gan.jacobian_truncation_ == 0.15
+    X_test, _ = _two_clusters(np.random.default_rng(3), 300)
+    samples, score = gan.sample(500, random_state=0), gan.score(X_test)
+    threshold = gan.jacobian_threshold_
+    for later in (0.0, 0.5):
+        gan.set_params(jacobian_truncation=later)
+        assert_array_equal(gan.sample(500, random_state=0), samples)
+        assert gan.score(X_test) == score
+        assert gan.jacobian_threshold_ == threshold
+    # until the next fit
+    gan.fit(_fitted()[1])
+    assert gan.jacobian_truncation_ == 0.5
+    assert gan.jacobian_threshold_ < threshold
+
+
+def test_sampling_cost_is_one_over_the_accepted_share(monkeypatch):
+    gan, _ = _fitted()
+    counts = _count_latent_rows(monkeypatch)
+    gan.sample(4000, random_state=0)
+    # 1 / (1 - 0.15) draws per sample, as documented, plus the margin of 16
+    # draws per round; the threshold is a quantile of 8 192 draws, so the
+    # accepted share is 0.85 within about 0.01.
+    assert 1 / 0.86 < counts["rows"] / 4000 < 1 / 0.84 + 0.01
+    assert counts["calls"] <= 3
+
+
+def test_collapsed_acceptance_raises_instead_of_looping(monkeypatch):
+    gan = _copy(_fitted()[0])
+    counts = _count_latent_rows(monkeypatch)
+    gan.jacobian_threshold_ = 0.0  # no draw can pass
+    with pytest.raises(ValueError, match=r"accepted 0 of \d+ latent draws.*Fit"):
+        gan.sample(50, random_state=0)
+    assert counts["calls"] == 10
+    # A rate far below the one fit measured, not quite zero, raises too.
+    module = gan._inference_module()
+    z = torch.randn(20000, 2, generator=torch.Generator().manual_seed(0),
+                    dtype=torch.float64)
+    with torch.no_grad():
+        norms = _jacobian_norms(module.net, z)
+    gan.jacobian_threshold_ = float(torch.quantile(norms, 0.01))
+    with pytest.raises(ValueError, match="changed after fit"):
+        gan.sample(2000, random_state=0)
+
+
+def test_fewer_rows_than_a_pack_raise_and_say_what_to_do():
+    X = np.random.default_rng(0).normal(size=(10, 2))
+    params = {**FAST, "batch_size": "auto", "max_steps": 5}
+    with pytest.raises(ValueError, match=r"at least pac=4 training rows, got 3.*"
+                                         r"smaller pac"):
+        GAN(**params).fit(X[:3])
+    # A pack's worth of rows is enough, for any pac.
+    for pac in (1, 3, 4):
+        gan = GAN(**{**params, "pac": pac}, random_state=0).fit(X[:max(pac, 2)])
+        assert np.all(np.isfinite(gan.sample(5, random_state=0)))
+    with pytest.raises(ValueError, match="batch_size=2 is smaller than pac=4"):
+        GAN(**{**params, "batch_size": 2}).fit(X)
+
+
+def test_batch_size_larger_than_the_data_is_clipped_with_a_warning():
+    X = np.random.default_rng(0).normal(size=(100, 2))
+    params = {**FAST, "max_steps": 20, "random_state": 0}
+    with pytest.warns(UserWarning, match="batch_size=500 is larger than the 100 "
+                                         "training rows; it is clipped to 100"):
+        clipped = GAN(**{**params, "batch_size": 500}).fit(X)
+    exact = GAN(**{**params, "batch_size": 100}).fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        auto = GAN(**{**params, "batch_size": "auto"}).fit(X)
+    # One batch of all 100 rows per epoch: 20 generator steps of 2 critic
+    # steps each are 40 epochs.
+    for gan in (clipped, auto):
+        assert gan.n_iter_ == exact.n_iter_ == 40
+        assert_array_equal(gan.score_samples(X), exact.score_samples(X))
+        assert_array_equal(gan.sample(5, random_state=0),
+                           exact.sample(5, random_state=0))
+
+
 @pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_cuda_model_samples_scores_and_unpickles_on_a_cpu_only_machine(
@@ -215,7 +320,7 @@ def test_scores_do_not_depend_on_the_other_rows_or_their_order(seed, size):
 
 @settings(max_examples=6, deadline=None)
 @given(
-    n_samples=st.integers(2, 40),
+    n_samples=st.integers(5, 40),
     n_features=st.integers(1, 5),
     pac=st.integers(1, 5),
     loss=st.sampled_from(["wgan-gp", "nonsaturating"]),
@@ -225,7 +330,7 @@ def test_shapes_and_finite_outputs(n_samples, n_features, pac, loss, seed):
     X = np.random.default_rng(seed).uniform(size=(n_samples, n_features))
     gan = GAN(2, loss=loss, pac=pac, generator_hidden_layer_sizes=(8,),
               discriminator_hidden_layer_sizes=(8,), max_steps=5, n_critic=2,
-              batch_size=16, random_state=seed).fit(X)
+              batch_size=min(16, n_samples), random_state=seed).fit(X)
     scores = gan.score_samples(X)
     assert scores.shape == (n_samples,) and np.all(np.isfinite(scores))
     samples = gan.sample(3, random_state=0)
