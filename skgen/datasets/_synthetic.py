@@ -124,8 +124,8 @@ def make_grid(
     --------
     >>> from skgen.datasets import make_grid
     >>> X, y, centers = make_grid(1000, random_state=0, return_centers=True)
-    >>> centers.min(), centers.max(), len(centers)
-    (np.float64(-4.0), np.float64(4.0), 25)
+    >>> float(centers.min()), float(centers.max()), len(centers)
+    (-4.0, 4.0, 25)
     """
     axis = (np.arange(grid_size) - (grid_size - 1) / 2) * spacing
     centers = np.array([(a, b) for a in axis for b in axis])
