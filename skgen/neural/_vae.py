@@ -24,9 +24,17 @@ without limit on a collapsed feature, with a learned floor per feature under
 the part that depends on z.  The log-Jacobian of the standardisation,
 ``-sum(log scale)``, is added to every score, so the scores are
 log-densities of the data in the units given.
+
+Integer-valued features (``dequantize``) are modelled through their
+dequantised values ``x + u``, ``u ~ U[0, 1)``: training draws fresh ``u``,
+and the score treats ``u`` as a second latent variable with proposal
+``q(u) = U[0, 1)``, so that it estimates ``log P(x)``, the log-probability
+of the integers, with the same importance-weighted bound; the ``k`` offsets
+``u_j`` are drawn at fit time with the ``eps_j``.
 """
 
 import math
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -88,6 +96,23 @@ def _point_masses(X):
                      for column in X.T], dtype=bool)
 
 
+def _integer_valued(X):
+    """Boolean mask of the columns of ``X`` whose values are all integers."""
+    return np.all(X == np.floor(X), axis=0)
+
+
+def _stratified_uniform(n_draws, n_features, generator):
+    """``(n_draws, n_features)`` offsets, each uniform on [0, 1).
+
+    Stratified per feature: the ``n_draws`` offsets of a feature fall one in
+    each interval ``[j / n_draws, (j + 1) / n_draws)``, in a random order.
+    Each offset is still uniform, so an importance-weighted estimate over
+    them keeps its expectation; stratifying only lowers its variance.
+    """
+    strata = torch.argsort(torch.rand(n_draws, n_features, generator=generator), 0)
+    return (strata + torch.rand(n_draws, n_features, generator=generator)) / n_draws
+
+
 def _variance(raw, log_floor):
     """Decoder variance: fixed bound + learned per-feature floor + softplus."""
     return _MIN_VARIANCE + torch.exp(log_floor) + torch.nn.functional.softplus(raw)
@@ -104,7 +129,10 @@ class _VAEModule(torch.nn.Module):
     Built on the meta device and initialised from a local generator seeded
     by ``seed``; the same generator then draws ``eps``, the
     ``(n_importance_samples, latent_dim)`` standard normal draws used by
-    every score.  ``loc`` and ``scale`` standardise the input.
+    every score, and ``offsets``, the ``(n_importance_samples, n_features)``
+    uniform offsets that dequantise the integer features marked in
+    ``dequantized`` (zero elsewhere).  ``loc`` and ``scale`` standardise the
+    input; ``low`` and ``high`` bound the integers that :meth:`draw` gives.
     """
 
     def __init__(
@@ -120,6 +148,9 @@ class _VAEModule(torch.nn.Module):
         scale,
         seed,
         point_masses,
+        dequantized,
+        low,
+        high,
     ):
         super().__init__()
         self.likelihood = likelihood
@@ -140,6 +171,13 @@ class _VAEModule(torch.nn.Module):
         self.register_buffer(
             "eps", torch.randn(n_importance_samples, latent_dim, generator=generator)
         )
+        dequantized = torch.as_tensor(np.asarray(dequantized, dtype=bool))
+        self.n_dequantized = int(dequantized.sum())
+        self.register_buffer("dequantized", dequantized)
+        offsets = _stratified_uniform(n_importance_samples, n_features, generator)
+        self.register_buffer("offsets", offsets * dequantized)
+        self.register_buffer("low", torch.as_tensor(low, dtype=torch.float32))
+        self.register_buffer("high", torch.as_tensor(high, dtype=torch.float32))
         if likelihood == "gaussian":
             # A floor per feature under the variance, shared by all z: it
             # learns the noise no code explains, and keeps the decoder from
@@ -195,13 +233,21 @@ class _VAEModule(torch.nn.Module):
         )
         return -bce.sum(-1)
 
+    def centre(self, x):
+        """``x`` with each integer feature moved to the centre of its cell."""
+        return x + 0.5 * self.dequantized if self.n_dequantized else x
+
     def decode_mean(self, z):
-        """E[x | z] in the units of the data."""
+        """E[x | z] in the units of the data.
+
+        For an integer feature, the mean of its dequantised value ``x + u``
+        less 1/2, the mean of ``u``.
+        """
         out = self.decoder(z)
         if self.likelihood == "gaussian":
             log_weight, mean, _ = self.mixture(out)
-            mean = (torch.exp(log_weight) * mean).sum(-1)
-            return mean * self.scale + self.loc
+            mean = (torch.exp(log_weight) * mean).sum(-1) * self.scale + self.loc
+            return mean - 0.5 * self.dequantized if self.n_dequantized else mean
         return torch.sigmoid(out)
 
     def draw(self, z, generator):
@@ -217,13 +263,33 @@ class _VAEModule(torch.nn.Module):
             std = var.gather(-1, pick)[..., 0].sqrt()
             noise = torch.randn(mean.shape, generator=generator, dtype=mean.dtype,
                                 device=mean.device)
-            return (mean + std * noise) * self.scale + self.loc
+            x = (mean + std * noise) * self.scale + self.loc
+            if self.n_dequantized:
+                # The integer whose cell [k, k + 1) holds the draw: its law
+                # is the model's probability of each integer.
+                k = torch.clamp(torch.floor(x), self.low, self.high)
+                x = torch.where(self.dequantized, k, x)
+            return x
         return torch.bernoulli(torch.sigmoid(out), generator=generator)
 
     # -- training: one reparameterised draw per row
 
     def forward(self, x, generator):
-        """``(log p(x | z), KL(q(z | x) || p(z)))`` per row, one z per row."""
+        """``(log p(x | z), KL(q(z | x) || p(z)))`` per row, one z per row.
+
+        Integer features are dequantised first: ``x + u``, with ``u`` fresh
+        uniform noise in training, and in evaluation (the validation loss)
+        one of the fixed offsets per row, so that the validation loss
+        changes between epochs only with the model.
+        """
+        if self.n_dequantized:
+            if self.training:
+                u = torch.rand(x.shape, generator=generator, dtype=x.dtype,
+                               device=x.device) * self.dequantized
+            else:
+                rows = torch.arange(len(x), device=x.device) % len(self.offsets)
+                u = self.offsets[rows]
+            x = x + u
         mu, log_var = self.encode(x)
         std = torch.exp(0.5 * log_var)
         if self.training:
@@ -242,18 +308,30 @@ class _VAEModule(torch.nn.Module):
     # -- scoring: importance weighting over the fixed draws
 
     def log_marginal(self, x):
-        """IWAE estimate of log p(x) in the units of the data, per row."""
-        mu, log_var = self.encode(x)
-        std = torch.exp(0.5 * log_var)
+        """IWAE estimate of log p(x) in the units of the data, per row.
+
+        With integer features, of the log-probability of their values (and
+        the log-density of the others): the offsets ``u`` are a second
+        latent variable with proposal U[0, 1), ``u_j`` paired with
+        ``eps_j``, and ``z_j`` drawn from ``q(z | x + u_j)``.
+        """
         k, latent_dim = self.eps.shape
-        z = mu[:, None, :] + std[:, None, :] * self.eps  # (n, k, latent)
+        if self.n_dequantized:
+            x = x[:, None, :] + self.offsets  # (n, k, features)
+            mu, log_var = self.encode(x)  # (n, k, latent)
+        else:
+            mu, log_var = self.encode(x)
+            x, mu, log_var = x[:, None, :], mu[:, None, :], log_var[:, None, :]
+        std = torch.exp(0.5 * log_var)
+        z = mu + std * self.eps  # (n, k, latent)
         out = self.decoder(z.reshape(-1, latent_dim)).reshape(len(x), k, -1)
-        log_px = self.log_likelihood(((x - self.loc) / self.scale)[:, None, :], out)
+        log_px = self.log_likelihood((x - self.loc) / self.scale, out)
         log_pz = -0.5 * (z**2).sum(-1)
-        # log q(z | x) at z = mu + std * eps; the 2 pi terms of p and q cancel.
-        # log(std) is 0.5 * log_var, taken from log_var: on a far-out row
-        # exp(0.5 * log_var) underflows to 0 and torch.log(std) would be -inf.
-        log_qz = -0.5 * (self.eps**2).sum(-1) - 0.5 * log_var.sum(-1, keepdim=True)
+        # log q(z | x) at z = mu + std * eps; the 2 pi terms of p and q cancel,
+        # and q(u) = 1. log(std) is 0.5 * log_var, taken from log_var: on a
+        # far-out row exp(0.5 * log_var) underflows to 0 and torch.log(std)
+        # would be -inf.
+        log_qz = -0.5 * (self.eps**2).sum(-1) - 0.5 * log_var.sum(-1)
         log_w = log_px + log_pz - log_qz
         log_jacobian = torch.log(self.scale).sum()
         return torch.logsumexp(log_w, dim=1) - math.log(k) - log_jacobian
@@ -293,6 +371,8 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
     * a **log-likelihood**: :meth:`score_samples` is an importance-weighted
       estimate of ``log p(x)`` in nats, in the units of the data, comparable
       with :meth:`GaussianMixture.score_samples <skgen.GaussianMixture.score_samples>`;
+      for integer-valued features (counts, pixels; see ``dequantize``) a
+      lower bound on the log-probability of their values;
     * **samples**: :meth:`sample` draws new rows;
     * an **embedding**: :meth:`transform` returns the posterior means of z and
       :meth:`inverse_transform` decodes latent points;
@@ -389,6 +469,28 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         image). Trimming can leave values seen only in the trimmed rows
         with a very low likelihood. It is independent of ``contamination``.
 
+    dequantize : 'auto' or bool, default='auto'
+        How integer-valued features are modelled, with
+        ``likelihood='gaussian'``. A continuous density on integers is not a
+        probability: it can exceed 1 and grows without bound on a repeated
+        value. A dequantised feature is modelled through ``x + u``, with
+        ``u`` uniform on [0, 1): training adds fresh noise ``u`` to it at
+        every batch, :meth:`score_samples` estimates the log-probability of
+        its integer value (a lower bound in expectation, see the User Guide),
+        and :meth:`sample` returns integers within the range of the
+        training data.
+
+        - 'auto': dequantise every feature whose training values are all
+          integers (constant and binary features included);
+        - True: dequantise every feature; raise a ValueError if one holds a
+          non-integer value;
+        - False: dequantise none, with a UserWarning if some feature is
+          integer-valued.
+
+        Ignored with ``likelihood='bernoulli'`` (True raises there). Data
+        already dequantised (integers plus uniform noise, as in protocol
+        P2) are continuous and are not affected.
+
     device : str or torch.device, default='cpu'
         Where the model is trained and evaluated: ``'cpu'`` or ``'cuda'``.
         Outputs are numpy arrays whatever the device.
@@ -422,9 +524,13 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
 
     point_mass_features_ : ndarray of shape (`n_features_in_`,), dtype=bool
         Whether one value holds at least 5% of the first training data's
-        rows in each feature (two rows at least). With
-        ``likelihood='gaussian'`` and several decoder components, these
-        features keep one normal.
+        rows in each feature (two rows at least) that is not dequantised
+        (a dequantised value has no atom). With ``likelihood='gaussian'``
+        and several decoder components, these features keep one normal.
+
+    dequantized_features_ : ndarray of shape (`n_features_in_`,), dtype=bool
+        The features modelled as integers (see ``dequantize``), read off
+        the first training data.
 
     n_features_in_ : int
         Number of features seen during :meth:`fit`.
@@ -458,6 +564,16 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
     (4,)
     >>> vae.sample(5, random_state=0).shape
     (5, 3)
+
+    Counts are integer-valued: they are modelled as discrete values.
+
+    >>> counts = rng.poisson(3.0, size=(200, 2))
+    >>> vae = VAE(latent_dim=1, max_epochs=5, random_state=0).fit(counts)
+    >>> vae.dequantized_features_
+    array([ True,  True])
+    >>> drawn = vae.sample(5, random_state=0)
+    >>> bool(np.all(drawn == np.floor(drawn)))
+    True
     """
 
     _parameter_constraints: dict = {
@@ -471,6 +587,7 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         "n_importance_samples": [Interval(Integral, 1, None, closed="left")],
         "contamination": [Interval(Real, 0.0, 0.5, closed="right")],
         "support_fraction": [Interval(Real, 0.0, 1.0, closed="right")],
+        "dequantize": [StrOptions({"auto"}), "boolean"],
     }
 
     def __init__(
@@ -492,6 +609,7 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         n_importance_samples=128,
         contamination=0.1,
         support_fraction=0.9,
+        dequantize="auto",
         device="cpu",
         random_state=None,
         verbose=0,
@@ -513,6 +631,7 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         self.n_importance_samples = n_importance_samples
         self.contamination = contamination
         self.support_fraction = support_fraction
+        self.dequantize = dequantize
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -531,10 +650,16 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
             )
         n_features = X.shape[1]
         # Read off the data that build the net, as the standardisation is.
-        self.point_mass_features_ = _point_masses(X)
+        dequantized = self._dequantized_features(X)
+        self.dequantized_features_ = dequantized
+        # A dequantised feature is continuous: its atoms became unit cells.
+        self.point_mass_features_ = _point_masses(X) & ~dequantized
         if self.likelihood == "gaussian":
             scaler = StandardScaler().fit(X)
             loc, scale = scaler.mean_, scaler.scale_
+            # The moments of x + u, u ~ U[0, 1) independent of x.
+            loc = np.where(dequantized, loc + 0.5, loc)
+            scale = np.where(dequantized, np.sqrt(scaler.var_ + 1 / 12), scale)
         else:
             loc, scale = np.zeros(n_features), np.ones(n_features)
         return {
@@ -552,7 +677,52 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
             "module__scale": scale,
             "module__seed": seed,
             "module__point_masses": self.point_mass_features_,
+            "module__dequantized": dequantized,
+            "module__low": X.min(axis=0),
+            "module__high": X.max(axis=0),
         }
+
+    def _dequantized_features(self, X):
+        """The mask of the features to dequantise, per ``dequantize``."""
+        integer = _integer_valued(X)
+        names = getattr(self, "feature_names_in_", None)
+        # 'auto', True or False (a numpy bool counts as a bool).
+        mode = self.dequantize if isinstance(self.dequantize, str) else bool(
+            self.dequantize)
+
+        def listed(mask):
+            index = np.flatnonzero(mask)
+            shown = index if names is None else names[index]
+            text = ", ".join(str(name) for name in shown[:10])
+            return text + (f" and {len(index) - 10} more" if len(index) > 10 else "")
+
+        if self.likelihood != "gaussian":
+            if mode is True:
+                raise ValueError(
+                    "dequantize=True needs likelihood='gaussian'; with "
+                    "likelihood='bernoulli' the features are already discrete. "
+                    "Use dequantize='auto' or False."
+                )
+            return np.zeros(X.shape[1], dtype=bool)
+        if mode is True and not integer.all():
+            raise ValueError(
+                "dequantize=True needs integer-valued features, but features "
+                f"{listed(~integer)} of X hold non-integer values. Use "
+                "dequantize='auto' to dequantise only the integer-valued features."
+            )
+        if mode is False:
+            if integer.any():
+                warnings.warn(
+                    f"Features {listed(integer)} of X are integer-valued, and "
+                    "dequantize=False fits a continuous density to them: its "
+                    "values at the integers are not probabilities, and can grow "
+                    "without bound on repeated values. Use dequantize='auto' to "
+                    "score them as discrete values.",
+                    UserWarning,
+                    stacklevel=2,
+                )
+            return np.zeros(X.shape[1], dtype=bool)
+        return integer
 
     def _criterion_kwargs(self):
         return {"criterion": _NegativeELBO, "criterion__beta": self.beta,
@@ -638,6 +808,11 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         widths = [self.n_features_in_ * 4 * module.n_components, *module.eps.shape[1:]]
         widths += [layer.out_features for layer in module.decoder
                    if isinstance(layer, torch.nn.Linear)]
+        if module.n_dequantized:
+            # Each draw then has its own input x + u_j and encoder pass.
+            widths += [self.n_features_in_]
+            widths += [layer.out_features for layer in module.encoder
+                       if isinstance(layer, torch.nn.Linear)]
         rows = self._chunk_rows(4 * 8 * k * sum(widths))
         X = self._as_inference_tensor(X)
         out = np.empty(len(X), dtype=np.float64)
@@ -650,8 +825,17 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
     def score_samples(self, X):
         """Log-likelihood of each sample, an importance-weighted estimate.
 
-        Deterministic: the importance draws are fixed at fit time, so a row's
-        score does not depend on the other rows or on the call.
+        Deterministic: the importance draws (and the offsets that dequantise
+        integer features) are fixed at fit time, so a row's score does not
+        depend on the other rows or on the call.
+
+        For the features in ``dequantized_features_`` the score is of the
+        probability of their integer values, ``log P(x)``: the log of the
+        model's density of ``x + u`` integrated over the unit cell
+        ``u in [0, 1)``, estimated by importance sampling with ``u`` as an
+        extra latent variable. Like the rest of the estimate it is a lower
+        bound in expectation. A non-integer value ``x`` of such a feature is
+        scored as the cell ``[x, x + 1)``.
 
         Parameters
         ----------
@@ -661,7 +845,9 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         Returns
         -------
         log_prob : ndarray of shape (n_samples,)
-            Estimated ``log p(x)`` of each row, in nats, in the units of X.
+            Estimated ``log p(x)`` of each row, in nats: the log of the
+            probability of the dequantised features' values times the
+            density of the other features, in the units of X.
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
@@ -696,13 +882,14 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         Returns
         -------
         Z : ndarray of shape (n_samples, latent_dim)
-            ``E[z | x]`` under the encoder.
+            ``E[z | x]`` under the encoder; a dequantised feature is given
+            at the centre of its cell, ``x + 1/2``.
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         module = self._inference_module()
         with torch.no_grad():
-            mu, _ = module.encode(self._as_inference_tensor(X))
+            mu, _ = module.encode(module.centre(self._as_inference_tensor(X)))
         return mu.cpu().numpy()
 
     def inverse_transform(self, X):
@@ -716,7 +903,9 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         Returns
         -------
         X_original : ndarray of shape (n_samples, ``n_features_in_``)
-            ``E[x | z]`` in the units of the training data.
+            ``E[x | z]`` in the units of the training data; for a
+            dequantised feature, the mean of ``x + u`` less 1/2, the mean of
+            the offset ``u``.
         """
         check_is_fitted(self)
         latent_dim = self.net_.module_.latent_dim
@@ -747,6 +936,8 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         -------
         X : ndarray of shape (n_samples, ``n_features_in_``)
             Rows drawn from ``p(z) p(x | z)``, in the units of the data.
+            Dequantised features hold integers: the cell ``[k, k + 1)`` of
+            the draw, clipped to the range of the training data.
         """
         check_is_fitted(self)
         if not isinstance(n_samples, Integral) or n_samples < 1:

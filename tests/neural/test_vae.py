@@ -4,6 +4,7 @@ import functools
 import pickle
 import random
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
-from scipy.stats import expon, multivariate_normal
+from scipy.stats import binom, expon, multivariate_normal, poisson
 from sklearn.datasets import load_digits
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV
@@ -105,12 +106,13 @@ def test_decoded_mean_is_the_mean_of_the_draws():
 
 def test_point_mass_features_keep_one_normal():
     # Feature 0 is zero in 30% of the rows, feature 1 takes one of four
-    # values, feature 2 is continuous with two rows tied: only the first two
-    # hold a point mass (one value in >= 5% of the rows).
+    # values (not integers, which would be dequantised), feature 2 is
+    # continuous with two rows tied: only the first two hold a point mass
+    # (one value in >= 5% of the rows).
     rng = np.random.default_rng(0)
     X = rng.normal(size=(400, 3)) * 2 + 5
     X[:120, 0] = 0.0
-    X[:, 1] = rng.integers(0, 4, size=400)
+    X[:, 1] = rng.integers(0, 4, size=400) + 0.5
     X[1, 2] = X[0, 2]
     shares = [max(np.unique(X[:, j], return_counts=True)[1]) / len(X) for j in range(3)]
     assert shares[0] >= 0.3 and shares[1] >= 0.2 and shares[2] == 2 / 400
@@ -179,6 +181,125 @@ def test_contamination_sets_only_the_threshold():
     assert other.offset_ == pytest.approx(np.percentile(scores, 30))
     assert other.offset_ > vae.offset_
     assert np.mean(other.predict(X) == -1) == pytest.approx(0.3, abs=1 / len(X))
+
+
+def _zero_inflated_counts(rng, n_samples):
+    """Counts with a known joint pmf and a large atom at zero: x1 is 0 with
+    probability 0.4 and Poisson(4) otherwise, x2 given x1 is Binomial(x1,
+    1/2). Returns the rows and a function giving the true log-pmf of rows."""
+    x1 = rng.poisson(4.0, n_samples) * (rng.uniform(size=n_samples) < 0.6)
+    x2 = rng.binomial(x1, 0.5)
+
+    def log_pmf(X):
+        p1 = 0.6 * poisson(4.0).pmf(X[:, 0]) + 0.4 * (X[:, 0] == 0)
+        return np.log(p1) + binom(X[:, 0].astype(int), 0.5).logpmf(X[:, 1])
+
+    return np.c_[x1, x2].astype(float), log_pmf
+
+
+@functools.cache
+def _fitted_on_counts():
+    rng = np.random.default_rng(0)
+    X, log_pmf = _zero_inflated_counts(rng, 4000)
+    vae = VAE(2, hidden_layer_sizes=(32, 32), max_epochs=40, early_stopping=False,
+              support_fraction=1.0, random_state=0).fit(X[:2000])
+    return vae, X[:2000], X[2000:], log_pmf
+
+
+def test_integer_features_are_scored_as_discrete_values():
+    # The score of a row of counts is a lower bound on the log-probability
+    # of the counts: on held-out rows its mean lies below the true mean
+    # log-pmf (the model's cross-entropy is at least the entropy, and the
+    # importance-weighted bound is lower still), and not far below it.
+    vae, X_train, X_test, log_pmf = _fitted_on_counts()
+    assert_array_equal(vae.dequantized_features_, [True, True])
+    assert_array_equal(vae.point_mass_features_, [False, False])
+    gap = vae.score_samples(X_test) - log_pmf(X_test)
+    standard_error = gap.std() / np.sqrt(len(gap))
+    assert gap.mean() <= 3 * standard_error
+    assert gap.mean() > -0.3
+    # Probabilities: over a grid that holds nearly all the mass they sum to
+    # one (each score estimates its log-probability), where a continuous
+    # density, with its spike on the atom at zero, sums to far more.
+    grid = np.array([[a, b] for a in range(-2, 20) for b in range(-2, 20)], float)
+    assert np.exp(vae.score_samples(grid)).sum() == pytest.approx(1.0, abs=0.03)
+    with pytest.warns(UserWarning, match="integer-valued"):
+        continuous = VAE(2, hidden_layer_sizes=(32, 32), max_epochs=40,
+                         early_stopping=False, support_fraction=1.0,
+                         dequantize=False, random_state=0).fit(X_train)
+    assert np.exp(continuous.score_samples(grid)).sum() > 1.1
+
+
+def test_samples_of_integer_features_are_integers_of_the_right_law():
+    vae, X_train, _, _ = _fitted_on_counts()
+    drawn = vae.sample(40000, random_state=0)
+    assert_array_equal(drawn, np.floor(drawn))
+    assert np.all(drawn >= X_train.min(0)) and np.all(drawn <= X_train.max(0))
+    # The draws follow the law that score_samples gives: the cell [k, k + 1)
+    # of a dequantised draw is the integer k, so rounding instead of
+    # flooring would move much of the mass by one.
+    grid = np.array([[a, b] for a in range(13) for b in range(9)], float)
+    frequency = np.mean(np.all(drawn[:, None, :] == grid, axis=2), axis=0)
+    probability = np.exp(vae.score_samples(grid))
+    assert 0.5 * np.abs(frequency - probability).sum() < 0.05
+    # And close to the true means, (2.4, 1.2).
+    assert_allclose(drawn.mean(0), [2.4, 1.2], atol=0.15)
+    # inverse_transform decodes the mean of the integers, not of x + u.
+    decoded = vae.inverse_transform(vae.transform(X_train))
+    assert_allclose(decoded.mean(0), X_train.mean(0), atol=0.25)
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 2**16), size=st.integers(1, 60))
+def test_scores_of_integer_rows_do_not_depend_on_the_other_rows(seed, size):
+    # The uniform offsets are drawn at fit time, as the latent draws are.
+    vae, _, X_test, _ = _fitted_on_counts()
+    X = X_test[:300]
+    rows = np.random.default_rng(seed).choice(len(X), size=size, replace=False)
+    assert_allclose(vae.score_samples(X[rows]), vae.score_samples(X)[rows],
+                    rtol=1e-12, atol=1e-12)
+    assert_allclose(vae.transform(X[rows]), vae.transform(X)[rows], rtol=1e-12,
+                    atol=1e-12)
+
+
+def test_dequantize_auto_fires_on_raw_digits_and_not_on_dequantised_ones():
+    # The P2 protocol adds its own U[0, 1) noise to the digits: those data
+    # are continuous and must be fitted as before. The raw pixels are
+    # integers, constant columns included.
+    X = load_digits().data[:200]
+    settings_ = dict(hidden_layer_sizes=(8,), max_epochs=1, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        raw = VAE(2, **settings_).fit(X)
+        noisy = X + np.random.default_rng(0).uniform(size=X.shape)
+        dequantised = VAE(2, **settings_).fit(noisy)
+    assert raw.dequantized_features_.all()
+    assert not raw.point_mass_features_.any()
+    assert not dequantised.dequantized_features_.any()
+    explicit = VAE(2, dequantize=False, **settings_).fit(noisy)
+    assert_array_equal(dequantised.score_samples(noisy), explicit.score_samples(noisy))
+
+
+def test_dequantize_mixed_features_and_bad_settings():
+    rng = np.random.default_rng(0)
+    X = np.c_[rng.normal(size=100), rng.integers(0, 5, size=100), rng.normal(size=100)]
+    settings_ = dict(hidden_layer_sizes=(8,), max_epochs=1, random_state=0)
+    vae = VAE(2, **settings_).fit(X)
+    assert_array_equal(vae.dequantized_features_, [False, True, False])
+    drawn = vae.sample(50, random_state=0)
+    assert_array_equal(drawn[:, 1], np.floor(drawn[:, 1]))
+    assert not np.array_equal(drawn[:, [0, 2]], np.floor(drawn[:, [0, 2]]))
+    restored = pickle.loads(pickle.dumps(vae))
+    assert_array_equal(restored.score_samples(X), vae.score_samples(X))
+    assert_array_equal(restored.sample(50, random_state=0), drawn)
+    with pytest.warns(UserWarning, match=r"Features 1 of X are integer-valued"):
+        VAE(2, dequantize=False, **settings_).fit(X)
+    with pytest.raises(ValueError, match=r"features 0, 2 of X hold non-integer"):
+        VAE(2, dequantize=True, **settings_).fit(X)
+    with pytest.raises(ValueError, match="likelihood='gaussian'"):
+        VAE(2, dequantize=True, likelihood="bernoulli", **settings_).fit(X[:, [1]] > 2)
+    with pytest.raises(InvalidParameterError, match="dequantize"):
+        VAE(2, dequantize="yes", **settings_).fit(X)
 
 
 def test_bernoulli_probabilities_sum_to_one():
@@ -285,12 +406,15 @@ def test_pickle_round_trip_gives_identical_scores():
 
 @pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
-@pytest.mark.parametrize("n_decoder_components", [1, 3])
+@pytest.mark.parametrize(
+    "n_decoder_components, counts", [(1, False), (3, False), (3, True)]
+)
 def test_cuda_fitted_model_unpickles_on_a_cpu_only_machine(
-    unpickle_on_cpu_only, n_decoder_components
+    unpickle_on_cpu_only, n_decoder_components, counts
 ):
     rng = np.random.default_rng(0)
-    X = rng.normal(size=(100, 3))
+    # counts: integer features, dequantised (offsets and bounds on the GPU).
+    X = rng.poisson(3.0, size=(100, 3)) * 1.0 if counts else rng.normal(size=(100, 3))
     vae = VAE(2, device="cuda", n_decoder_components=n_decoder_components,
               random_state=0, **FAST).fit(X)
     scores = vae.score_samples(X)
