@@ -13,6 +13,10 @@ states its modules, its loss and what its fitted model answers:
 * the skorch net, kept as the fitted attribute ``net_``: skorch runs the
   loop, the callbacks, the history, the epoch table and the CUDA-safe
   pickling;
+* divergence: a non-finite batch loss, or an epoch's mean loss far above the
+  loss before the first step, raises a ValueError that names ``lr``, and
+  :func:`check_log_likelihoods` does the same for absurd scores at the end
+  of a fit;
 * float64 inference in eval mode.
 
 skorch's default data path wraps every row in a ``Dataset`` and collates the
