@@ -6,10 +6,14 @@ EM is split along two independent axes:
   sufficient statistics, and how summed statistics become parameters (here
   the Gaussian of each covariance type, in two numerical forms);
 * a *source* says where the chunks come from (here an in-memory tensor cut
-  into row chunks sized from ``working_memory``).
+  into row chunks sized from ``working_memory``; ``skgen.mixture._dask`` has
+  the blocks of a Dask array).
 
 :func:`em_pass` composes them: one E-step and the statistics of the M-step in
-a single streaming pass, with bounded memory.
+a single streaming pass, with bounded memory.  A source runs a pass through
+its ``map_reduce`` method: an in-memory source is one block; a Dask source
+runs the same pass on each of its blocks, on the workers, and adds the
+results up with :func:`add_results`.
 
 Numerics.  Two forms compute the same Gaussian pass.  The expanded form
 (:class:`ExpandedGaussianFamily`) writes the log-density as one GEMM on the
@@ -40,6 +44,7 @@ __all__ = [
     "ExpandedGaussianFamily",
     "TensorSource",
     "WhitenedGaussianFamily",
+    "add_results",
     "em_pass",
     "gaussian_family",
     "normalise_",
@@ -462,6 +467,23 @@ class TensorSource:
             rows = slice(start, min(start + self.chunk_rows, n_samples))
             w = None if self.sample_weight is None else self.sample_weight[rows]
             yield rows, self.X[rows], w
+
+    def map_reduce(self, func, *args):
+        """``func(*args, self)``: data in memory are a single block."""
+        return func(*args, self)
+
+
+def add_results(a, b):
+    """The sum of two blocks' results: tensors, numbers, or dicts and tuples of them.
+
+    Statistics and log-likelihoods are sums over rows, so the result of a
+    whole data set is the sum of its blocks' results, in any grouping.
+    """
+    if isinstance(a, dict):
+        return {key: add_results(a[key], b[key]) for key in a}
+    if isinstance(a, tuple):
+        return tuple(add_results(x, y) for x, y in zip(a, b, strict=True))
+    return a + b
 
 
 def row_width(covariance_type, n_components, n_features):

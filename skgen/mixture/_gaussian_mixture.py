@@ -16,6 +16,7 @@ parameters are float64 until they are stored in the input's dtype.
 """
 
 import math
+import sys
 import warnings
 from numbers import Integral, Real
 from time import time
@@ -170,9 +171,12 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     :class:`sklearn.mixture.GaussianMixture`, with EM written in torch over
     sufficient statistics gathered chunk by chunk.  Beyond scikit-learn it
     takes ``sample_weight`` in :meth:`fit`, draws :meth:`sample` with a
-    ``random_state`` given at call time, and runs on ``device="cuda"``.
+    ``random_state`` given at call time, and runs on ``device="cuda"``.  It
+    also fits a Dask array or DataFrame with exact EM, one pass over the
+    blocks per iteration on the Dask cluster, and scores one lazily.
 
-    Read more in the :ref:`User Guide <mixture>`.
+    Read more in the :ref:`User Guide <mixture>`, and in :ref:`scale` for
+    Dask.
 
     Parameters
     ----------
@@ -364,13 +368,17 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, Dask array, Dask DataFrame} of shape \
+                (n_samples, n_features)
             Training data, float64 or float32 (other types become float64).
+            A Dask collection is fitted block by block on its cluster, without
+            collecting it (see :ref:`scale`).
 
         y : Ignored
             Not used, present for API consistency by convention.
 
-        sample_weight : array-like of shape (n_samples,), default=None
+        sample_weight : array-like or Dask array of shape (n_samples,), \
+                default=None
             Non-negative weights of the samples. An integer weight gives the
             same fit as repeating the row that many times.
 
@@ -388,76 +396,76 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, Dask array, Dask DataFrame} of shape \
+                (n_samples, n_features)
             Training data.
 
         y : Ignored
             Not used, present for API consistency by convention.
 
-        sample_weight : array-like of shape (n_samples,), default=None
+        sample_weight : array-like or Dask array of shape (n_samples,), \
+                default=None
             Non-negative weights of the samples.
 
         Returns
         -------
         labels : ndarray of shape (n_samples,)
-            Component labels.
+            Component labels; a lazy Dask array when X is a Dask collection.
         """
-        X_tensor = self._fit(X, sample_weight)
-        return self._argmax_components(X_tensor)
+        data = self._fit(X, sample_weight)
+        if _is_dask_collection(X):
+            return self.predict(X)
+        return self._argmax_components(data.source.X)
 
     def _fit(self, X, sample_weight):
-        X = validate_data(
-            self, X, dtype=[np.float64, np.float32], ensure_min_samples=2
-        )
-        n_samples, n_features = X.shape
-        if n_samples < self.n_components:
-            raise ValueError(
-                "Expected n_samples >= n_components "
-                f"but got n_components = {self.n_components}, "
-                f"n_samples = {n_samples}"
-            )
-        weights_init, means_init, precisions_init = self._checked_inits(n_features)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
-            if np.any(sample_weight < 0):
-                raise ValueError("sample_weight must be non-negative.")
-            n_positive = int(np.count_nonzero(sample_weight))
-            if n_positive < self.n_components:
-                raise ValueError(
-                    "Expected at least n_components samples with a positive "
-                    f"sample_weight but got n_components = {self.n_components} "
-                    f"and {n_positive} positive weights."
-                )
+        """Run EM on X; return the prepared data (see :class:`_FitData`).
 
-        device = resolve_device(self.device)
-        X_tensor = as_tensor(X, device)
-        w_tensor = None if sample_weight is None else as_tensor(sample_weight, device)
-        total_weight = float(
-            n_samples if w_tensor is None else w_tensor.sum(dtype=torch.float64)
-        )
-        source = self._source(X_tensor, w_tensor)
-        # Rows and means are taken relative to the data's weighted mean.
-        shift = _weighted_mean(X_tensor, w_tensor)
-        spread = _weighted_spread(X_tensor, w_tensor, shift)
+        The fitted attributes are set only once every initialisation has run,
+        so a fit that fails part-way (a lost Dask worker, ill-defined
+        covariances) leaves an unfitted estimator unfitted.
+        """
+        # Validation sets n_features_in_ (and the feature names) first; they
+        # are put back as they were if the fit fails.
+        described = {
+            name: getattr(self, name)
+            for name in ("n_features_in_", "feature_names_in_")
+            if hasattr(self, name)
+        }
+        try:
+            return self._run_em(X, sample_weight)
+        except BaseException:
+            for name in ("n_features_in_", "feature_names_in_"):
+                if hasattr(self, name):
+                    delattr(self, name)
+            for name, value in described.items():
+                setattr(self, name, value)
+            raise
 
+    def _run_em(self, X, sample_weight):
+        random_state = check_random_state(self.random_state)
         do_init = not (self.warm_start and hasattr(self, "converged_"))
+        if _is_dask_collection(X):
+            from skgen.mixture._dask import prepare_fit
+
+            data = prepare_fit(self, X, sample_weight, random_state, do_init)
+        else:
+            data = self._prepare_fit(X, sample_weight, do_init)
+        dtype = data.dtype
+        eps = np.finfo(dtype).eps
+        torch_dtype = torch.float32 if dtype == np.float32 else torch.float64
         n_init = self.n_init if do_init else 1
         max_lower_bound = -np.inf
         best_lower_bounds = []
         best_params = None
-        self.converged_ = False
-        random_state = check_random_state(self.random_state)
+        best_converged = False
 
         for init in range(n_init):
             self._print_verbose_msg_init_beg(init)
             if do_init:
-                params = self._initial_parameters(
-                    X, source, sample_weight, total_weight, shift,
-                    random_state, weights_init, means_init, precisions_init,
-                )
+                params = self._initial_parameters(data, random_state)
                 lower_bound = -np.inf
             else:
-                params = self._parameters_from_attributes(device)
+                params = self._parameters_from_attributes(data.device)
                 lower_bound = self.lower_bound_
             current_lower_bounds = []
             if self.max_iter == 0:
@@ -467,21 +475,19 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             for n_iter in range(1, self.max_iter + 1):
                 prev_lower_bound = lower_bound
                 family = gaussian_family(
-                    self.covariance_type, self.reg_covar, params, shift, spread,
-                    X_tensor.dtype,
+                    self.covariance_type, self.reg_covar, params, data.shift,
+                    data.spread, torch_dtype,
                 )
-                frame = family.frame(params, shift, X_tensor.dtype)
-                stats, log_lik = em_pass(family, frame, source)
+                frame = family.frame(params, data.shift, torch_dtype)
+                stats, log_lik = data.source.map_reduce(em_pass, family, frame)
                 if not bool(torch.isfinite(log_lik)):
                     raise ValueError(
                         "The log-likelihood of the training data is not finite. "
                         + _ILL_DEFINED_COVARIANCE
                     )
-                lower_bound = float(log_lik) / total_weight
-                nk, means, covariances = family.m_step(
-                    frame, stats, np.finfo(X.dtype).eps
-                )
-                params = self._parameters(nk / nk.sum(), means, covariances, X.dtype)
+                lower_bound = float(log_lik) / data.total_weight
+                nk, means, covariances = family.m_step(frame, stats, eps)
+                params = self._parameters(nk / nk.sum(), means, covariances, dtype)
                 current_lower_bounds.append(lower_bound)
                 change = lower_bound - prev_lower_bound
                 self._print_verbose_msg_iter_end(n_iter, change)
@@ -494,9 +500,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 best_params = params
                 best_n_iter = n_iter
                 best_lower_bounds = current_lower_bounds
-                self.converged_ = converged
+                best_converged = converged
 
-        if not self.converged_ and self.max_iter > 0:
+        if not best_converged and self.max_iter > 0:
             warnings.warn(
                 "Best performing initialization did not converge. "
                 "Try different init parameters, or increase max_iter, "
@@ -504,11 +510,58 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=3,
             )
-        self._set_attributes(best_params, X.dtype)
+        self._set_attributes(best_params, dtype)
+        self.converged_ = best_converged
         self.n_iter_ = best_n_iter
         self.lower_bound_ = max_lower_bound
         self.lower_bounds_ = best_lower_bounds
-        return X_tensor
+        return data
+
+    def _prepare_fit(self, X, sample_weight, do_init):
+        """Validate in-memory data and gather what EM needs (:class:`_FitData`)."""
+        X = validate_data(
+            self, X, dtype=[np.float64, np.float32], ensure_min_samples=2
+        )
+        n_samples, n_features = X.shape
+        self._check_n_samples(n_samples)
+        inits = self._checked_inits(n_features)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
+            self._check_weight_counts(
+                int(np.count_nonzero(sample_weight < 0)),
+                int(np.count_nonzero(sample_weight > 0)),
+            )
+        device = resolve_device(self.device)
+        X_tensor = as_tensor(X, device)
+        w_tensor = None if sample_weight is None else as_tensor(sample_weight, device)
+        source = self._source(X_tensor, w_tensor)
+        # Rows and means are taken relative to the data's weighted mean.
+        total_weight, first = _weighted_sum(X_tensor, w_tensor)
+        shift = first / total_weight
+        spread = float(_squared_distance_sum(X_tensor, w_tensor, shift) / total_weight)
+        return _FitData(
+            source=source, dtype=X.dtype, device=device, shift=shift, spread=spread,
+            total_weight=float(total_weight), inits=inits,
+            init_rows=(X, source, sample_weight, float(total_weight)),
+        )
+
+    def _check_n_samples(self, n_samples):
+        if n_samples < self.n_components:
+            raise ValueError(
+                "Expected n_samples >= n_components "
+                f"but got n_components = {self.n_components}, "
+                f"n_samples = {n_samples}"
+            )
+
+    def _check_weight_counts(self, n_negative, n_positive):
+        if n_negative:
+            raise ValueError("sample_weight must be non-negative.")
+        if n_positive < self.n_components:
+            raise ValueError(
+                "Expected at least n_components samples with a positive "
+                f"sample_weight but got n_components = {self.n_components} "
+                f"and {n_positive} positive weights."
+            )
 
     def _source(self, X_tensor, w_tensor=None):
         width = row_width(self.covariance_type, self.n_components, X_tensor.shape[1])
@@ -534,16 +587,19 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             )
         return weights_init, means_init, precisions_init
 
-    def _initial_parameters(
-        self, X, source, sample_weight, total_weight, shift,
-        random_state, weights_init, means_init, precisions_init,
-    ):
-        """Initial parameters, drawn in the same order as scikit-learn's."""
-        device = source.X.device
+    def _initial_parameters(self, data, random_state):
+        """Initial parameters, drawn in the same order as scikit-learn's.
+
+        The initialisation draws from ``data.init_rows``: all the rows of data
+        in memory, a bounded random sample of a Dask array's.
+        """
+        device = data.device
+        weights_init, means_init, precisions_init = data.inits
         params = {}
         if weights_init is None or means_init is None or precisions_init is None:
+            X, source, sample_weight, total_weight = data.init_rows
             nk, means, covariances = self._initial_moments(
-                X, source, sample_weight, shift, random_state
+                X, source, sample_weight, data.shift, random_state
             )
             params = {"weights": nk / total_weight, "means": means,
                       "covariances": covariances}
@@ -556,7 +612,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             params["means"] = as_param(means_init)
         if precisions_init is None:
             params["prec_chol"] = _precision_cholesky(
-                params["covariances"], self.covariance_type, X.dtype
+                params["covariances"], self.covariance_type, data.dtype
             )
         else:
             precisions = as_param(precisions_init)
@@ -623,12 +679,18 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         stats["nk"] += 1.0
         return family.m_step(frame, stats, eps)
 
-    def _log_prob_chunks(self, X):
-        """Validate X and yield ``(rows, log w_k N(x | k))`` chunk by chunk."""
+    def _validated_tensor(self, X):
+        """X validated against the fit, as a tensor on the inference device."""
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        X_tensor = as_tensor(X, self._inference_device())
-        return self._log_prob_chunks_tensor(X_tensor), X_tensor.shape[0]
+        return as_tensor(X, self._inference_device())
+
+    def _map_dask(self, method, X):
+        """``method`` applied lazily to each block of the Dask collection X."""
+        from skgen.mixture._dask import map_blocks
+
+        check_is_fitted(self)
+        return map_blocks(self, method, X)
 
     def _log_prob_chunks_tensor(self, X):
         params = self._parameters_from_attributes(X.device)
@@ -658,6 +720,19 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             labels[rows] = log_prob.argmax(0).cpu().numpy()
         return labels
 
+    def _score_samples_tensor(self, X_tensor):
+        out = np.empty(X_tensor.shape[0], dtype=_numpy_dtype(X_tensor))
+        for rows, log_prob in self._log_prob_chunks_tensor(X_tensor):
+            out[rows] = normalise_(log_prob)[0].cpu().numpy()
+        return out
+
+    def _predict_proba_tensor(self, X_tensor):
+        shape = (X_tensor.shape[0], self.n_components)
+        out = np.empty(shape, dtype=_numpy_dtype(X_tensor))
+        for rows, log_prob in self._log_prob_chunks_tensor(X_tensor):
+            out[rows] = normalise_(log_prob)[1].T.cpu().numpy()
+        return out
+
     # ------------------------------------------------------------ inference
 
     def score_samples(self, X):
@@ -665,22 +740,20 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, Dask array, Dask DataFrame} of shape \
+                (n_samples, n_features)
             The samples to score.
 
         Returns
         -------
         log_prob : ndarray of shape (n_samples,)
-            Log-likelihood of each sample of X under the model, in nats.
+            Log-likelihood of each sample of X under the model, in nats; a
+            lazy Dask array, chunked like X's rows, when X is a Dask
+            collection.
         """
-        chunks, n_samples = self._log_prob_chunks(X)
-        out = None
-        for rows, log_prob in chunks:
-            values = normalise_(log_prob)[0].cpu().numpy()
-            if out is None:
-                out = np.empty(n_samples, dtype=values.dtype)
-            out[rows] = values
-        return out
+        if _is_dask_collection(X):
+            return self._map_dask("score_samples", X)
+        return self._score_samples_tensor(self._validated_tensor(X))
 
     def score(self, X, y=None):
         """Compute the mean log-likelihood of the samples of X.
@@ -705,39 +778,37 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, Dask array, Dask DataFrame} of shape \
+                (n_samples, n_features)
             The samples.
 
         Returns
         -------
         labels : ndarray of shape (n_samples,)
-            Component labels.
+            Component labels; a lazy Dask array when X is a Dask collection.
         """
-        check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        return self._argmax_components(as_tensor(X, self._inference_device()))
+        if _is_dask_collection(X):
+            return self._map_dask("predict", X)
+        return self._argmax_components(self._validated_tensor(X))
 
     def predict_proba(self, X):
         """Posterior probability of each component for each sample of X.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, Dask array, Dask DataFrame} of shape \
+                (n_samples, n_features)
             The samples.
 
         Returns
         -------
         resp : ndarray of shape (n_samples, n_components)
-            The responsibilities; each row sums to one.
+            The responsibilities; each row sums to one. A lazy Dask array
+            when X is a Dask collection.
         """
-        chunks, n_samples = self._log_prob_chunks(X)
-        out = None
-        for rows, log_prob in chunks:
-            values = normalise_(log_prob)[1].T.cpu().numpy()
-            if out is None:
-                out = np.empty((n_samples, self.n_components), dtype=values.dtype)
-            out[rows] = values
-        return out
+        if _is_dask_collection(X):
+            return self._map_dask("predict_proba", X)
+        return self._predict_proba_tensor(self._validated_tensor(X))
 
     def sample(self, n_samples=1, *, random_state=None):
         """Generate random samples from the fitted mixture.
@@ -755,7 +826,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         Returns
         -------
         X : ndarray of shape (n_samples, n_features)
-            The samples, grouped by component.
+            The samples, grouped by component; a numpy array even for a
+            model fitted on Dask.
 
         y : ndarray of shape (n_samples,)
             The component of each sample.
@@ -896,16 +968,17 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             )
 
 
-def _weighted_mean(X, sample_weight):
-    """Mean of the rows of X in float64, weighted when weights are given."""
+def _weighted_sum(X, sample_weight):
+    """``(sum w, sum w x)`` over the rows of X, in float64 (w = 1 when None)."""
     if sample_weight is None:
-        return X.sum(0, dtype=torch.float64) / X.shape[0]
+        total = torch.tensor(float(X.shape[0]), dtype=torch.float64, device=X.device)
+        return total, X.sum(0, dtype=torch.float64)
     sample_weight = sample_weight.to(torch.float64)
-    return (sample_weight @ X.to(torch.float64)) / sample_weight.sum()
+    return sample_weight.sum(), sample_weight @ X.to(torch.float64)
 
 
-def _weighted_spread(X, sample_weight, shift):
-    """Mean squared distance of the rows to ``shift``, in float64."""
+def _squared_distance_sum(X, sample_weight, shift):
+    """Weighted sum of the squared distances of the rows to ``shift``, in float64."""
     chunk = 8192
     total = torch.zeros((), dtype=torch.float64, device=X.device)
     for start in range(0, X.shape[0], chunk):
@@ -914,12 +987,51 @@ def _weighted_spread(X, sample_weight, shift):
         if sample_weight is not None:
             squared = squared * sample_weight[start : start + chunk]
         total += squared.sum()
-    weight = X.shape[0] if sample_weight is None else sample_weight.sum()
-    return float(total / weight)
+    return total
+
+
+class _FitData:
+    """What EM needs of the training data, however they are stored.
+
+    ``source`` runs the passes (``map_reduce``); ``shift`` and ``spread`` are
+    the weighted mean and mean squared distance to it; ``init_rows`` is
+    ``(X, source, sample_weight, total_weight)`` of the rows the
+    initialisation draws from; ``inits`` the validated user initial
+    parameters.
+    """
+
+    def __init__(
+        self, *, source, dtype, device, shift, spread, total_weight, inits,
+        init_rows,
+    ):
+        self.source = source
+        self.dtype = np.dtype(dtype)
+        self.device = device
+        self.shift = shift
+        self.spread = spread
+        self.total_weight = total_weight
+        self.inits = inits
+        self.init_rows = init_rows
+
+
+def _is_dask_collection(X):
+    """Whether X is a Dask collection, without importing Dask."""
+    # A Dask object cannot exist unless Dask has been imported.
+    if "dask" not in sys.modules:
+        return False
+    import dask
+
+    return dask.is_dask_collection(X)
 
 
 def _num_samples(X):
-    return np.shape(X)[0] if hasattr(X, "shape") else len(X)
+    n_samples = X.shape[0] if hasattr(X, "shape") else None
+    # A Dask DataFrame's row count is lazy: len() computes it.
+    return n_samples if isinstance(n_samples, Integral) else len(X)
+
+
+def _numpy_dtype(tensor):
+    return np.float32 if tensor.dtype == torch.float32 else np.float64
 
 
 def _weighted_order(X, sample_weight):

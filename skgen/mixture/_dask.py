@@ -1,0 +1,374 @@
+"""Dask for the EM engine: a source of blocks, and lazy inference.
+
+Only imported when a Dask collection meets a mixture, so that ``import
+skgen`` never imports Dask.
+
+A :class:`DaskSource` is the blocks of a Dask array whose blocks span all the
+columns.  Its ``map_reduce`` runs the engine's own functions
+(:func:`~skgen.mixture._em.em_pass` and the data's moments) on each block,
+where the block lies, each block wrapped in the in-memory
+:class:`~skgen.mixture._em.TensorSource`; the per-block results (a few
+float64 tensors) are added up in a tree on the cluster, and only their sum
+comes back.  What travels to the workers is the pass's frame: parameters,
+never data.
+
+The initialisation draws from a uniform random sample of at most
+``max(10_000, 50 * n_components)`` rows of positive weight, gathered by
+keeping the rows of smallest random keys block by block, then over the
+blocks.  When the data have no more rows than that, all of them are
+gathered in order and the initialisation is the in-memory one.
+"""
+
+import math
+from functools import partial, reduce
+
+import dask
+import dask.array as da
+import numpy as np
+import torch
+from sklearn.utils import check_array
+from sklearn.utils.validation import validate_data
+
+from skgen.mixture._em import TensorSource, add_results, row_width
+from skgen.mixture._gaussian_mixture import (
+    _FitData,
+    _squared_distance_sum,
+    _weighted_sum,
+)
+from skgen.utils._torch import as_tensor
+
+__all__ = ["DaskSource", "map_blocks", "prepare_fit"]
+
+# The initialisation's sample: at least this many rows, and this many per
+# component.
+_INIT_SAMPLE_ROWS = 10_000
+_INIT_ROWS_PER_COMPONENT = 50
+# Partial results merged per task of the reduction tree.
+_FAN_IN = 8
+
+
+# ----------------------------------------------------------------- source
+
+
+class DaskSource:
+    """The row blocks of a Dask array, with their sample weights.
+
+    ``X`` is a 2-D Dask array of known chunk sizes and a single chunk along
+    the columns; ``sample_weight`` is None or a 1-D Dask array chunked like
+    X's rows.  Each block becomes a :class:`~skgen.mixture._em.TensorSource`
+    on the worker that holds it, cut into chunks as in memory.
+    """
+
+    def __init__(self, X, sample_weight=None, row_width=None):
+        self.X = X
+        self.sample_weight = sample_weight
+        self.row_width = row_width
+
+    @property
+    def n_samples(self):
+        return self.X.shape[0]
+
+    def blocks(self):
+        """Delayed ``(x, w)`` of each row block; ``w`` is None without weights."""
+        x_blocks = self.X.to_delayed().ravel()
+        if self.sample_weight is None:
+            return [(x, None) for x in x_blocks]
+        w_blocks = self.sample_weight.to_delayed().ravel()
+        return list(zip(x_blocks, w_blocks, strict=True))
+
+    def map_reduce(self, func, *args, compute=True):
+        """The sum over blocks of ``func(*args, block_source)``.
+
+        ``args`` go into the graph once, as one object, whichever the number
+        of blocks.  With ``compute=False`` the lazy (Delayed) sum is returned,
+        to be computed with others in one pass over the data.
+        """
+        shared = dask.delayed(args, traverse=False)
+        parts = [
+            dask.delayed(_on_block, pure=True)(func, shared, x, w, self.row_width)
+            for x, w in self.blocks()
+        ]
+        total = _tree_reduce(parts, add_results)
+        return dask.compute(total)[0] if compute else total
+
+    def sample_rows(self, n_rows, seed):
+        """Lazy ``(x, w)``: a uniform sample of at most n_rows rows, w > 0.
+
+        Every row of positive weight gets a random key, from a generator
+        seeded by ``seed`` and the block's index; each block keeps the rows
+        of its n_rows smallest keys, and the tree keeps the n_rows smallest
+        of all: a sample without replacement in which every subset of
+        n_rows rows is equally likely.
+        """
+        parts = [
+            dask.delayed(_block_sample, pure=True)(x, w, n_rows, seed, index)
+            for index, (x, w) in enumerate(self.blocks())
+        ]
+        return dask.delayed(_drop_keys)(
+            _tree_reduce(parts, partial(_smallest_keys, n_rows=n_rows))
+        )
+
+
+def _on_block(func, args, x, w, width):
+    """``func(*args, source)`` with the block as an in-memory source."""
+    x = as_tensor(np.asarray(x), "cpu")
+    w = None if w is None else as_tensor(np.asarray(w), "cpu")
+    return func(*args, TensorSource(x, w, row_width=width))
+
+
+def _tree_reduce(parts, combine):
+    """One Delayed from many, combined ``_FAN_IN`` at a time on the cluster."""
+    while len(parts) > 1:
+        parts = [
+            dask.delayed(_combine, pure=True)(combine, parts[i : i + _FAN_IN])
+            for i in range(0, len(parts), _FAN_IN)
+        ]
+    return parts[0]
+
+
+def _combine(combine, group):
+    return reduce(combine, group)
+
+
+def _block_sample(x, w, n_rows, seed, index):
+    rng = np.random.default_rng([seed, index])
+    keys = rng.random(x.shape[0])
+    if w is not None:
+        keys[~(w > 0)] = np.inf
+    n_keep = min(n_rows, int(np.isfinite(keys).sum()))
+    keep = np.argpartition(keys, n_keep - 1)[:n_keep] if n_keep else keys[:0]
+    keep = keep.astype(np.intp)
+    return keys[keep], x[keep], None if w is None else w[keep]
+
+
+def _smallest_keys(a, b, n_rows):
+    keys = np.concatenate([a[0], b[0]])
+    x = np.concatenate([a[1], b[1]])
+    w = None if a[2] is None else np.concatenate([a[2], b[2]])
+    if keys.shape[0] > n_rows:
+        keep = np.argpartition(keys, n_rows - 1)[:n_rows]
+        keys, x = keys[keep], x[keep]
+        w = None if w is None else w[keep]
+    return keys, x, w
+
+
+def _drop_keys(sample):
+    return sample[1], sample[2]
+
+
+# ------------------------------------------------------------- validation
+
+
+def as_dask_array(estimator, X, reset):
+    """X as a 2-D float Dask array of known chunks, one chunk across columns.
+
+    Checks the number of features (and the feature names of a DataFrame)
+    against the fit as scikit-learn's ``validate_data`` does.  A DataFrame is
+    converted with ``to_dask_array(lengths=True)``, which computes the
+    length of its partitions.  Blocks that split the columns are joined
+    (``rechunk({1: -1})``): each block must hold whole rows.
+    """
+    from_dataframe = _is_dask_dataframe(X)
+    if from_dataframe:
+        # The empty pandas frame that describes the partitions carries the
+        # column names, which scikit-learn reads from pandas, not from Dask.
+        validate_data(estimator, X._meta, skip_check_array=True, reset=reset)
+        X = X.to_dask_array(lengths=True)
+    elif not isinstance(X, da.Array):
+        raise TypeError(
+            f"{type(X).__name__} is not supported: pass a dask.array.Array or a "
+            "dask.dataframe.DataFrame, or compute the collection first."
+        )
+    if X.ndim != 2:
+        raise ValueError(
+            f"Expected a 2D Dask array, got {X.ndim}D with shape {X.shape} "
+            "instead. Reshape your data, e.g. with X.reshape(-1, 1) for a "
+            "single feature."
+        )
+    if any(math.isnan(size) for sizes in X.chunks for size in sizes):
+        raise ValueError(
+            "X is a Dask array with unknown chunk sizes (NaN in X.chunks), as "
+            "after boolean indexing or DataFrame.to_dask_array() without "
+            "lengths. Call X.compute_chunk_sizes() first, or convert a Dask "
+            "DataFrame with df.to_dask_array(lengths=True)."
+        )
+    if X.dtype.kind not in "fiub":
+        raise ValueError(
+            f"X has dtype {X.dtype}, which is not numeric. GaussianMixture needs "
+            "numbers: convert or encode the columns first (mixed column types "
+            "in a Dask DataFrame give an object array)."
+        )
+    if not from_dataframe:
+        validate_data(estimator, X, skip_check_array=True, reset=reset)
+    if X.dtype not in (np.float32, np.float64):
+        X = X.astype(np.float64)
+    if X.numblocks[1] > 1:
+        X = X.rechunk({1: -1})
+    return X
+
+
+def _is_dask_dataframe(X):
+    try:
+        import dask.dataframe as dd
+    except ImportError:  # dask[dataframe] is not installed
+        return False
+    return isinstance(X, dd.DataFrame)
+
+
+def _as_dask_weights(sample_weight, X):
+    """sample_weight as a float Dask array chunked like X's rows, or None."""
+    if sample_weight is None:
+        return None
+    if _is_dask_dataframe(sample_weight) or hasattr(sample_weight, "to_dask_array"):
+        sample_weight = sample_weight.to_dask_array(lengths=True)
+    if not isinstance(sample_weight, da.Array):
+        sample_weight = check_array(
+            sample_weight, ensure_2d=False, dtype=X.dtype, ensure_all_finite=False
+        )
+        sample_weight = da.from_array(sample_weight, chunks=(X.chunks[0],))
+    if any(math.isnan(size) for size in sample_weight.chunks[0]):
+        raise ValueError(
+            "sample_weight is a Dask array with unknown chunk sizes. Call "
+            "sample_weight.compute_chunk_sizes() first."
+        )
+    if sample_weight.shape != (X.shape[0],):
+        raise ValueError(
+            f"sample_weight.shape == {sample_weight.shape}, expected "
+            f"{(X.shape[0],)}!"
+        )
+    sample_weight = sample_weight.astype(X.dtype)
+    if sample_weight.chunks[0] != X.chunks[0]:
+        sample_weight = sample_weight.rechunk((X.chunks[0],))
+    return sample_weight
+
+
+# --------------------------------------------------------------------- fit
+
+
+def prepare_fit(estimator, X, sample_weight, random_state, do_init):
+    """Validate a Dask collection and gather what EM needs, lazily.
+
+    Two passes over the data: the weighted sum and the checks (finite values,
+    weights), then the spread about the mean together with the sample for
+    the initialisation.  Returns a ``_FitData`` whose source is a
+    :class:`DaskSource`.
+    """
+    if torch.device(estimator.device).type != "cpu":
+        raise ValueError(
+            f"device={estimator.device!r} applies to data in memory. With a Dask "
+            "collection the EM runs on the workers' CPUs: use device='cpu', or "
+            "compute X into memory to fit on the GPU."
+        )
+    X = as_dask_array(estimator, X, reset=True)
+    n_samples, n_features = X.shape
+    if n_samples < 2:
+        raise ValueError(
+            f"Found array with {n_samples} sample(s) (shape={X.shape}) while a "
+            "minimum of 2 is required by GaussianMixture."
+        )
+    estimator._check_n_samples(n_samples)
+    inits = estimator._checked_inits(n_features)
+    sample_weight = _as_dask_weights(sample_weight, X)
+    width = row_width(estimator.covariance_type, estimator.n_components, n_features)
+    source = DaskSource(X, sample_weight, row_width=width)
+
+    summary = source.map_reduce(_block_summary)
+    if int(summary["nonfinite_x"]):
+        raise ValueError(
+            "Input X contains NaN or infinity. GaussianMixture does not accept "
+            "missing values: drop or impute them first."
+        )
+    if sample_weight is not None:
+        if int(summary["nonfinite_w"]):
+            raise ValueError("Input sample_weight contains NaN or infinity.")
+        estimator._check_weight_counts(
+            int(summary["negative_w"]), int(summary["positive_w"])
+        )
+    total_weight = summary["weight"]
+    shift = summary["first"] / total_weight
+
+    lazy_spread = source.map_reduce(_squared_distance_block, shift, compute=False)
+    need_rows = do_init and any(init is None for init in inits)
+    n_rows = max(_INIT_SAMPLE_ROWS, _INIT_ROWS_PER_COMPONENT * estimator.n_components)
+    if not need_rows:
+        spread_sum = dask.compute(lazy_spread)[0]
+        init_rows = None
+    else:
+        if n_samples <= n_rows:
+            lazy_rows = (X, sample_weight)
+        else:
+            seed = int(random_state.randint(np.iinfo(np.int32).max))
+            lazy_rows = source.sample_rows(n_rows, seed)
+        spread_sum, (rows, rows_weight) = dask.compute(lazy_spread, lazy_rows)
+        rows_tensor = as_tensor(rows, "cpu")
+        weight_tensor = None if rows_weight is None else as_tensor(rows_weight, "cpu")
+        init_source = TensorSource(rows_tensor, weight_tensor, row_width=width)
+        init_total = float(_weighted_sum(rows_tensor, weight_tensor)[0])
+        init_rows = (rows, init_source, rows_weight, init_total)
+    return _FitData(
+        source=source, dtype=X.dtype, device=torch.device("cpu"), shift=shift,
+        spread=float(spread_sum / total_weight), total_weight=float(total_weight),
+        inits=inits, init_rows=init_rows,
+    )
+
+
+def _block_summary(source):
+    """A block's weighted sums and the counts that validate it."""
+    x, w = source.X, source.sample_weight
+    weight, first = _weighted_sum(x, w)
+    summary = {
+        "weight": weight,
+        "first": first,
+        "nonfinite_x": (~torch.isfinite(x)).sum(),
+    }
+    if w is not None:
+        summary["nonfinite_w"] = (~torch.isfinite(w)).sum()
+        summary["negative_w"] = (w < 0).sum()
+        summary["positive_w"] = (w > 0).sum()
+    return summary
+
+
+def _squared_distance_block(shift, source):
+    return _squared_distance_sum(source.X, source.sample_weight, shift)
+
+
+# --------------------------------------------------------------- inference
+
+_OUTPUTS = {
+    "score_samples": "_score_samples_tensor",
+    "predict": "_argmax_components",
+    "predict_proba": "_predict_proba_tensor",
+}
+
+
+def map_blocks(estimator, method, X):
+    """``estimator.method(X)`` as a lazy Dask array, computed block by block.
+
+    Each block is validated (finite values) and scored on its worker, as
+    the in-memory method would; a row's result does not depend on the
+    other rows of its block.
+    """
+    X = as_dask_array(estimator, X, reset=False)
+    if method == "predict":
+        dtype, chunks = np.int64, (X.chunks[0],)
+    elif method == "score_samples":
+        dtype, chunks = X.dtype, (X.chunks[0],)
+    else:
+        dtype, chunks = X.dtype, (X.chunks[0], (estimator.n_components,))
+    ndim = len(chunks)
+    return da.map_blocks(
+        _apply_to_block,
+        X,
+        estimator=estimator,
+        method=_OUTPUTS[method],
+        dtype=dtype,
+        chunks=chunks,
+        drop_axis=None if ndim == 2 else 1,
+        meta=np.empty((0,) * ndim, dtype=dtype),
+    )
+
+
+def _apply_to_block(x, estimator, method):
+    x = check_array(x, dtype=[np.float64, np.float32], ensure_min_samples=0)
+    tensor = as_tensor(x, estimator._inference_device())
+    return getattr(estimator, method)(tensor)
