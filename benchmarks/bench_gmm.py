@@ -211,24 +211,20 @@ def report(table, name, quick):
 
 def run_speed(n, repeats, libraries):
     load_at_start = load_average()
-    # (a) per-iteration: the same repeats at 1 and at 2 threads, interleaved
-    # A, B, A, B, so that both libraries see the same load.
-    iteration = {(lib, t): [] for lib in libraries for t in (1, 2)}
-    for r in range(repeats):
-        for threads in (1, 2):
-            for lib in libraries:
-                log(f"(a) {lib} threads={threads} repeat={r}")
-                iteration[lib, threads].append(run_in_fresh_process(
-                    dict(kind="iteration", library=lib, threads=threads, n=n)))
+    def interleaved(kind, label):
+        # The same repeats at 1 and at 2 threads, interleaved A, B, A, B, so
+        # that both libraries see the same load.
+        runs = {(lib, t): [] for lib in libraries for t in (1, 2)}
+        for r in range(repeats):
+            for threads in (1, 2):
+                for lib in libraries:
+                    log(f"({label}) {lib} threads={threads} repeat={r}")
+                    runs[lib, threads].append(run_in_fresh_process(
+                        dict(kind=kind, library=lib, threads=threads, n=n)))
+        return runs
 
-    # (b) whole default fit, interleaved.
-    whole = {(lib, t): [] for lib in libraries for t in (1, 2)}
-    for r in range(repeats):
-        for threads in (1, 2):
-            for lib in libraries:
-                log(f"(b) {lib} threads={threads} repeat={r}")
-                whole[lib, threads].append(run_in_fresh_process(
-                    dict(kind="whole", library=lib, threads=threads, n=n)))
+    iteration = interleaved("iteration", "a")  # (a) per EM iteration
+    whole = interleaved("whole", "b")  # (b) the whole default fit
 
     lines = [
         "# P1: skgen.GaussianMixture vs scikit-learn",
