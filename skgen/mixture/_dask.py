@@ -32,12 +32,13 @@ from sklearn.utils.validation import validate_data
 from skgen.mixture._em import TensorSource, add_results, row_width
 from skgen.mixture._gaussian_mixture import (
     _FitData,
+    _restored_on_failure,
     _squared_distance_sum,
     _weighted_sum,
 )
 from skgen.utils._torch import as_tensor
 
-__all__ = ["DaskSource", "map_blocks", "prepare_fit"]
+__all__ = ["DaskSource", "map_blocks", "partial_fit_blocks", "prepare_fit"]
 
 # The initialisation's sample: at least this many rows, and this many per
 # component.
@@ -282,7 +283,8 @@ def prepare_fit(estimator, X, sample_weight, random_state, do_init):
         if int(summary["nonfinite_w"]):
             raise ValueError("Input sample_weight contains NaN or infinity.")
         estimator._check_weight_counts(
-            int(summary["negative_w"]), int(summary["positive_w"])
+            int(summary["negative_w"]), int(summary["positive_w"]),
+            estimator.n_components,
         )
     total_weight = summary["weight"]
     shift = summary["first"] / total_weight
@@ -372,3 +374,32 @@ def _apply_to_block(x, estimator, method):
     x = check_array(x, dtype=[np.float64, np.float32], ensure_min_samples=0)
     tensor = as_tensor(x, estimator._inference_device())
     return getattr(estimator, method)(tensor)
+
+
+# ------------------------------------------------------------ partial_fit
+
+
+def partial_fit_blocks(estimator, X, sample_weight):
+    """``estimator.partial_fit`` on each row block of X in turn, as batches.
+
+    The collection is validated whole (feature count and names), then each
+    block, with its weights, is computed and passed on; the client holds one
+    block at a time.  A failure in a block leaves the model as the previous
+    block left it (unfitted if it was the first).
+    """
+    with _restored_on_failure(estimator):
+        first = not hasattr(estimator, "converged_")
+        X = as_dask_array(estimator, X, reset=first)
+        sample_weight = _as_dask_weights(sample_weight, X)
+        blocks = iter(DaskSource(X, sample_weight).blocks())
+        if first:
+            _partial_fit_block(estimator, *next(blocks))
+    for x_block, w_block in blocks:
+        _partial_fit_block(estimator, x_block, w_block)
+
+
+def _partial_fit_block(estimator, x_block, w_block):
+    x, w = dask.compute(x_block, w_block)
+    first = not hasattr(estimator, "converged_")
+    data = estimator._prepare_fit(x, w, reset=first, check_features=False)
+    estimator._stepwise_update(data, first)

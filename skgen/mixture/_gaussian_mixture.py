@@ -18,6 +18,7 @@ parameters are float64 until they are stored in the input's dtype.
 import math
 import sys
 import warnings
+from contextlib import contextmanager
 from numbers import Integral, Real
 from time import time
 
@@ -417,6 +418,128 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             return self.predict(X)
         return self._argmax_components(data.source.X)
 
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None, sample_weight=None):
+        """Update the model with one batch of samples, by stepwise (online) EM.
+
+        For data that arrive in batches and cannot be read twice. The model
+        keeps running sufficient statistics per sample, ``s``: the
+        component weights, and the weighted first and second moments of each
+        component. For the ``t``-th batch (``t = 0, 1, ...``) it computes the
+        batch's statistics ``s_batch`` under the current parameters (one
+        E-step), sets ``s = (1 - eta_t) s + eta_t s_batch`` with the step
+        size ``eta_t = (t + 2) ** -0.6``, and the parameters from ``s`` (an
+        M-step). This is the stepwise EM of Cappé and Moulines (2009) with
+        mini-batches; the exponent in (0.5, 1] makes the steps small enough
+        for the estimate to settle and large enough for it to forget the
+        start.
+
+        The first call on an unfitted model initialises it from its batch as
+        :meth:`fit` does (``init_params``, ``random_state`` and the explicit
+        initial parameters apply); that batch needs at least
+        ``n_components`` samples. A call on a model fitted by :meth:`fit`
+        continues from its parameters, with ``t`` starting again at 0.
+        :meth:`fit` discards the running statistics.
+
+        When the data can be read again, prefer :meth:`fit`, which runs exact
+        EM to convergence, on a Dask collection if they do not fit in
+        memory; a single pass of stepwise EM approaches, but does not reach,
+        that fit's likelihood.
+
+        Parameters
+        ----------
+        X : {array-like, Dask array, Dask DataFrame} of shape \
+                (n_samples, n_features)
+            One batch. The number of features (and their names) must stay
+            the same from batch to batch. The blocks of a Dask collection
+            are taken as successive batches, computed one at a time.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        sample_weight : array-like or Dask array of shape (n_samples,), \
+                default=None
+            Non-negative weights of the batch's samples; within a batch an
+            integer weight equals repeating the sample.
+
+        Returns
+        -------
+        self : object
+            The updated mixture. ``n_iter_`` counts the batches since the
+            model was initialised or fitted, ``lower_bound_`` is the mean
+            log-likelihood of the last batch under the parameters before its
+            update (a score on data not yet seen), ``lower_bounds_`` those of
+            every batch, and ``converged_`` is False.
+        """
+        if _is_dask_collection(X):
+            from skgen.mixture._dask import partial_fit_blocks
+
+            partial_fit_blocks(self, X, sample_weight)
+            return self
+        with _restored_on_failure(self):
+            first = not hasattr(self, "converged_")
+            data = self._prepare_fit(X, sample_weight, reset=first)
+            self._stepwise_update(data, first)
+        return self
+
+    def _stepwise_update(self, data, first):
+        """One step of stepwise EM on the batch of ``data``."""
+        dtype = data.dtype
+        torch_dtype = torch.float32 if dtype == np.float32 else torch.float64
+        reg = self.reg_covar
+        state = getattr(self, "_stream_state", None) if not first else None
+        if first:
+            params = self._initial_parameters(
+                data, check_random_state(self.random_state)
+            )
+        else:
+            params = self._parameters_from_attributes(data.device)
+        if state is None:
+            step = 0
+            state = {
+                "weights": params["weights"],
+                "means": params["means"],
+                "covariances": _with_ridge(
+                    params["covariances"], self.covariance_type, -reg
+                ),
+            }
+        else:
+            step = state["step"]
+            state = {
+                name: torch.as_tensor(state[name], device=data.device)
+                for name in ("weights", "means", "covariances")
+            }
+        # The batch's own M-step, without the ridge, which is added once to
+        # the blended statistics.
+        family = gaussian_family(
+            self.covariance_type, 0.0, params, data.shift, data.spread, torch_dtype
+        )
+        frame = family.frame(params, data.shift, torch_dtype)
+        stats, log_lik = data.source.map_reduce(em_pass, family, frame)
+        if not bool(torch.isfinite(log_lik)):
+            raise ValueError(
+                "The log-likelihood of the batch is not finite. "
+                + _ILL_DEFINED_COVARIANCE
+            )
+        nk, means, covariances = family.m_step(frame, stats, np.finfo(dtype).eps)
+        batch = {"weights": nk / nk.sum(), "means": means, "covariances": covariances}
+        eta = (step + _STEP_OFFSET) ** -_STEP_EXPONENT
+        state = _blend_statistics(self.covariance_type, state, batch, eta)
+        new_params = self._parameters(
+            state["weights"], state["means"],
+            _with_ridge(state["covariances"], self.covariance_type, reg), dtype,
+        )
+        lower_bound = float(log_lik) / data.total_weight
+        self._set_attributes(new_params, dtype)
+        self.converged_ = False
+        self.n_iter_ = step + 1
+        self.lower_bound_ = lower_bound
+        self.lower_bounds_ = ([] if step == 0 else self.lower_bounds_) + [lower_bound]
+        self._stream_state = {
+            "step": step + 1,
+            **{name: value.cpu().numpy() for name, value in state.items()},
+        }
+
     def _fit(self, X, sample_weight):
         """Run EM on X; return the prepared data (see :class:`_FitData`).
 
@@ -424,22 +547,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         so a fit that fails part-way (a lost Dask worker, ill-defined
         covariances) leaves an unfitted estimator unfitted.
         """
-        # Validation sets n_features_in_ (and the feature names) first; they
-        # are put back as they were if the fit fails.
-        described = {
-            name: getattr(self, name)
-            for name in ("n_features_in_", "feature_names_in_")
-            if hasattr(self, name)
-        }
-        try:
+        with _restored_on_failure(self):
             return self._run_em(X, sample_weight)
-        except BaseException:
-            for name in ("n_features_in_", "feature_names_in_"):
-                if hasattr(self, name):
-                    delattr(self, name)
-            for name, value in described.items():
-                setattr(self, name, value)
-            raise
 
     def _run_em(self, X, sample_weight):
         random_state = check_random_state(self.random_state)
@@ -449,7 +558,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
             data = prepare_fit(self, X, sample_weight, random_state, do_init)
         else:
-            data = self._prepare_fit(X, sample_weight, do_init)
+            data = self._prepare_fit(X, sample_weight)
         dtype = data.dtype
         eps = np.finfo(dtype).eps
         torch_dtype = torch.float32 if dtype == np.float32 else torch.float64
@@ -515,21 +624,37 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.n_iter_ = best_n_iter
         self.lower_bound_ = max_lower_bound
         self.lower_bounds_ = best_lower_bounds
+        self._stream_state = None
         return data
 
-    def _prepare_fit(self, X, sample_weight, do_init):
-        """Validate in-memory data and gather what EM needs (:class:`_FitData`)."""
-        X = validate_data(
-            self, X, dtype=[np.float64, np.float32], ensure_min_samples=2
-        )
+    def _prepare_fit(self, X, sample_weight, reset=True, check_features=True):
+        """Validate in-memory data and gather what EM needs (:class:`_FitData`).
+
+        ``reset=False`` validates a later batch of :meth:`partial_fit`
+        against the model: it needs one row of positive weight, not one per
+        component, and no initial parameters.  ``check_features=False`` skips
+        the checks of the feature count and names, for a block of a Dask
+        collection that was checked whole.
+        """
+        options = {
+            "dtype": [np.float64, np.float32],
+            "ensure_min_samples": 2 if reset else 1,
+        }
+        if check_features:
+            X = validate_data(self, X, reset=reset, **options)
+        else:
+            X = check_array(X, **options)
         n_samples, n_features = X.shape
-        self._check_n_samples(n_samples)
-        inits = self._checked_inits(n_features)
+        inits = (None, None, None)
+        if reset:
+            self._check_n_samples(n_samples)
+            inits = self._checked_inits(n_features)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
             self._check_weight_counts(
                 int(np.count_nonzero(sample_weight < 0)),
                 int(np.count_nonzero(sample_weight > 0)),
+                self.n_components if reset else 1,
             )
         device = resolve_device(self.device)
         X_tensor = as_tensor(X, device)
@@ -553,10 +678,15 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 f"n_samples = {n_samples}"
             )
 
-    def _check_weight_counts(self, n_negative, n_positive):
+    def _check_weight_counts(self, n_negative, n_positive, needed):
         if n_negative:
             raise ValueError("sample_weight must be non-negative.")
-        if n_positive < self.n_components:
+        if n_positive == 0 and needed == 1:
+            raise ValueError(
+                "Every sample_weight of this batch is zero: it carries no "
+                "information. Skip the batch, or give it positive weights."
+            )
+        if n_positive < needed:
             raise ValueError(
                 "Expected at least n_components samples with a positive "
                 f"sample_weight but got n_components = {self.n_components} "
@@ -988,6 +1118,77 @@ def _squared_distance_sum(X, sample_weight, shift):
             squared = squared * sample_weight[start : start + chunk]
         total += squared.sum()
     return total
+
+
+# Stepwise EM's step sizes, eta_t = (t + _STEP_OFFSET) ** -_STEP_EXPONENT.
+_STEP_OFFSET = 2
+_STEP_EXPONENT = 0.6
+
+
+def _with_ridge(covariances, covariance_type, ridge):
+    """Covariances plus ``ridge`` on the diagonal (every entry if diag/spherical)."""
+    if covariance_type in _QUADRATIC:
+        covariances = covariances.clone()
+        covariances.diagonal(dim1=-2, dim2=-1).add_(ridge)
+        return covariances
+    return covariances + ridge
+
+
+def _blend_statistics(covariance_type, state, batch, eta):
+    """``(1 - eta) s + eta s_batch`` in the parameters' own form.
+
+    The statistics per sample, ``(pi_k, pi_k mu_k, pi_k (C_k + mu_k mu_k^T))``,
+    blend linearly; written with the weights, means and covariances
+    (without ridge) of both sides, as in a pooled variance, so that no
+    second moment about the origin is formed.
+    """
+    a = (1.0 - eta) * state["weights"]
+    b = eta * batch["weights"]
+    n = a + b
+    means = (a[:, None] * state["means"] + b[:, None] * batch["means"]) / n[:, None]
+    da = state["means"] - means
+    db = batch["means"] - means
+    ca, cb = state["covariances"], batch["covariances"]
+    if covariance_type == "full":
+        outer_a = da[:, :, None] * da[:, None, :]
+        outer_b = db[:, :, None] * db[:, None, :]
+        covariances = (
+            a[:, None, None] * (ca + outer_a) + b[:, None, None] * (cb + outer_b)
+        ) / n[:, None, None]
+    elif covariance_type == "tied":
+        between = (a[:, None] * da).T @ da + (b[:, None] * db).T @ db
+        covariances = (a.sum() * ca + b.sum() * cb + between) / n.sum()
+    elif covariance_type == "diag":
+        covariances = (
+            a[:, None] * (ca + da**2) + b[:, None] * (cb + db**2)
+        ) / n[:, None]
+    else:
+        covariances = (
+            a * (ca + (da**2).mean(1)) + b * (cb + (db**2).mean(1))
+        ) / n
+    return {"weights": n / n.sum(), "means": means, "covariances": covariances}
+
+
+@contextmanager
+def _restored_on_failure(estimator):
+    """Put ``n_features_in_`` and ``feature_names_in_`` back if the block fails.
+
+    Validation sets them before the fit; a fit that fails must not leave
+    an unfitted estimator looking fitted, nor a fitted one describing data
+    it was not fitted on.
+    """
+    names = ("n_features_in_", "feature_names_in_")
+    described = {name: getattr(estimator, name) for name in names
+                 if hasattr(estimator, name)}
+    try:
+        yield
+    except BaseException:
+        for name in names:
+            if hasattr(estimator, name):
+                delattr(estimator, name)
+        for name, value in described.items():
+            setattr(estimator, name, value)
+        raise
 
 
 class _FitData:
