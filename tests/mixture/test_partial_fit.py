@@ -39,9 +39,7 @@ def _true_log_likelihood(X):
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
 def test_one_pass_approaches_the_full_batch_fit(rng, covariance_type):
     # One pass over 60 batches of 1000 rows ends within 0.01 nats per row of
-    # the full-batch fit on the same rows, on held-out rows.  (On 200 000
-    # rows in batches of 2000 the gap measured under 2e-4 for every
-    # covariance type.)
+    # the full-batch fit on the same rows, on held-out rows.
     X_train, X_test = _draw(rng, 60_000), _draw(rng, 20_000)
     params = dict(n_components=3, covariance_type=covariance_type, random_state=0)
     full = GaussianMixture(**params).fit(X_train)
