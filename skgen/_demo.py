@@ -2,11 +2,13 @@
 
 Everything here runs on data that ships with scikit-learn or that skgen
 generates, so nothing is downloaded. Progress goes to stderr; the pictures and
-``report.md`` go to the output folder.
+``report.md`` go to the output folder, a new temporary folder unless ``--out``
+names one, so that a run from a checkout leaves nothing in it.
 """
 
 import argparse
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -24,12 +26,11 @@ def _progress(message):
 
 
 def _output_folder(out):
-    """The folder to write to: ``out``, or a new one in the working directory."""
-    if out is None:
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        out = Path.cwd() / f"skgen-demo-{stamp}"
-    out = Path(out)
+    """The folder to write to: ``out``, or a new temporary one."""
     try:
+        if out is None:
+            out = Path(tempfile.mkdtemp(prefix="skgen-demo-"))
+        out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         probe = out / ".write-test"
         probe.write_text("ok")
@@ -204,7 +205,7 @@ def run_demo(out=None, *, quick=False, random_state=0):
 
     report = out / "report.md"
     report.write_text(_report(rows, figures, quick))
-    _progress(f"done: {report}")
+    _progress(f"done; report and pictures in {out}")
     return report
 
 
@@ -238,8 +239,8 @@ def main(argv=None):
     demo = commands.add_parser(
         "demo", help="fit the GaussianMixture, the VAE and the GAN on bundled data "
         "and write pictures and report.md")
-    demo.add_argument("--out", help="output folder (default: a new skgen-demo-* "
-                      "folder in the working directory)")
+    demo.add_argument("--out", help="output folder (default: a new temporary "
+                      "folder, whose path is printed at the end)")
     demo.add_argument("--quick", action="store_true",
                       help="a smoke run: fewer epochs and smaller data")
     demo.add_argument("--random-state", type=int, default=0)
