@@ -19,15 +19,17 @@ It answers, exactly and for the four covariance types:
 * :func:`expected_statistics`: the expected sufficient statistics that an
   EM step over the observed entries needs.
 
-Rows are grouped by missingness pattern, so that each pattern's factorisation
-serves all its rows; within a pattern, rows are taken in chunks sized from
-``sklearn.get_config()["working_memory"]``.  For a full or tied covariance,
-the pattern's covariance is permuted to (observed, missing) order and
-factorised once by Cholesky, ``P Sigma P^T = L L^T``.  Then ``L_oo`` is the
-Cholesky factor of the observed block (for the log-density), ``L_mo`` maps the
-whitened observed entries to the conditional mean, and ``L_mm`` is the
-Cholesky factor of the conditional covariance (the Schur complement), so no
-block is ever inverted.
+For a full or tied covariance, each row's covariance is permuted to
+(observed, missing) order and factorised by Cholesky, ``P Sigma P^T = L L^T``.
+Then ``L_oo`` is the Cholesky factor of the observed block (for the
+log-density), ``L_mo`` maps the whitened observed entries to the conditional
+mean, and ``L_mm`` is the Cholesky factor of the conditional covariance (the
+Schur complement), so no block is ever inverted.  Rows are grouped by
+missingness pattern, so that one factorisation serves all the rows of a
+pattern; the rows alone in their pattern (most rows, when many columns have
+gaps) are factorised together in batched calls.  Chunks of rows are sized from
+``sklearn.get_config()["working_memory"]``.  Diagonal covariances need no
+factorisation: the observed entries are independent given the component.
 
 A row with no observed entry conditions on nothing: its observed log-density
 is 0 (the probability of observing nothing is one), its posterior is the
@@ -39,9 +41,8 @@ of the mixture's parameters.
 from numbers import Integral
 
 import numpy as np
-from scipy.special import logsumexp
 from sklearn import get_config
-from sklearn.utils import check_array, check_random_state, gen_batches
+from sklearn.utils import check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 __all__ = [
@@ -124,24 +125,6 @@ class _Parameters:
     def n_features(self):
         return self.means.shape[1]
 
-    def factors(self, obs, miss):
-        """Cholesky factor of the covariance in (observed, missing) order.
-
-        Returns L of shape (k or 1, d, d) for full and tied covariances, the
-        standard deviations (k, d) in the same order for diagonal ones.
-        """
-        order = np.concatenate([obs, miss])
-        if self.diagonal:
-            return np.sqrt(self.covariances[:, order])
-        permuted = self.covariances[:, order[:, None], order[None, :]]
-        try:
-            return np.linalg.cholesky(permuted)
-        except np.linalg.LinAlgError:
-            raise ValueError(
-                "A covariance matrix of the mixture is not positive definite; "
-                "refit it, or increase reg_covar."
-            ) from None
-
 
 def _check_X(X, n_features):
     """X as a float64 array of width n_features; NaN allowed, inf refused."""
@@ -177,11 +160,15 @@ def _patterns(missing):
         yield rows, np.flatnonzero(~pattern), np.flatnonzero(pattern)
 
 
-def _chunk_rows(n_components, n_features):
-    """Rows per chunk so that the (k, rows, d) temporaries fit working_memory."""
+def _chunk_rows(bytes_per_row, cap=None):
+    """Rows per chunk so that the temporaries fit in working_memory."""
     budget = get_config()["working_memory"] * 2**20
-    per_row = 8 * 4 * max(n_components, 1) * max(n_features, 1)
-    return max(1, int(budget // per_row))
+    rows = max(1, int(budget // max(bytes_per_row, 1)))
+    return rows if cap is None else min(rows, cap)
+
+
+def _slices(n, size):
+    return (slice(start, min(start + size, n)) for start in range(0, n, size))
 
 
 # ---------------------------------------------------------------------------
@@ -190,81 +177,199 @@ def _chunk_rows(n_components, n_features):
 
 
 class _Block:
-    """One chunk of rows sharing a missingness pattern.
+    """A chunk of rows with their per-component conditional answers.
+
+    Full and tied covariances are handled in *permuted* order: each row's
+    columns are put in (observed, missing) order, ``order``, and ``inverse``
+    puts them back. The rows of a block share one order (a pattern's block,
+    first axis 1) or each has its own (rows that are alone in their pattern,
+    factorised together in one batched call).
 
     Attributes
     ----------
-    rows : ndarray of int
+    rows : ndarray of shape (n_rows,)
         Indices of the rows in X.
-    obs, miss : ndarray of int
-        The observed and missing columns.
+    missing : ndarray of shape (n_rows, n_features)
+        The rows' missing entries, in X's column order.
     log_prob : ndarray of shape (n_rows, k)
         ``log N(x_obs; mu_k[obs], Sigma_k[obs, obs])`` per row and component.
-    cond_means : ndarray of shape (k, n_rows, n_miss)
-        Each component's conditional mean of the missing entries.
-    cond_factor : ndarray
-        Each component's Cholesky factor of the conditional covariance,
-        (k or 1, n_miss, n_miss), or its standard deviations (k, n_miss)
-        for diagonal covariances.
+    filled : ndarray of shape (k, n_rows, n_features)
+        Each row completed by each component's conditional mean, in X's
+        column order (the observed entries are the row's own).
+    std : ndarray of shape (k, n_features)
+        Diagonal covariances only: the standard deviations.
+    factor : ndarray of shape (1 or k, 1 or n_rows, n_features, n_features)
+        Full and tied only: the Cholesky factor of the permuted covariance.
+    order, inverse : ndarray of shape (1 or n_rows, n_features)
+        Full and tied only: the permutation and its inverse.
+    n_obs : ndarray of shape (1 or n_rows,)
+        Full and tied only: the number of observed entries.
     """
 
-    __slots__ = ("rows", "obs", "miss", "log_prob", "cond_means", "cond_factor")
+    __slots__ = ("rows", "missing", "log_prob", "filled", "std", "factor",
+                 "order", "inverse", "n_obs")
+
+    def noise(self, component, eps):
+        """Conditional noise of the missing entries, zero on the observed ones.
+
+        ``component`` (n_draws, n_rows) picks each draw's component and
+        ``eps`` (n_draws, n_rows, n_features) holds standard normal draws.
+        """
+        eps = eps * self.missing
+        if self.factor is None:
+            return self.std[component] * eps
+        eps = np.take_along_axis(eps, np.broadcast_to(self.order, eps.shape), -1)
+        factor = self.factor
+        if factor.shape[1] == 1:  # one order: a matrix product per component
+            noise = np.empty_like(eps)
+            if factor.shape[0] == 1:
+                noise = eps @ factor[0, 0].T
+            else:
+                for j in range(factor.shape[0]):
+                    chosen = component == j
+                    noise[chosen] = eps[chosen] @ factor[j, 0].T
+        else:  # one factor per row: every component, then the chosen one
+            every = np.einsum("krij,srj->ksri", factor, eps)
+            if factor.shape[0] == 1:
+                noise = every[0]
+            else:
+                draws, rows = np.indices(component.shape)
+                noise = every[component, draws, rows]
+        return np.take_along_axis(
+            noise, np.broadcast_to(self.inverse, noise.shape), -1
+        )
+
+    def conditional_covariances(self):
+        """Each component's conditional covariance, zero off the missing block.
+
+        Returns an array of shape (1 or k, 1 or n_rows, d, d) in X's column
+        order; for diagonal covariances, the diagonals (k, n_rows, d).
+        """
+        if self.factor is None:
+            return self.std[:, None, :] ** 2 * self.missing
+        d = self.order.shape[1]
+        missing_position = np.arange(d) >= self.n_obs[:, None]
+        # Columns of the observed positions dropped, L L^T is the Schur
+        # complement on the missing block and zero elsewhere.
+        masked = self.factor * missing_position[None, :, None, :]
+        index = np.broadcast_to(self.inverse[None, :, :, None], masked.shape)
+        masked = np.take_along_axis(masked, index, axis=2)
+        return masked @ masked.swapaxes(-1, -2)
+
+
+def _diagonal_blocks(params, X, missing):
+    k, d = params.n_components, params.n_features
+    std = np.sqrt(params.covariances)
+    log_std = np.log(std)
+    chunk = _chunk_rows(8 * 6 * k * d)
+    for batch in _slices(X.shape[0], chunk):
+        block = _Block()
+        block.rows = np.arange(batch.start, batch.stop)
+        block.missing = missing[batch]
+        block.factor = None
+        block.std = std
+        observed = ~block.missing
+        rows = np.where(observed, X[batch], 0.0)
+        white = (rows[None] - params.means[:, None]) / std[:, None] * observed
+        log_det = 2.0 * (log_std @ observed.T).T
+        mahalanobis = np.einsum("krd,krd->rk", white, white)
+        n_obs = observed.sum(axis=1)[:, None]
+        block.log_prob = -0.5 * (n_obs * _LOG_2PI + log_det + mahalanobis)
+        block.filled = np.where(block.missing, params.means[:, None], X[batch])
+        yield block
+
+
+def _gaussian_block(params, X, missing, rows, order, n_obs):
+    """The block of ``rows``, whose columns are permuted by ``order``."""
+    k, d = params.n_components, params.n_features
+    block = _Block()
+    block.rows, block.missing, block.std = rows, missing[rows], None
+    block.order, block.n_obs = order, n_obs
+    block.inverse = np.argsort(order, axis=1)
+    covariances = params.covariances
+    try:
+        factor = np.linalg.cholesky(
+            covariances[:, order[:, :, None], order[:, None, :]]
+        )
+    except np.linalg.LinAlgError:
+        raise ValueError(
+            "A covariance matrix of the mixture is not positive definite; "
+            "refit it, or increase reg_covar."
+        ) from None
+    block.factor = factor
+    observed_position = np.arange(d) < n_obs[:, None]  # (1 or r, d)
+    x = X[rows]
+    x_perm = np.take_along_axis(x, np.broadcast_to(order, x.shape), axis=1)
+    means_perm = params.means[:, order]  # (k, 1 or r, d)
+    # The observed entries relative to each mean, zero on the missing ones:
+    # solving L w = diff then gives the whitened observed entries
+    # L_oo^-1 (x_o - mu_o) on the observed positions.
+    diff = np.where(observed_position, x_perm[None] - means_perm, 0.0)
+    n_rows = rows.size
+    if order.shape[0] == 1:
+        if factor.shape[0] == 1:  # tied: one factor for every component
+            white = np.linalg.solve(factor[0, 0], diff.reshape(-1, d).T)
+            white = white.T.reshape(k, n_rows, d)
+        else:
+            white = np.linalg.solve(factor[:, 0], diff.swapaxes(1, 2)).swapaxes(1, 2)
+    elif factor.shape[0] == 1:
+        white = np.linalg.solve(factor[0], diff.transpose(1, 2, 0)).transpose(2, 0, 1)
+    else:
+        white = np.linalg.solve(factor, diff[..., None])[..., 0]
+    white *= observed_position
+    mahalanobis = np.einsum("krd,krd->rk", white, white)
+    log_diag = np.log(np.diagonal(factor, axis1=-2, axis2=-1))
+    log_det = 2.0 * (log_diag * observed_position).sum(axis=-1).T  # (1 or r, .)
+    block.log_prob = -0.5 * (n_obs[:, None] * _LOG_2PI + log_det + mahalanobis)
+    # mu + L w: the observed entries on the observed positions, and each
+    # component's conditional mean mu_m + L_mo w_o on the missing ones.
+    if order.shape[0] == 1:
+        shift = np.matmul(factor[:, 0], white.swapaxes(1, 2)).swapaxes(1, 2)
+    else:
+        shift = np.matmul(factor, white[..., None])[..., 0]
+    filled = means_perm + shift
+    filled = np.take_along_axis(
+        filled, np.broadcast_to(block.inverse, filled.shape), axis=-1
+    )
+    block.filled = np.where(block.missing, filled, x)
+    return block
 
 
 def _blocks(params, X, missing):
-    """Yield the :class:`_Block` of every pattern and chunk of X."""
+    """Yield the :class:`_Block` chunks covering every row of X."""
+    if params.diagonal:
+        yield from _diagonal_blocks(params, X, missing)
+        return
     k, d = params.n_components, params.n_features
-    chunk = _chunk_rows(k, d)
+    k_factors = params.covariances.shape[0]
+    alone = []
+    pattern_chunk = _chunk_rows(8 * 6 * k * d)
     for rows, obs, miss in _patterns(missing):
-        n_obs = obs.size
-        factor = params.factors(obs, miss)
-        if params.diagonal:
-            std_obs, cond_factor = factor[:, :n_obs], factor[:, n_obs:]
-            log_det = 2.0 * np.log(std_obs).sum(axis=1)
-        else:
-            L_oo = factor[:, :n_obs, :n_obs]
-            L_mo = factor[:, n_obs:, :n_obs]
-            cond_factor = factor[:, n_obs:, n_obs:]
-            log_det = 2.0 * np.log(np.diagonal(L_oo, axis1=1, axis2=2)).sum(axis=1)
-        for batch in gen_batches(rows.size, chunk):
-            block = _Block()
-            block.rows, block.obs, block.miss = rows[batch], obs, miss
-            block.cond_factor = cond_factor
-            n_rows = block.rows.size
-            cond_means = np.broadcast_to(
-                params.means[:, None, miss], (k, n_rows, miss.size)
-            )
-            if n_obs == 0:
-                block.log_prob = np.zeros((n_rows, k))
-                block.cond_means = np.array(cond_means)
-                yield block
-                continue
-            # (k, n_obs, n_rows): the observed entries relative to each mean.
-            diff = X[np.ix_(block.rows, obs)].T[None] - params.means[:, obs, None]
-            if params.diagonal:
-                white = diff / std_obs[:, :, None]
-                block.cond_means = np.array(cond_means)
-            else:
-                if params.covariance_type == "tied":
-                    # One factor for every component: a single solve.
-                    white = np.linalg.solve(
-                        L_oo[0], diff.transpose(1, 0, 2).reshape(n_obs, -1)
-                    )
-                    white = white.reshape(n_obs, k, n_rows).transpose(1, 0, 2)
-                else:
-                    white = np.linalg.solve(L_oo, diff)
-                block.cond_means = cond_means + np.matmul(L_mo, white).transpose(
-                    0, 2, 1
-                )
-            mahalanobis = np.einsum("kor,kor->rk", white, white)
-            block.log_prob = -0.5 * (n_obs * _LOG_2PI + log_det + mahalanobis)
-            yield block
+        if rows.size == 1:
+            alone.append(rows[0])
+            continue
+        order = np.concatenate([obs, miss])[None]
+        n_obs = np.array([obs.size])
+        for batch in _slices(rows.size, pattern_chunk):
+            yield _gaussian_block(params, X, missing, rows[batch], order, n_obs)
+    if not alone:
+        return
+    # Rows alone in their pattern: a factor per row, factorised in batches.
+    alone = np.sort(np.array(alone))
+    n_obs_alone = (~missing[alone]).sum(axis=1)
+    order_alone = np.argsort(missing[alone], axis=1, kind="stable")
+    chunk = _chunk_rows(8 * 4 * k_factors * d * d, cap=256)
+    for batch in _slices(alone.size, chunk):
+        yield _gaussian_block(
+            params, X, missing, alone[batch], order_alone[batch], n_obs_alone[batch]
+        )
 
 
 def _resp(params, log_prob):
     """Log of the normaliser and log posterior from per-component log-densities."""
     weighted = log_prob + params.log_weights
-    log_norm = logsumexp(weighted, axis=1)
+    top = weighted.max(axis=1, keepdims=True)
+    log_norm = np.log(np.exp(weighted - top).sum(axis=1)) + top[:, 0]
     return log_norm, weighted - log_norm[:, None]
 
 
@@ -403,12 +508,10 @@ def conditional_mean(mixture, X):
     params, X, missing = _prepare(mixture, X)
     out = X.copy()
     for block in _blocks(params, X, missing):
-        if block.miss.size == 0:
-            continue
         resp = np.exp(_resp(params, block.log_prob)[1])
-        out[np.ix_(block.rows, block.miss)] = np.einsum(
-            "rk,krm->rm", resp, block.cond_means
-        )
+        out[block.rows] = np.einsum("rk,krd->rd", resp, block.filled)
+        # The observed entries exactly as given.
+        out[block.rows] = np.where(block.missing, out[block.rows], X[block.rows])
     return out
 
 
@@ -470,8 +573,7 @@ def sample_conditional(mixture, X, n_samples=1, *, random_state=None):
     out = np.repeat(X[None], n_samples, axis=0)
     k = params.n_components
     for block in _blocks(params, X, missing):
-        n_miss = block.miss.size
-        if n_miss == 0:
+        if not block.missing.any():
             continue
         n_rows = block.rows.size
         resp = np.exp(_resp(params, block.log_prob)[1])
@@ -480,20 +582,11 @@ def sample_conditional(mixture, X, n_samples=1, *, random_state=None):
         uniform = rng.random((n_samples, n_rows)) * cdf[:, -1]
         component = (uniform[..., None] >= cdf[None]).sum(axis=-1)
         np.minimum(component, k - 1, out=component)
-        noise = rng.standard_normal((n_samples, n_rows, n_miss))
-        row_index = np.broadcast_to(np.arange(n_rows), component.shape)
-        drawn = block.cond_means[component, row_index]
-        factor = block.cond_factor
-        if params.diagonal:
-            drawn += factor[component] * noise
-        elif factor.shape[0] == 1:  # tied: one conditional covariance
-            drawn += noise @ factor[0].T
-        else:
-            for j in range(k):
-                chosen = component == j
-                if chosen.any():
-                    drawn[chosen] += noise[chosen] @ factor[j].T
-        out[:, block.rows[:, None], block.miss[None, :]] = drawn
+        eps = rng.standard_normal((n_samples, n_rows, params.n_features))
+        drawn = block.filled[component, np.arange(n_rows)]
+        # The noise is exactly zero on the observed entries.
+        drawn += block.noise(component, eps)
+        out[:, block.rows] = drawn
     return out
 
 
@@ -555,21 +648,18 @@ def expected_statistics(mixture, X, sample_weight=None):
         weight = sample_weight[block.rows]
         log_likelihood += float(weight @ log_norm)
         wresp = np.exp(log_resp) * weight[:, None]  # (rows, k)
-        # Each row completed by component k's conditional mean: (k, rows, d).
-        filled = np.broadcast_to(X[block.rows], (k, *X[block.rows].shape)).copy()
-        filled[:, :, block.miss] = block.cond_means
-        total = wresp.sum(axis=0)
-        resp_sum += total
-        first += np.einsum("rk,krd->kd", wresp, filled)
-        second += np.einsum("rk,krd,kre->kde", wresp, filled, filled)
-        if block.miss.size:
-            factor = block.cond_factor
-            if params.diagonal:
-                cond_cov = np.einsum("km,mn->kmn", factor**2, np.eye(block.miss.size))
-            else:
-                cond_cov = np.matmul(factor, factor.transpose(0, 2, 1))
-                cond_cov = np.broadcast_to(cond_cov, (k, *cond_cov.shape[1:]))
-            second[np.ix_(np.arange(k), block.miss, block.miss)] += (
-                total[:, None, None] * cond_cov
-            )
+        resp_sum += wresp.sum(axis=0)
+        first += np.einsum("rk,krd->kd", wresp, block.filled)
+        second += np.einsum("rk,krd,kre->kde", wresp, block.filled, block.filled)
+        if not block.missing.any():
+            continue
+        cond_cov = block.conditional_covariances()
+        if block.factor is None:
+            diagonal = np.einsum("rk,krd->kd", wresp, cond_cov)
+            second[:, np.arange(d), np.arange(d)] += diagonal
+        elif cond_cov.shape[1] == 1:  # one pattern: one covariance per component
+            second += wresp.sum(axis=0)[:, None, None] * cond_cov[:, 0]
+        else:
+            cond_cov = np.broadcast_to(cond_cov, (k, *cond_cov.shape[1:]))
+            second += np.einsum("rk,krde->kde", wresp, cond_cov)
     return log_likelihood, resp_sum, first, second

@@ -217,7 +217,8 @@ def test_single_gaussian_closed_form(covariance_type):
 
 
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
-def test_mixture_draws_moments_against_brute_force(covariance_type):
+@pytest.mark.parametrize("layout", ["one row", "many rows"])
+def test_mixture_draws_moments_against_brute_force(covariance_type, layout):
     mixture = _random_mixture(covariance_type, n_features=4, seed=4, spread=1.0)
     x = np.array([np.nan, 0.0, np.nan, 0.0])
     # Observed values between the components, so that each has a share.
@@ -225,7 +226,12 @@ def test_mixture_draws_moments_against_brute_force(covariance_type):
     _, _, post, _, _, mean, cov = _brute_force(mixture, x)
     # Every component matters here, or the test would not test the mixing.
     assert post.min() > 0.02, post
-    draws = cond.sample_conditional(mixture, x[None], 40000, random_state=1)[:, 0]
+    if layout == "one row":  # a row alone in its pattern: its own factor
+        draws = cond.sample_conditional(mixture, x[None], 40000, random_state=1)[:, 0]
+    else:  # rows sharing a pattern: one factor for all
+        rows = np.repeat(x[None], 20000, axis=0)
+        draws = cond.sample_conditional(mixture, rows, 2, random_state=1)
+        draws = draws.reshape(-1, 4)
     _assert_moments(draws[:, np.isnan(x)], mean, cov)
 
 
@@ -283,6 +289,51 @@ def _joint_density(mixture):
         for w, mu, S in zip(mixture.weights_, mixture.means_, covs, strict=True)
     ]
     return lambda p: sum(w * dist.pdf(p) for w, dist in parts)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_blocks_against_brute_force(covariance_type):
+    # Every block kind (rows sharing a pattern, rows alone in theirs and
+    # factorised together): completed rows, conditional covariances and the
+    # noise of a draw equal the textbook ones, with the noise built from the
+    # Cholesky factor of each component's conditional covariance.
+    mixture = _random_mixture(covariance_type, n_features=6, seed=12)
+    X = _with_gaps(mixture.sample(80, random_state=0)[0], 0.4, seed=6)
+    X[2:5] = X[5]  # a pattern shared by several rows
+    rng = np.random.default_rng(0)
+    params = cond._Parameters(mixture)
+    kinds = set()
+    for block in cond._blocks(params, X, np.isnan(X)):
+        if block.factor is not None:
+            kinds.add("shared" if block.factor.shape[1] == 1 else "alone")
+        n_rows, d = block.missing.shape
+        component = rng.integers(3, size=(2, n_rows))
+        eps = rng.standard_normal((2, n_rows, d))
+        noise = block.noise(component, eps)
+        cond_covs = block.conditional_covariances()
+        for r, i in enumerate(block.rows):
+            _, _, _, means, covs, _, _ = _brute_force(mixture, X[i])
+            m = np.isnan(X[i])
+            np.testing.assert_allclose(block.filled[:, r][:, m], means, rtol=1e-10,
+                                       atol=1e-10)
+            for j in range(3):
+                if block.factor is None:
+                    got = np.diag(cond_covs[j, r])
+                else:
+                    got = cond_covs[min(j, cond_covs.shape[0] - 1),
+                                    min(r, cond_covs.shape[1] - 1)]
+                expected = np.zeros((d, d))
+                expected[np.ix_(m, m)] = covs[j]
+                np.testing.assert_allclose(got, expected, atol=1e-10)
+            for s in range(2):
+                c = component[s, r]
+                expected = np.zeros(d)
+                if m.any():
+                    expected[m] = np.linalg.cholesky(covs[c]) @ eps[s, r, m]
+                np.testing.assert_allclose(noise[s, r], expected, atol=1e-10)
+                assert np.all(noise[s, r, ~m] == 0.0)
+    if covariance_type in ("full", "tied"):
+        assert kinds == {"shared", "alone"}
 
 
 # ---------------------------------------------------------------------------
