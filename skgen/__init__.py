@@ -1,6 +1,7 @@
 """skgen: generative models that are true scikit-learn estimators."""
 
 from skgen import datasets, metrics
+from skgen.impute import GenerativeImputer
 from skgen.mixture import GaussianMixture
 from skgen.neural import GAN, VAE
 from skgen.outlier import DensityOutlierDetector
@@ -11,6 +12,7 @@ __all__ = [
     "DensityOutlierDetector",
     "GAN",
     "GaussianMixture",
+    "GenerativeImputer",
     "VAE",
     "__version__",
     "datasets",

@@ -2,7 +2,7 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skgen import GAN, VAE, DensityOutlierDetector, GaussianMixture
+from skgen import GAN, VAE, DensityOutlierDetector, GaussianMixture, GenerativeImputer
 
 # Every public estimator, with the parameters the checks run it with.
 ESTIMATORS = [
@@ -13,6 +13,7 @@ ESTIMATORS = [
     GaussianMixture(n_components=2, init_params="k-means++"),
     GaussianMixture(n_components=2, init_params="random_from_data"),
     DensityOutlierDetector(),
+    GenerativeImputer(),
     # Few epochs and importance draws: the checks test the contract, not the fit.
     VAE(max_epochs=3, n_importance_samples=16, random_state=0),
     VAE(max_epochs=3, n_importance_samples=16, n_decoder_components=1,

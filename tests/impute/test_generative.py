@@ -1,0 +1,337 @@
+"""GenerativeImputer: closed forms, scikit-learn's imputer conventions, errors."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.exceptions import NotFittedError
+from sklearn.impute import MissingIndicator, SimpleImputer
+from sklearn.mixture import GaussianMixture as SklearnGaussianMixture
+from sklearn.neighbors import KernelDensity
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skgen import GaussianMixture, GenerativeImputer
+
+# Imputers' own checks beyond the default one in tests/test_common.py.
+VARIANTS = [
+    GenerativeImputer(strategy="sample"),
+    GenerativeImputer(missing_values=-1.0),
+    GenerativeImputer(
+        SklearnGaussianMixture(2, covariance_type="tied"),
+        add_indicator=True,
+        keep_empty_features=True,
+    ),
+    GenerativeImputer(GaussianMixture(2, covariance_type="spherical"),
+                      strategy="sample"),
+]
+
+
+@parametrize_with_checks(VARIANTS)
+def test_sklearn_compatible_variants(estimator, check):
+    check(estimator)
+
+
+MEAN = np.array([1.0, -2.0, 0.5, 10.0])
+COV = np.array([
+    [1.0, 0.8, 0.3, 2.0],
+    [0.8, 2.0, -0.5, 1.0],
+    [0.3, -0.5, 1.5, 0.2],
+    [2.0, 1.0, 0.2, 9.0],
+])
+
+
+def _gaussian_with_gaps(n=600, rate=0.15, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.multivariate_normal(MEAN, COV, size=n)
+    X_gaps = X.copy()
+    X_gaps[rng.random(X.shape) < rate] = np.nan
+    return X, X_gaps
+
+
+def _closed_form_mean(X_gaps):
+    """Gaussian conditional mean under the MLE of the complete rows, computed
+    as the imputer's model sees the data: standardised by the observed
+    entries of each column, with scikit-learn's reg_covar on the diagonal."""
+    location = np.nanmean(X_gaps, axis=0)
+    scale = np.nanstd(X_gaps, axis=0)
+    Z = (X_gaps - location) / scale
+    complete = Z[~np.isnan(Z).any(axis=1)]
+    mu = complete.mean(axis=0)
+    S = np.cov(complete, rowvar=False, bias=True) + 1e-6 * np.eye(Z.shape[1])
+    out = Z.copy()
+    for i, z in enumerate(Z):
+        m = np.isnan(z)
+        if not m.any():
+            continue
+        o = ~m
+        gain = S[np.ix_(m, o)] @ np.linalg.inv(S[np.ix_(o, o)]) if o.any() else 0
+        out[i, m] = mu[m] + (gain @ (z[o] - mu[o]) if o.any() else 0)
+    return out * scale + location, mu, S, location, scale
+
+
+# ---------------------------------------------------------------------------
+# Against closed forms
+# ---------------------------------------------------------------------------
+
+
+def test_mean_is_the_gaussian_conditional_expectation():
+    _, X_gaps = _gaussian_with_gaps()
+    expected = _closed_form_mean(X_gaps)[0]
+    one = GenerativeImputer(GaussianMixture(1), random_state=0).fit(X_gaps)
+    np.testing.assert_allclose(one.transform(X_gaps), expected, rtol=1e-6,
+                               atol=1e-6)
+    # The default model picks one full Gaussian by BIC on Gaussian data, so it
+    # gives the same answer.
+    default = GenerativeImputer(random_state=0).fit(X_gaps)
+    assert default.estimator_.n_components == 1
+    assert default.estimator_.covariance_type == "full"
+    np.testing.assert_allclose(default.transform(X_gaps), expected, rtol=1e-6,
+                               atol=1e-6)
+
+
+def test_sample_draws_follow_the_gaussian_conditional():
+    _, X_gaps = _gaussian_with_gaps(seed=1)
+    _, mu, S, location, scale = _closed_form_mean(X_gaps)
+    imputer = GenerativeImputer(GaussianMixture(1), strategy="sample",
+                                random_state=0).fit(X_gaps)
+    x = np.array([np.nan, -1.0, np.nan, 12.0])
+    draws = imputer.transform(np.repeat(x[None], 20000, axis=0))
+    m, o = np.isnan(x), ~np.isnan(x)
+    z = (x - location) / scale
+    gain = S[np.ix_(m, o)] @ np.linalg.inv(S[np.ix_(o, o)])
+    mean = (mu[m] + gain @ (z[o] - mu[o])) * scale[m] + location[m]
+    cov = (S[np.ix_(m, m)] - gain @ S[np.ix_(o, m)]) * np.outer(scale[m], scale[m])
+    np.testing.assert_array_equal(draws[:, o], np.broadcast_to(x[o], (20000, 2)))
+    se = np.sqrt(np.diag(cov) / 20000)
+    assert np.all(np.abs(draws[:, m].mean(axis=0) - mean) < 5 * se)
+    np.testing.assert_allclose(np.cov(draws[:, m], rowvar=False), cov, rtol=0.05,
+                               atol=0.05 * np.sqrt(np.outer(np.diag(cov),
+                                                            np.diag(cov))).max())
+
+
+def test_default_model_chooses_components_by_bic(blobs):
+    X, _ = blobs
+    X = X.copy()
+    X[np.random.default_rng(0).random(X.shape) < 0.1] = np.nan
+    imputer = GenerativeImputer(random_state=0).fit(X)
+    assert imputer.estimator_.n_components == 3
+    # Its BIC is the lowest among the candidates a scikit-learn mixture gives.
+    Z = (X - imputer.location_) / imputer.scale_
+    Z = Z[~np.isnan(Z).any(axis=1)]
+    chosen = imputer.estimator_.bic(Z)
+    for covariance_type in ("full", "diag"):
+        for k in (1, 2, 4):
+            reference = SklearnGaussianMixture(
+                k, covariance_type=covariance_type, random_state=0
+            ).fit(Z)
+            assert chosen < reference.bic(Z)
+
+
+def test_rows_with_nothing_observed_get_the_mixture_mean():
+    _, X_gaps = _gaussian_with_gaps(seed=2)
+    imputer = GenerativeImputer(GaussianMixture(2, random_state=0),
+                                random_state=0).fit(X_gaps)
+    filled = imputer.transform(np.full((2, 4), np.nan))
+    model = imputer.estimator_
+    expected = (model.weights_ @ model.means_) * imputer.scale_ + imputer.location_
+    np.testing.assert_allclose(filled, np.stack([expected, expected]), rtol=1e-10)
+
+
+def test_beats_column_means_and_chained_equations_on_a_mixture():
+    # Two clusters with opposite correlations: the conditional expectation is
+    # not linear, so one regression per column (IterativeImputer) misses it.
+    from sklearn.experimental import enable_iterative_imputer  # noqa: F401
+    from sklearn.impute import IterativeImputer
+
+    rng = np.random.default_rng(3)
+    n = 800
+    sign = np.where(rng.random(n) < 0.5, 1.0, -1.0)
+    t = rng.normal(size=n)
+    noise = rng.normal(scale=0.2, size=(n, 3))
+    # Column 2 tells the cluster; column 1 follows column 0 with slope +-1.
+    X = np.column_stack([t, sign * t, 3 * sign]) + noise
+    X_gaps = X.copy()
+    removed = rng.random(X.shape) < 0.2
+    X_gaps[removed] = np.nan
+
+    def rmse(imputer):
+        filled = imputer.fit(X_gaps).transform(X_gaps)
+        return np.sqrt(np.mean((filled - X)[removed] ** 2))
+
+    ours = rmse(GenerativeImputer(random_state=0))
+    assert ours < 0.8 * rmse(SimpleImputer())
+    assert ours < 0.8 * rmse(IterativeImputer(random_state=0))
+
+
+# ---------------------------------------------------------------------------
+# Draws and random_state
+# ---------------------------------------------------------------------------
+
+
+def test_random_state_and_multiple_imputation():
+    _, X_gaps = _gaussian_with_gaps(seed=4)
+    missing = np.isnan(X_gaps)
+    imputer = GenerativeImputer(strategy="sample", random_state=0).fit(X_gaps)
+    first = imputer.transform(X_gaps)
+    np.testing.assert_array_equal(first, imputer.transform(X_gaps))
+    np.testing.assert_array_equal(first[~missing], X_gaps[~missing])
+    np.testing.assert_array_equal(
+        first, GenerativeImputer(strategy="sample", random_state=0).fit_transform(
+            X_gaps)
+    )
+    # Multiple imputation: new draws for each random_state, same model.
+    draws = [imputer.set_params(random_state=i).transform(X_gaps)
+             for i in range(3)]
+    assert not np.allclose(draws[0][missing], draws[1][missing])
+    # A generator instance gives new draws at each call.
+    imputer.set_params(random_state=np.random.default_rng(0))
+    a, b = imputer.transform(X_gaps), imputer.transform(X_gaps)
+    assert not np.allclose(a[missing], b[missing])
+    # The mean strategy does not depend on the draws.
+    mean = GenerativeImputer(random_state=0).fit(X_gaps)
+    np.testing.assert_array_equal(mean.transform(X_gaps), mean.transform(X_gaps))
+    # Nothing touches numpy's global random state.
+    state = np.random.get_state()[1].copy()
+    GenerativeImputer(strategy="sample").fit(X_gaps).transform(X_gaps)
+    np.testing.assert_array_equal(np.random.get_state()[1], state)
+
+
+# ---------------------------------------------------------------------------
+# scikit-learn's imputer conventions
+# ---------------------------------------------------------------------------
+
+
+def test_missing_values_marker():
+    _, X_gaps = _gaussian_with_gaps(seed=5)
+    X_marked = np.where(np.isnan(X_gaps), -999.0, X_gaps)
+    by_nan = GenerativeImputer(random_state=0).fit_transform(X_gaps)
+    by_marker = GenerativeImputer(missing_values=-999.0,
+                                  random_state=0).fit_transform(X_marked)
+    np.testing.assert_allclose(by_marker, by_nan, rtol=1e-12)
+    assert GenerativeImputer(missing_values=-999.0).__sklearn_tags__(
+    ).input_tags.allow_nan is False
+
+
+@pytest.mark.parametrize("keep_empty_features", [False, True])
+@pytest.mark.parametrize("add_indicator", [False, True])
+def test_empty_features_and_indicator_like_simple_imputer(keep_empty_features,
+                                                          add_indicator):
+    _, X_gaps = _gaussian_with_gaps(seed=6)
+    X = np.column_stack([X_gaps[:, :2], np.full(len(X_gaps), np.nan), X_gaps[:, 2:]])
+    kwargs = dict(keep_empty_features=keep_empty_features,
+                  add_indicator=add_indicator)
+    ours = GenerativeImputer(random_state=0, **kwargs)
+    if keep_empty_features:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            out = ours.fit_transform(X)
+    else:
+        with pytest.warns(UserWarning, match=r"Skipping features .*\[2\]"):
+            out = ours.fit_transform(X)
+    reference = SimpleImputer(**kwargs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = reference.fit_transform(X)
+    assert out.shape == expected.shape
+    np.testing.assert_array_equal(ours.get_feature_names_out(),
+                                  reference.get_feature_names_out())
+    assert not np.isnan(out).any()
+    n_values = 5 if keep_empty_features else 4
+    if keep_empty_features:
+        np.testing.assert_array_equal(out[:, 2], 0.0)
+    if add_indicator:
+        np.testing.assert_array_equal(
+            out[:, n_values:], MissingIndicator().fit_transform(X)
+        )
+    # The imputed columns are those of an imputer fitted without the empty
+    # column.
+    alone = GenerativeImputer(random_state=0).fit_transform(np.delete(X, 2, axis=1))
+    imputed = np.delete(out[:, :n_values], 2, axis=1) if keep_empty_features else (
+        out[:, :n_values])
+    np.testing.assert_allclose(imputed, alone, rtol=1e-12)
+
+
+def test_set_output_pandas():
+    pd = pytest.importorskip("pandas")
+    _, X_gaps = _gaussian_with_gaps(seed=7)
+    frame = pd.DataFrame(X_gaps, columns=["a", "b", "c", "d"])
+    imputer = GenerativeImputer(add_indicator=True, random_state=0)
+    out = imputer.set_output(transform="pandas").fit_transform(frame)
+    assert isinstance(out, pd.DataFrame)
+    assert list(out.columns) == [
+        "a", "b", "c", "d", "missingindicator_a", "missingindicator_b",
+        "missingindicator_c", "missingindicator_d",
+    ]
+    assert not out.isna().any().any()
+
+
+def test_float32_is_preserved():
+    _, X_gaps = _gaussian_with_gaps(seed=8)
+    out = GenerativeImputer(random_state=0).fit_transform(X_gaps.astype(np.float32))
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(
+        out, GenerativeImputer(random_state=0).fit_transform(X_gaps), rtol=1e-4,
+        atol=1e-4,
+    )
+
+
+class _MeanModel:
+    """A model that conditions through methods (not a Gaussian mixture)."""
+
+    def fit(self, X):
+        self.mean_ = X.mean(axis=0)
+        return self
+
+    def get_params(self, deep=True):
+        return {}
+
+    def set_params(self, **params):
+        return self
+
+    def impute(self, X):
+        return np.where(np.isnan(X), self.mean_, X)
+
+    def sample_conditional(self, X, n_samples=1, *, random_state=None):
+        return np.where(np.isnan(X), self.mean_ + 1.0, X)[None]
+
+
+def test_any_model_with_impute_and_sample_conditional():
+    _, X_gaps = _gaussian_with_gaps(seed=9)
+    missing = np.isnan(X_gaps)
+    filled = GenerativeImputer(_MeanModel()).fit_transform(X_gaps)
+    complete = X_gaps[~missing.any(axis=1)]
+    np.testing.assert_allclose(filled, np.where(missing, complete.mean(axis=0),
+                                                X_gaps), rtol=1e-12)
+    drawn = GenerativeImputer(_MeanModel(), strategy="sample").fit_transform(X_gaps)
+    np.testing.assert_allclose(drawn[missing], filled[missing] + np.broadcast_to(
+        np.nanstd(X_gaps, axis=0), X_gaps.shape)[missing], rtol=1e-10)
+
+
+# ---------------------------------------------------------------------------
+# Bad input
+# ---------------------------------------------------------------------------
+
+
+def test_bad_input():
+    _, X_gaps = _gaussian_with_gaps(seed=10)
+    with pytest.raises(ValueError, match="infinity"):
+        GenerativeImputer().fit(np.where(np.isnan(X_gaps), np.inf, X_gaps))
+    with pytest.raises(ValueError, match=r"X contains NaN, but missing_values=-1"):
+        GenerativeImputer(missing_values=-1).fit(X_gaps)
+    imputer = GenerativeImputer(random_state=0).fit(X_gaps)
+    with pytest.raises(ValueError, match="X has 3 features, but GenerativeImputer "
+                       "is expecting 4 features"):
+        imputer.transform(X_gaps[:, :3])
+    with pytest.raises(ValueError, match="at least 2; got 1 sample without"):
+        GenerativeImputer().fit(np.vstack([X_gaps[~np.isnan(X_gaps).any(axis=1)][:1],
+                                           np.full((5, 4), np.nan)]))
+    with pytest.raises(ValueError, match="Every feature of X is missing"):
+        GenerativeImputer().fit(np.full((5, 3), np.nan))
+    with pytest.raises(ValueError, match="strategy"):
+        GenerativeImputer(strategy="median").fit(X_gaps)
+    with pytest.raises(ValueError, match="missing_values"):
+        GenerativeImputer(missing_values="?").fit(X_gaps)
+    with pytest.raises(TypeError, match="needs a model it can condition"):
+        GenerativeImputer(KernelDensity()).fit(X_gaps)
+    with pytest.raises(NotFittedError):
+        GenerativeImputer().transform(X_gaps)
