@@ -47,9 +47,10 @@ def _bic_mixture(X, seed):
     for covariance_type in _GRID_COVARIANCES:
         for n_components in _GRID_COMPONENTS:
             # A full covariance needs more rows than features per component
-            # to be estimated at all, a diagonal one two rows per component.
+            # (else it is singular, and its likelihood unbounded), a diagonal
+            # one two rows per component.
             per_component = n_features + 1 if covariance_type == "full" else 2
-            if n_components > 1 and n_samples < n_components * per_component:
+            if n_samples < n_components * per_component:
                 break
             candidate = GaussianMixture(
                 n_components, covariance_type=covariance_type, random_state=seed

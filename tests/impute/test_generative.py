@@ -127,6 +127,21 @@ def test_default_model_chooses_components_by_bic(blobs):
             assert chosen < reference.bic(Z)
 
 
+def test_default_model_needs_more_rows_than_features_for_full():
+    # With fewer complete rows than features, a full covariance is singular
+    # and its likelihood unbounded: the default keeps to diagonal ones, whose
+    # draws keep a spread.
+    rng = np.random.default_rng(11)
+    X = rng.multivariate_normal(np.zeros(8), np.eye(8) + 0.5, size=300)
+    X[5:, :][rng.random((295, 8)) < 0.5] = np.nan
+    X[5:][~np.isnan(X[5:]).any(axis=1)] = np.nan  # only 5 complete rows
+    imputer = GenerativeImputer(strategy="sample", random_state=0).fit(X)
+    assert imputer.estimator_.covariance_type == "diag"
+    draws = np.stack([imputer.set_params(random_state=i).transform(X)
+                      for i in range(5)])
+    assert np.median(draws.std(axis=0)[np.isnan(X)]) > 0.3
+
+
 def test_rows_with_nothing_observed_get_the_mixture_mean():
     _, X_gaps = _gaussian_with_gaps(seed=2)
     imputer = GenerativeImputer(GaussianMixture(2, random_state=0),
