@@ -198,6 +198,35 @@ class WhitenedGaussianFamily:
         stats["second"] += second.to(f64)
         return stats
 
+    def add_moments_(self, stats, frame, nk, first, second):
+        """Add raw moments about the origin to whitened statistics.
+
+        ``nk`` (k,), ``first`` (k, d) and ``second`` (k, d, d) are float64
+        tensors of ``sum r``, ``sum r x`` and ``sum r x x^T``, as the expected
+        statistics of rows with missing entries come; they are centred on
+        each component's mean and whitened like the rows of a pass.
+        """
+        params = frame["params"]
+        mu, prec_chol = params["means"], params["prec_chol"]
+        centred_first = first - nk[:, None] * mu
+        outer = first[:, :, None] * mu[:, None, :]
+        mean_outer = mu[:, :, None] * mu[:, None, :]
+        centred_second = second - outer - outer.mT + nk[:, None, None] * mean_outer
+        kind = self.covariance_type
+        stats["nk"] += nk
+        if kind == "full":
+            stats["first"] += (centred_first[:, None, :] @ prec_chol)[:, 0, :]
+            stats["second"] += prec_chol.mT @ centred_second @ prec_chol
+        elif kind == "tied":
+            stats["first"] += centred_first @ prec_chol
+            stats["second"] += prec_chol.T @ centred_second.sum(0) @ prec_chol
+        else:
+            scale = prec_chol if kind == "diag" else prec_chol[:, None]
+            diagonal = torch.diagonal(centred_second, dim1=-2, dim2=-1)
+            stats["first"] += centred_first * scale
+            stats["second"] += diagonal * scale**2
+        return stats
+
     # --------------------------------------------- statistics -> parameters
 
     def m_step(self, frame, stats, eps):

@@ -35,6 +35,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from skgen.mixture import _conditional as conditional
 from skgen.mixture._em import (
     TensorSource,
     WhitenedGaussianFamily,
@@ -355,6 +356,12 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.verbose_interval = verbose_interval
         self.device = device
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # fit, score_samples, predict and predict_proba take missing entries.
+        tags.input_tags.allow_nan = True
+        return tags
+
     # ------------------------------------------------------------------ fit
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -372,6 +379,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         X : {array-like, Dask array, Dask DataFrame} of shape \
                 (n_samples, n_features)
             Training data, float64 or float32 (other types become float64).
+            Missing entries may be NaN: EM then runs over the observed
+            entries of each row (see the User Guide); a row or a column with
+            no observed entry raises.
             A Dask collection is fitted block by block on its cluster, without
             collecting it (see :ref:`scale`).
 
@@ -583,12 +593,21 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             converged = False
             for n_iter in range(1, self.max_iter + 1):
                 prev_lower_bound = lower_bound
-                family = gaussian_family(
-                    self.covariance_type, self.reg_covar, params, data.shift,
-                    data.spread, torch_dtype,
-                )
+                if data.gaps is None:
+                    family = gaussian_family(
+                        self.covariance_type, self.reg_covar, params, data.shift,
+                        data.spread, torch_dtype,
+                    )
+                else:  # the form whose statistics take the rows with gaps
+                    family = WhitenedGaussianFamily(
+                        self.covariance_type, self.reg_covar
+                    )
                 frame = family.frame(params, data.shift, torch_dtype)
                 stats, log_lik = data.source.map_reduce(em_pass, family, frame)
+                if data.gaps is not None:
+                    log_lik = log_lik + self._gap_statistics_(
+                        stats, family, frame, params, data
+                    )
                 if not bool(torch.isfinite(log_lik)):
                     raise ValueError(
                         "The log-likelihood of the training data is not finite. "
@@ -640,6 +659,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             "dtype": [np.float64, np.float32],
             "ensure_min_samples": 2 if reset else 1,
         }
+        if reset and check_features:
+            # fit takes missing entries (NaN); partial_fit and Dask do not yet.
+            options["ensure_all_finite"] = "allow-nan"
         if check_features:
             X = validate_data(self, X, reset=reset, **options)
         else:
@@ -657,6 +679,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 self.n_components if reset else 1,
             )
         device = resolve_device(self.device)
+        missing = np.isnan(X)
+        if missing.any():
+            return self._prepare_gaps(X, sample_weight, missing, inits, device)
         X_tensor = as_tensor(X, device)
         w_tensor = None if sample_weight is None else as_tensor(sample_weight, device)
         source = self._source(X_tensor, w_tensor)
@@ -669,6 +694,62 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             total_weight=float(total_weight), inits=inits,
             init_rows=(X, source, sample_weight, float(total_weight)),
         )
+
+    def _prepare_gaps(self, X, sample_weight, missing, inits, device):
+        """:class:`_FitData` of data with missing entries.
+
+        The complete rows run through the engine's passes; the rows with gaps
+        are kept aside (in float64) for their expected statistics.  The
+        initialisation draws from the rows with each gap filled by its
+        column's (weighted) mean.
+        """
+        _check_gaps(missing)
+        weights = np.ones(X.shape[0]) if sample_weight is None else sample_weight
+        weights = weights.astype(np.float64)
+        observed = ~missing
+        column_means = np.where(observed, X, 0.0).T @ weights / (observed.T @ weights)
+        complete = ~missing.any(axis=1)
+        X_complete = np.ascontiguousarray(X[complete])
+        w_complete = None
+        if sample_weight is not None:
+            w_complete = np.ascontiguousarray(sample_weight[complete])
+            w_complete = as_tensor(w_complete, device)
+        source = self._source(as_tensor(X_complete, device), w_complete)
+        filled = np.where(missing, column_means.astype(X.dtype), X)
+        w_filled = None if sample_weight is None else as_tensor(sample_weight, device)
+        init_source = self._source(as_tensor(filled, device), w_filled)
+        total_weight = float(weights.sum())
+        gaps = (X[~complete].astype(np.float64), weights[~complete])
+        shift = torch.as_tensor(column_means, dtype=torch.float64, device=device)
+        return _FitData(
+            source=source, dtype=X.dtype, device=device, shift=shift,
+            spread=math.inf, total_weight=total_weight, inits=inits,
+            init_rows=(filled, init_source, sample_weight, total_weight),
+            gaps=gaps,
+        )
+
+    def _gap_statistics_(self, stats, family, frame, params, data):
+        """Add the expected statistics of the rows with gaps; their log-lik."""
+        X_gaps, w_gaps = data.gaps
+        snapshot = self._snapshot(params)
+        log_lik, nk, first, second = conditional.expected_statistics(
+            snapshot, X_gaps, w_gaps
+        )
+
+        def as_param(a):
+            return torch.as_tensor(a, dtype=torch.float64, device=data.device)
+
+        family.add_moments_(stats, frame, as_param(nk), as_param(first),
+                            as_param(second))
+        return log_lik
+
+    def _snapshot(self, params):
+        """An unfitted copy holding ``params`` as its fitted attributes."""
+        snapshot = GaussianMixture(
+            self.n_components, covariance_type=self.covariance_type
+        )
+        snapshot._set_attributes(params, np.float64)
+        return snapshot
 
     def _check_n_samples(self, n_samples):
         if n_samples < self.n_components:
@@ -810,9 +891,19 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         return family.m_step(frame, stats, eps)
 
     def _validated_tensor(self, X):
-        """X validated against the fit, as a tensor on the inference device."""
+        """X validated against the fit, as a tensor on the inference device.
+
+        Rows with missing entries (NaN) are answered from their observed
+        entries by ``skgen.mixture._conditional``: then X comes back as a
+        numpy array, for the caller to route there.
+        """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        X = validate_data(
+            self, X, dtype=[np.float64, np.float32], reset=False,
+            ensure_all_finite="allow-nan",
+        )
+        if np.isnan(X).any():
+            return X
         return as_tensor(X, self._inference_device())
 
     def _map_dask(self, method, X):
@@ -883,7 +974,10 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         """
         if _is_dask_collection(X):
             return self._map_dask("score_samples", X)
-        return self._score_samples_tensor(self._validated_tensor(X))
+        X = self._validated_tensor(X)
+        if isinstance(X, np.ndarray):
+            return conditional.score_samples(self, X).astype(X.dtype)
+        return self._score_samples_tensor(X)
 
     def score(self, X, y=None):
         """Compute the mean log-likelihood of the samples of X.
@@ -919,7 +1013,10 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         """
         if _is_dask_collection(X):
             return self._map_dask("predict", X)
-        return self._argmax_components(self._validated_tensor(X))
+        X = self._validated_tensor(X)
+        if isinstance(X, np.ndarray):
+            return conditional.predict_proba(self, X).argmax(axis=1)
+        return self._argmax_components(X)
 
     def predict_proba(self, X):
         """Posterior probability of each component for each sample of X.
@@ -938,7 +1035,10 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         """
         if _is_dask_collection(X):
             return self._map_dask("predict_proba", X)
-        return self._predict_proba_tensor(self._validated_tensor(X))
+        X = self._validated_tensor(X)
+        if isinstance(X, np.ndarray):
+            return conditional.predict_proba(self, X).astype(X.dtype)
+        return self._predict_proba_tensor(X)
 
     def sample(self, n_samples=1, *, random_state=None):
         """Generate random samples from the fitted mixture.
@@ -1198,13 +1298,15 @@ class _FitData:
     the weighted mean and mean squared distance to it; ``init_rows`` is
     ``(X, source, sample_weight, total_weight)`` of the rows the
     initialisation draws from; ``inits`` the validated user initial
-    parameters.
+    parameters; ``gaps`` is ``(X, sample_weight)`` of the rows with missing
+    entries, in float64, or None.
     """
 
     def __init__(
         self, *, source, dtype, device, shift, spread, total_weight, inits,
-        init_rows,
+        init_rows, gaps=None,
     ):
+        self.gaps = gaps
         self.source = source
         self.dtype = np.dtype(dtype)
         self.device = device
@@ -1213,6 +1315,23 @@ class _FitData:
         self.total_weight = total_weight
         self.inits = inits
         self.init_rows = init_rows
+
+
+def _check_gaps(missing):
+    """Missing entries are fine; a row or column with nothing observed is not."""
+    empty_rows = np.flatnonzero(missing.all(axis=1))
+    if empty_rows.size:
+        raise ValueError(
+            f"{empty_rows.size} row(s) of X have no observed entry (all NaN), "
+            f"e.g. row {empty_rows[0]}: they carry no information. Drop them "
+            "before fitting."
+        )
+    empty_columns = np.flatnonzero(missing.all(axis=0))
+    if empty_columns.size:
+        raise ValueError(
+            f"Column(s) {empty_columns.tolist()} of X have no observed entry "
+            "(all NaN): the mixture cannot model them. Drop them before fitting."
+        )
 
 
 def _is_dask_collection(X):
