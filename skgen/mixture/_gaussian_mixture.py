@@ -1090,6 +1090,67 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         labels = np.repeat(np.arange(len(n_per_component)), n_per_component)
         return np.vstack(parts), labels
 
+    def impute(self, X):
+        """Fill the missing entries of X with their conditional mean.
+
+        ``E[x_miss | x_obs] = sum_k p(k | x_obs) E_k[x_miss | x_obs]``, the
+        imputation that minimises the expected squared error under the
+        mixture, exact for every covariance type.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows with NaN where an entry is unknown.
+
+        Returns
+        -------
+        X_filled : ndarray of shape (n_samples, n_features)
+            A float64 copy of X whose NaN are replaced by their conditional
+            mean; observed entries are unchanged. A row with no observed
+            entry gets the mixture's mean.
+        """
+        return conditional.conditional_mean(self, self._validated_gaps(X))
+
+    def sample_conditional(self, X, n_samples=1, *, random_state=None):
+        """Draw the missing entries of each row from their exact conditional.
+
+        Each draw takes a component from ``p(k | x_obs)``, then the missing
+        entries from that component's Gaussian conditional: exact draws from
+        ``p(x_miss | x_obs)``. Fitting on ``[X, y]`` and leaving ``y`` to
+        draw gives class-conditional generation the other way round.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rows, n_features)
+            Rows with NaN where an entry is to be drawn.
+
+        n_samples : int, default=1
+            Number of draws per row.
+
+        random_state : int, RandomState instance or None, default=None
+            Randomness of this call; with None the estimator's
+            ``random_state`` is used, as in :meth:`sample`.
+
+        Returns
+        -------
+        X_drawn : ndarray of shape (n_samples, n_rows, n_features)
+            ``X_drawn[i]`` is X, in float64, with its NaN replaced by the
+            i-th draw; observed entries are unchanged.
+        """
+        rng = check_random_state(
+            self.random_state if random_state is None else random_state
+        )
+        return conditional.sample_conditional(
+            self, self._validated_gaps(X), n_samples, random_state=rng
+        )
+
+    def _validated_gaps(self, X):
+        check_is_fitted(self)
+        return validate_data(
+            self, X, dtype=[np.float64, np.float32], reset=False,
+            ensure_all_finite="allow-nan",
+        )
+
     # -------------------------------------------------- model selection
 
     def _n_parameters(self):

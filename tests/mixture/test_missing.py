@@ -158,3 +158,27 @@ def test_complete_data_take_the_same_path_as_before():
 def test_bad_gaps_raise(X, match):
     with pytest.raises(ValueError, match=match):
         GaussianMixture(1).fit(X)
+
+
+def test_impute_and_sample_conditional_of_one_gaussian_are_the_closed_form():
+    # For one Gaussian, x2 | x1 is N(mu2 + S21 S11^-1 (x1 - mu1), S22 - S21 S11^-1 S12).
+    rng = np.random.default_rng(6)
+    cov = np.array([[2.0, 0.9, 0.3], [0.9, 1.0, 0.2], [0.3, 0.2, 0.5]])
+    X = rng.multivariate_normal([1.0, 2.0, 3.0], cov, size=4000)
+    gm = GaussianMixture(1, random_state=0).fit(X)
+    mu, S = gm.means_[0], gm.covariances_[0]
+    row = np.array([[2.5, np.nan, np.nan]])
+    gain = S[1:, :1] / S[0, 0]
+    mean = mu[1:] + (gain * (row[0, 0] - mu[0]))[:, 0]
+    covariance = S[1:, 1:] - gain @ S[:1, 1:]
+    filled = gm.impute(row)
+    assert filled[0, 0] == 2.5
+    assert_allclose(filled[0, 1:], mean, rtol=1e-10)
+    draws = gm.sample_conditional(row, n_samples=20000, random_state=0)[:, 0, :]
+    assert np.all(draws[:, 0] == 2.5)
+    assert_allclose(draws[:, 1:].mean(0), mean, atol=0.02)
+    assert_allclose(np.cov(draws[:, 1:].T), covariance, atol=0.02)
+    # The same random_state gives the same draws; another, other draws.
+    again = gm.sample_conditional(row, n_samples=3, random_state=1)
+    assert_array_equal(again, gm.sample_conditional(row, n_samples=3, random_state=1))
+    assert not np.array_equal(again, gm.sample_conditional(row, 3, random_state=2))
