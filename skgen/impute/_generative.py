@@ -20,10 +20,12 @@ from skgen.mixture._conditional import _check_generator
 __all__ = ["GenerativeImputer"]
 
 # The default model: a GaussianMixture with its number of components and
-# covariance type chosen by BIC over this grid.
+# covariance type chosen over this grid.
 _GRID_COMPONENTS = range(1, 11)
 _GRID_COVARIANCES = ("full", "diag")
 _MIN_COMPLETE_ROWS = 2
+# Rows with gaps that score the candidate models, at most.
+_MAX_CHECK_ROWS = 2000
 
 
 def _is_gaussian_mixture(estimator):
@@ -38,12 +40,18 @@ def _conditions(estimator):
     )
 
 
-def _bic_mixture(X, seed):
-    """GaussianMixture with the lowest BIC on X over the default grid."""
+def _select_mixture(X, X_check, seed):
+    """GaussianMixture fitted on X, over the default grid.
+
+    With rows X_check not used in the fit, one observed entry of each is
+    hidden and imputed by every candidate, and the candidate kept imputes
+    them with the least mean squared error. Without such rows, the one with
+    the lowest BIC on X.
+    """
     from skgen.mixture import GaussianMixture
 
     n_samples, n_features = X.shape
-    best, best_bic = None, np.inf
+    candidates = []
     for covariance_type in _GRID_COVARIANCES:
         for n_components in _GRID_COMPONENTS:
             # A full covariance needs more rows than features per component
@@ -60,10 +68,23 @@ def _bic_mixture(X, seed):
             except ValueError:
                 # Ill-defined covariances: too many components for the rows.
                 break
-            bic = candidate.bic(X)
-            if bic < best_bic:
-                best, best_bic = candidate, bic
-    return best
+            candidates.append(candidate)
+    if not X_check.shape[0]:
+        return min(candidates, key=lambda model: model.bic(X))
+    # Imputation error rather than held-out likelihood: a likelihood rewards
+    # components collapsed on the values of a discrete column.
+    rng = np.random.default_rng(seed)
+    rows = np.arange(X_check.shape[0])
+    observed = ~np.isnan(X_check)
+    hidden = np.array([rng.choice(np.flatnonzero(row)) for row in observed])
+    truth = X_check[rows, hidden]
+    X_hidden = X_check.copy()
+    X_hidden[rows, hidden] = np.nan
+    errors = [
+        (_conditional.conditional_mean(model, X_hidden)[rows, hidden] - truth) ** 2
+        for model in candidates
+    ]
+    return candidates[int(np.argmin([error.mean() for error in errors]))]
 
 
 def _fit_density(estimator, X, seed):
@@ -72,7 +93,8 @@ def _fit_density(estimator, X, seed):
     This is the one place that decides which rows the model learns from.
     Until GaussianMixture fits with missing entries (EM over the observed
     entries of every row), it learns from the rows without any NaN; once it
-    does, pass X whole here.
+    does, pass X whole here (and choose the default model by BIC, or on
+    held-out entries).
     """
     complete = ~np.isnan(X).any(axis=1)
     n_complete = int(complete.sum())
@@ -85,10 +107,19 @@ def _fit_density(estimator, X, seed):
             "is not available yet: give more complete rows, or drop the "
             "columns with the most missing values."
         )
-    X = X[complete]
-    if estimator is None:
-        return _bic_mixture(X, seed)
-    return clone(estimator).fit(X)
+    if estimator is not None:
+        return clone(estimator).fit(X[complete])
+    # The rows with gaps are left out of the fit, so their observed entries
+    # score the candidates on held-out data: BIC does not see a model
+    # over-fitted to a few complete rows in many dimensions. A row scores
+    # the imputation of one of its entries from the others: two at least.
+    check = X[~complete & ((~np.isnan(X)).sum(axis=1) >= 2)]
+    if check.shape[0] > _MAX_CHECK_ROWS:
+        chosen = np.random.default_rng(seed).choice(
+            check.shape[0], _MAX_CHECK_ROWS, replace=False
+        )
+        check = check[np.sort(chosen)]
+    return _select_mixture(X[complete], check, seed)
 
 
 class GenerativeImputer(TransformerMixin, BaseEstimator):
@@ -111,13 +142,17 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         The density model, fitted on the standardised columns. A Gaussian
         mixture (:class:`skgen.GaussianMixture` or
         :class:`sklearn.mixture.GaussianMixture`, any covariance type) or a
-        model with ``impute`` and ``sample_conditional`` methods. None fits a
-        :class:`skgen.GaussianMixture` with 1 to 10 components and full or
-        diagonal covariances, and keeps the one with the lowest BIC.
+        model with ``impute`` and ``sample_conditional`` methods. None fits
+        :class:`skgen.GaussianMixture` models with 1 to 10 components and
+        full or diagonal covariances (full only with more rows than features
+        per component).
 
         Until the mixture learns from rows with missing entries, the model is
         fitted on the rows of X without any; a ValueError says so when there
-        are fewer than 2.
+        are fewer than 2. The default then hides one observed entry in each
+        of the other rows (at most 2000, drawn with ``random_state``), and
+        keeps the candidate that imputes them with the least squared error;
+        or the one with the lowest BIC when every row is complete.
 
     missing_values : int, float or np.nan, default=np.nan
         The placeholder of the missing values; all its occurrences are
