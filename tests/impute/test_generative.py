@@ -133,9 +133,9 @@ def test_default_model_chooses_the_number_of_components(blobs, gaps):
 
 
 def test_default_model_with_few_complete_rows_on_wine():
-    # 10% of the wine entries missing at random leave 45 complete rows in 13
-    # dimensions: BIC on them chose a mixture over-fitted to those rows (RMSE
-    # 1.45, worse than column means); the rows with gaps score it as it is.
+    # 10% of the wine entries missing at random leave few complete rows in 13
+    # dimensions: BIC on them chose a mixture over-fitted to those rows, which
+    # imputed worse than column means; the rows with gaps expose it.
     from sklearn.datasets import load_wine
 
     X = load_wine().data
