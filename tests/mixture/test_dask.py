@@ -6,8 +6,8 @@ import warnings
 
 import numpy as np
 import pytest
+from _data import explicit_init, mixture_data
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.cluster import kmeans_plusplus
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.mixture import GaussianMixture as SklearnGaussianMixture
 from sklearn.utils.validation import check_is_fitted
@@ -53,28 +53,8 @@ def _refuse_to_collect(self, *args, **kwargs):
     raise AssertionError("a Dask array was collected into the client")
 
 
-def _mixture_data(rng, n_samples=3000, n_features=4, n_components=3, offset=0.0):
-    means = rng.normal(scale=3.0, size=(n_components, n_features))
-    labels = rng.integers(n_components, size=n_samples)
-    A = rng.normal(size=(n_components, n_features, n_features))
-    noise = np.einsum("nij,nj->ni", A[labels], rng.normal(size=(n_samples, n_features)))
-    return means[labels] + 0.5 * noise + offset
-
-
-def _explicit_init(X, n_components, covariance_type, seed=0):
-    centres, _ = kmeans_plusplus(X, n_components, random_state=seed)
-    precision = np.linalg.inv(np.cov(X.T) + 1e-6 * np.eye(X.shape[1]))
-    precisions = {
-        "full": np.repeat(precision[None], n_components, axis=0),
-        "tied": precision,
-        "diag": np.repeat(np.diag(precision)[None], n_components, axis=0),
-        "spherical": np.full(n_components, np.mean(np.diag(precision))),
-    }[covariance_type]
-    return dict(
-        weights_init=np.full(n_components, 1.0 / n_components),
-        means_init=centres,
-        precisions_init=precisions,
-    )
+def _rows(rng, n_samples=3000, **kwargs):
+    return mixture_data(rng, n_samples, **kwargs)[0]
 
 
 def _fit(estimator, X, **fit_params):
@@ -96,10 +76,10 @@ def _uneven_blocks(X):
 
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
 def test_lower_bounds_equal_in_memory_fit_per_iteration(rng, covariance_type):
-    X = _mixture_data(rng)
+    X = _rows(rng)
     params = dict(
         n_components=3, covariance_type=covariance_type, tol=0, max_iter=15,
-        **_explicit_init(X, 3, covariance_type),
+        **explicit_init(X, 3, covariance_type),
     )
     in_memory = _fit(GaussianMixture(**params), X)
     with pytest.MonkeyPatch.context() as patch:
@@ -119,12 +99,12 @@ def test_lower_bounds_equal_in_memory_fit_per_iteration(rng, covariance_type):
 def test_dask_weights_equal_in_memory_weighted_fit(
     rng, covariance_type, forbid_collecting
 ):
-    X = _mixture_data(rng)
+    X = _rows(rng)
     weights = rng.uniform(0.0, 3.0, size=X.shape[0])
     weights[::7] = 0.0
     params = dict(
         n_components=3, covariance_type=covariance_type, tol=0, max_iter=10,
-        **_explicit_init(X, 3, covariance_type),
+        **explicit_init(X, 3, covariance_type),
     )
     in_memory = _fit(GaussianMixture(**params), X, sample_weight=weights)
     unweighted = _fit(GaussianMixture(**params), X)
@@ -152,7 +132,7 @@ def test_float32_tight_far_clusters_match_in_memory(rng, covariance_type):
     X = (centres[labels] + 0.01 * rng.normal(size=(3000, 3)) + 1e3).astype(np.float32)
     params = dict(
         n_components=3, covariance_type=covariance_type, tol=0, max_iter=5,
-        reg_covar=1e-8, **_explicit_init(X.astype(np.float64), 3, covariance_type),
+        reg_covar=1e-8, **explicit_init(X.astype(np.float64), 3, covariance_type),
     )
     in_memory = _fit(GaussianMixture(**params), X)
     on_dask = _fit(GaussianMixture(**params), _uneven_blocks(X))
@@ -173,7 +153,7 @@ def test_float32_tight_far_clusters_match_in_memory(rng, covariance_type):
 def test_small_data_initialise_as_in_memory(rng, init_params):
     # With no more rows than the initialisation's sample, the sample is all
     # the rows in order: the same random_state gives the in-memory fit.
-    X = _mixture_data(rng, n_samples=2000)
+    X = _rows(rng, n_samples=2000)
     weights = rng.uniform(0.5, 2.0, size=X.shape[0])
     params = dict(n_components=3, init_params=init_params, random_state=0, tol=0,
                   max_iter=5)
@@ -188,7 +168,7 @@ def test_small_data_initialise_as_in_memory(rng, init_params):
 def test_large_data_initialise_from_a_bounded_sample(
     rng, monkeypatch, forbid_collecting
 ):
-    X = _mixture_data(rng, n_samples=40_000, n_features=2, n_components=4)
+    X = _rows(rng, n_samples=40_000, n_features=2, n_components=4)
     seen = []
     original = GaussianMixture._initial_moments
 
@@ -238,7 +218,7 @@ def test_sample_of_rows_is_uniform_and_skips_zero_weights(rng):
 
 def test_dataframe_input_and_feature_names(rng):
     pd = pytest.importorskip("pandas")
-    X = _mixture_data(rng)
+    X = _rows(rng)
     frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
     params = dict(n_components=3, random_state=0, tol=0, max_iter=5)
     in_memory = _fit(GaussianMixture(**params), frame)
@@ -258,7 +238,7 @@ def test_dataframe_input_and_feature_names(rng):
 
 
 def test_inference_is_lazy_and_equals_in_memory(rng, forbid_collecting):
-    X = _mixture_data(rng)
+    X = _rows(rng)
     X_dask = _uneven_blocks(X)
     model = _fit(GaussianMixture(n_components=3, random_state=0), X)
     for method in ["score_samples", "predict", "predict_proba"]:
@@ -278,7 +258,7 @@ def test_inference_is_lazy_and_equals_in_memory(rng, forbid_collecting):
 
 
 def test_fit_predict_on_dask_is_lazy(rng, forbid_collecting):
-    X = _mixture_data(rng)
+    X = _rows(rng)
     model = GaussianMixture(n_components=3, random_state=0)
     labels = model.fit_predict(_uneven_blocks(X))
     assert isinstance(labels, da.Array)
@@ -286,7 +266,7 @@ def test_fit_predict_on_dask_is_lazy(rng, forbid_collecting):
 
 
 def test_float32_inference_keeps_float32(rng):
-    X = _mixture_data(rng).astype(np.float32)
+    X = _rows(rng).astype(np.float32)
     model = _fit(GaussianMixture(n_components=3, random_state=0), X)
     scores = model.score_samples(_uneven_blocks(X))
     assert scores.dtype == np.float32
@@ -297,7 +277,7 @@ def test_float32_inference_keeps_float32(rng):
 
 
 def test_unknown_chunk_sizes_raise(rng):
-    X = _mixture_data(rng)
+    X = _rows(rng)
     X_dask = da.from_array(X, chunks=(1000, 4))
     unknown = X_dask[X_dask[:, 0] > 0]
     model = GaussianMixture(n_components=3, random_state=0)
@@ -313,7 +293,7 @@ def test_unknown_chunk_sizes_raise(rng):
 
 
 def test_blocks_split_across_columns_are_joined(rng):
-    X = _mixture_data(rng)
+    X = _rows(rng)
     params = dict(n_components=3, random_state=0, tol=0, max_iter=5)
     by_rows = _fit(GaussianMixture(**params), da.from_array(X, chunks=(1000, 4)))
     by_cells = _fit(GaussianMixture(**params), da.from_array(X, chunks=(1000, 1)))
@@ -323,7 +303,7 @@ def test_blocks_split_across_columns_are_joined(rng):
 
 
 def test_feature_count_mismatch_at_predict(rng):
-    X = _mixture_data(rng)
+    X = _rows(rng)
     model = _fit(GaussianMixture(n_components=3, random_state=0), _uneven_blocks(X))
     assert model.n_features_in_ == 4
     with pytest.raises(ValueError, match="X has 3 features, but GaussianMixture is "
@@ -332,7 +312,7 @@ def test_feature_count_mismatch_at_predict(rng):
 
 
 def test_non_finite_values_raise_and_leave_the_model_unfitted(rng):
-    X = _mixture_data(rng)
+    X = _rows(rng)
     X[2500, 1] = np.nan
     model = GaussianMixture(n_components=3, random_state=0)
     with pytest.raises(ValueError, match="NaN"):
@@ -345,7 +325,7 @@ def test_non_finite_values_raise_and_leave_the_model_unfitted(rng):
 
 
 def test_bad_weights_raise(rng):
-    X = _mixture_data(rng)
+    X = _rows(rng)
     X_dask = _uneven_blocks(X)
     weights = np.ones(X.shape[0])
     weights[10] = -1.0
@@ -369,7 +349,7 @@ def test_non_numeric_columns_raise(rng):
 
 
 def test_a_gpu_device_with_dask_input_raises(rng):
-    X_dask = _uneven_blocks(_mixture_data(rng))
+    X_dask = _uneven_blocks(_rows(rng))
     with pytest.raises(ValueError, match="device='cpu'"):
         GaussianMixture(n_components=3, device="cuda").fit(X_dask)
 

@@ -7,12 +7,13 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from _data import explicit_init, mixture_data
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn import config_context
-from sklearn.cluster import KMeans, kmeans_plusplus
+from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.mixture import GaussianMixture as SklearnGaussianMixture
 from sklearn.model_selection import GridSearchCV, KFold
@@ -25,39 +26,13 @@ from skgen import GaussianMixture
 COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"]
 
 
-def _explicit_init(X, n_components, covariance_type, seed=0):
-    """P1's explicit initialisation: k-means++ centres, global covariance."""
-    centres, _ = kmeans_plusplus(X, n_components, random_state=seed)
-    cov = np.cov(X.T) + 1e-6 * np.eye(X.shape[1])
-    precision = np.linalg.inv(cov)
-    precisions = {
-        "full": np.repeat(precision[None], n_components, axis=0),
-        "tied": precision,
-        "diag": np.repeat(np.diag(precision)[None], n_components, axis=0),
-        "spherical": np.full(n_components, np.mean(np.diag(precision))),
-    }[covariance_type]
-    return dict(
-        weights_init=np.full(n_components, 1.0 / n_components),
-        means_init=centres,
-        precisions_init=precisions,
-    )
-
-
-def _mixture_data(rng, n_samples=1500, n_features=4, n_components=3, offset=0.0):
-    means = rng.normal(scale=3.0, size=(n_components, n_features))
-    labels = rng.integers(n_components, size=n_samples)
-    A = rng.normal(size=(n_components, n_features, n_features))
-    noise = np.einsum("nij,nj->ni", A[labels], rng.normal(size=(n_samples, n_features)))
-    return means[labels] + 0.5 * noise + offset, labels
-
-
 # --------------------------------------------------------------- parity
 
 
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
 def test_lower_bounds_match_sklearn_per_iteration(rng, covariance_type):
-    X, _ = _mixture_data(rng)
-    init = _explicit_init(X, 3, covariance_type)
+    X, _ = mixture_data(rng)
+    init = explicit_init(X, 3, covariance_type)
     params = dict(n_components=3, covariance_type=covariance_type, tol=0, max_iter=25)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -83,7 +58,7 @@ def test_default_initialisations_match_sklearn(rng, init_params, covariance_type
     # k-means and k-means++ draw over the rows in lexicographic order (so that
     # weights equal repeated rows), so scikit-learn gets the sorted rows and
     # skgen a shuffled copy: the fits must still agree.
-    X, _ = _mixture_data(rng, n_samples=600)
+    X, _ = mixture_data(rng, n_samples=600)
     X_ref = X
     if init_params != "random":
         X_ref = X[np.lexsort(X.T[::-1])]
@@ -105,7 +80,7 @@ def test_default_initialisations_match_sklearn(rng, init_params, covariance_type
 def test_precisions_init_from_kmeans_partition(rng, covariance_type):
     # Giving the precisions of the k-means partition that the default init
     # computes (k-means on the rows in lexicographic order) changes nothing.
-    X, _ = _mixture_data(rng, n_samples=500)
+    X, _ = mixture_data(rng, n_samples=500)
     labels = (
         KMeans(n_clusters=3, n_init=1, random_state=0)
         .fit(X[np.lexsort(X.T[::-1])])
@@ -138,8 +113,8 @@ def test_precisions_init_from_kmeans_partition(rng, covariance_type):
 def test_far_from_origin_data_fits_like_centred_data(rng):
     # scikit-learn #30382: E[xx^T] - mu mu^T cancels catastrophically when the
     # data sit far from the origin; the centred features must not.
-    X, _ = _mixture_data(rng, n_samples=800, n_features=3)
-    init = _explicit_init(X, 3, "full")
+    X, _ = mixture_data(rng, n_samples=800, n_features=3)
+    init = explicit_init(X, 3, "full")
     shifted_init = dict(init, means_init=init["means_init"] + 1e6)
     params = dict(n_components=3, tol=0, max_iter=15)
     with warnings.catch_warnings():
@@ -153,8 +128,8 @@ def test_far_from_origin_data_fits_like_centred_data(rng):
 
 def test_chunked_passes_equal_one_pass(rng):
     # A tiny working_memory forces many chunks; the result must not move.
-    X, _ = _mixture_data(rng, n_samples=3000)
-    init = _explicit_init(X, 3, "full")
+    X, _ = mixture_data(rng, n_samples=3000)
+    init = explicit_init(X, 3, "full")
     params = dict(n_components=3, tol=0, max_iter=10, **init)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -167,8 +142,8 @@ def test_chunked_passes_equal_one_pass(rng):
 
 
 def test_float32_input_computes_in_float32(rng):
-    X, _ = _mixture_data(rng)
-    init = _explicit_init(X, 3, "full")
+    X, _ = mixture_data(rng)
+    init = explicit_init(X, 3, "full")
     gm32 = GaussianMixture(3, tol=0, max_iter=20, **init).fit(X.astype(np.float32))
     gm64 = GaussianMixture(3, tol=0, max_iter=20, **init).fit(X)
     assert gm32.means_.dtype == np.float32
@@ -179,8 +154,8 @@ def test_float32_input_computes_in_float32(rng):
 
 
 def test_precisions_init_cholesky_is_upper_factor(rng):
-    X, _ = _mixture_data(rng, n_samples=400)
-    init = _explicit_init(X, 3, "full")
+    X, _ = mixture_data(rng, n_samples=400)
+    init = explicit_init(X, 3, "full")
     precisions = init["precisions_init"] * np.array([1.0, 2.0, 0.5])[:, None, None]
     gm = GaussianMixture(3, max_iter=0, **dict(init, precisions_init=precisions))
     gm.fit(X)
@@ -196,10 +171,10 @@ def test_precisions_init_cholesky_is_upper_factor(rng):
 
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
 def test_integer_weights_equal_repeated_rows(rng, covariance_type):
-    X, _ = _mixture_data(rng, n_samples=300)
+    X, _ = mixture_data(rng, n_samples=300)
     weights = rng.integers(0, 4, size=len(X))
     repeated = np.repeat(X, weights, axis=0)
-    init = _explicit_init(X, 3, covariance_type)
+    init = explicit_init(X, 3, covariance_type)
     params = dict(n_components=3, covariance_type=covariance_type, tol=0,
                   max_iter=20, **init)
     with warnings.catch_warnings():
@@ -400,7 +375,7 @@ def test_outputs_have_right_shapes_and_are_finite(X, n_components, covariance_ty
 @given(seed=st.integers(0, 2**16), covariance_type=st.sampled_from(COVARIANCE_TYPES))
 def test_scores_do_not_depend_on_row_order_or_batch(seed, covariance_type):
     rng = np.random.default_rng(seed)
-    X, _ = _mixture_data(rng, n_samples=120, n_features=3)
+    X, _ = mixture_data(rng, n_samples=120, n_features=3)
     gm = GaussianMixture(3, covariance_type=covariance_type, random_state=0).fit(X)
     perm = rng.permutation(len(X))
     scores = gm.score_samples(X)
@@ -412,7 +387,7 @@ def test_scores_do_not_depend_on_row_order_or_batch(seed, covariance_type):
 @settings(max_examples=15, deadline=None)
 @given(seed=st.integers(0, 2**16))
 def test_pickle_round_trip(seed):
-    X, _ = _mixture_data(np.random.default_rng(seed), n_samples=100, n_features=2)
+    X, _ = mixture_data(np.random.default_rng(seed), n_samples=100, n_features=2)
     gm = GaussianMixture(2, random_state=seed).fit(X)
     clone = pickle.loads(pickle.dumps(gm))
     assert_array_equal(clone.score_samples(X), gm.score_samples(X))
@@ -469,7 +444,7 @@ def test_public_names():
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_cuda_fit_matches_cpu(blobs):
     X, _ = blobs
-    init = _explicit_init(X, 3, "full")
+    init = explicit_init(X, 3, "full")
     cpu = GaussianMixture(3, tol=0, max_iter=10, **init).fit(X)
     gpu = GaussianMixture(3, tol=0, max_iter=10, device="cuda", **init).fit(X)
     assert_allclose(gpu.lower_bounds_, cpu.lower_bounds_, rtol=1e-9)
@@ -542,7 +517,7 @@ def test_expanded_and_whitened_families_compute_the_same_pass(rng, covariance_ty
         em_pass,
     )
 
-    X, _ = _mixture_data(rng, n_samples=700, offset=5.0)
+    X, _ = mixture_data(rng, n_samples=700, offset=5.0)
     ref = SklearnGaussianMixture(
         3, covariance_type=covariance_type, max_iter=3, random_state=0
     )
