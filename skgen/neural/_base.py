@@ -17,7 +17,11 @@ states its modules, its loss and what its fitted model answers:
   loss before the first step, raises a ValueError that names ``lr``, and
   :func:`check_log_likelihoods` does the same for absurd scores at the end
   of a fit;
-* float64 inference in eval mode.
+* float64 inference in eval mode;
+* Dask: the row-wise inference methods (``score_samples``,
+  ``decision_function``, ``predict`` and ``transform``) of every subclass
+  answer a Dask array or DataFrame with a lazy Dask array, computed block by
+  block on the workers by the in-memory method (see :func:`_blockwise`).
 
 skorch's default data path wraps every row in a ``Dataset`` and collates the
 rows of each batch one by one, which costs 2.4x a bare training loop on
@@ -26,6 +30,7 @@ tensor instead.
 """
 
 import copy
+import functools
 import math
 from numbers import Integral, Real
 
@@ -35,9 +40,11 @@ from sklearn import get_config
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNet
 from skorch.callbacks import EarlyStopping, ProgressBar
 
+from skgen.mixture._gaussian_mixture import _is_dask_collection
 from skgen.utils._torch import as_tensor, resolve_device
 
 __all__ = ["BaseTorchEstimator", "initialise_module_", "make_mlp"]
@@ -210,6 +217,45 @@ def make_mlp(n_in, hidden_layer_sizes, n_out, activation):
     return torch.nn.Sequential(*layers)
 
 
+# The inference methods that answer each row on its own, so that a Dask
+# collection can be answered block by block; the dtype and the number of
+# columns (None: one value per row) of their answers.
+_BLOCKWISE_OUTPUTS = {
+    "score_samples": (np.float64, None),
+    "decision_function": (np.float64, None),
+    "predict": (np.int64, None),
+    "transform": (np.float64, "_n_features_out"),
+}
+
+
+def _blockwise(name, method):
+    """``method`` that answers a Dask collection lazily, block by block.
+
+    Other input goes to ``method`` unchanged.  Dask is only imported once a
+    Dask collection arrives (one cannot exist before Dask is imported).
+    """
+
+    @functools.wraps(method)
+    def answer(self, X, *args, **kwargs):
+        if _is_dask_collection(X):
+            return self._map_dask(name, X)
+        return method(self, X, *args, **kwargs)
+
+    answer.answers_dask = True
+    return answer
+
+
+def _answer_block(x, estimator, method):
+    """The in-memory ``method`` (a name) on one row block, on its worker."""
+    if hasattr(estimator, "feature_names_in_"):
+        # As the in-memory method expects it: the client already checked the
+        # collection's columns, and a bare block would warn that they are gone.
+        import pandas as pd
+
+        x = pd.DataFrame(x, columns=estimator.feature_names_in_, copy=False)
+    return type(estimator)._in_memory_methods[method](estimator, x)
+
+
 def _seed_from(seed, stream):
     """An int seed for stream ``stream`` of a fit seeded by ``seed``."""
     return int(np.random.SeedSequence([seed, stream]).generate_state(1)[0])
@@ -249,6 +295,20 @@ class BaseTorchEstimator(BaseEstimator):
         "verbose": ["verbose"],
         "callbacks": [list, None],
     }
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # As scikit-learn's set_output wraps ``transform`` in every subclass:
+        # each row-wise inference method a subclass has also answers Dask
+        # collections, and the in-memory method stays at hand for the blocks.
+        in_memory = dict(getattr(cls, "_in_memory_methods", {}))
+        for name in _BLOCKWISE_OUTPUTS:
+            method = getattr(cls, name, None)
+            if method is None or getattr(method, "answers_dask", False):
+                continue
+            in_memory[name] = method
+            setattr(cls, name, _blockwise(name, method))
+        cls._in_memory_methods = in_memory
 
     # ------------------------------------------------------------ training
 
@@ -343,6 +403,37 @@ class BaseTorchEstimator(BaseEstimator):
         """``n_rows`` standard normal latent points for ``module``, float64."""
         return torch.randn((int(n_rows), module.latent_dim), generator=generator,
                            dtype=torch.float64, device=self.net_.device)
+
+    def _map_dask(self, name, X):
+        """The method ``name`` on the Dask collection X: a lazy Dask array.
+
+        The estimator is checked and X validated on the client (feature
+        count and names, chunk sizes known, numbers), without computing X;
+        blocks that split the columns are joined.  Each row block is then
+        answered on its worker by the in-memory method, which also checks
+        the block's values when the result is computed.
+        """
+        import dask.array as da
+
+        from skgen.mixture._dask import as_dask_array
+
+        check_is_fitted(self)
+        X = as_dask_array(self, X, reset=False)
+        dtype, columns = _BLOCKWISE_OUTPUTS[name]
+        if columns is None:
+            chunks, drop_axis, ndim = (X.chunks[0],), 1, 1
+        else:
+            chunks, drop_axis, ndim = (X.chunks[0], (getattr(self, columns),)), [], 2
+        return da.map_blocks(
+            _answer_block,
+            X,
+            estimator=self,
+            method=name,
+            dtype=dtype,
+            chunks=chunks,
+            drop_axis=drop_axis,
+            meta=np.empty((0,) * ndim, dtype=dtype),
+        )
 
     @staticmethod
     def _chunk_rows(row_bytes):
