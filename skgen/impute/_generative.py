@@ -23,7 +23,6 @@ __all__ = ["GenerativeImputer"]
 # covariance type chosen over this grid.
 _GRID_COMPONENTS = range(1, 11)
 _GRID_COVARIANCES = ("full", "diag")
-_MIN_COMPLETE_ROWS = 2
 # Rows with gaps that score the candidate models, at most.
 _MAX_CHECK_ROWS = 2000
 
@@ -98,11 +97,14 @@ def _fit_density(estimator, X, seed):
     """
     complete = ~np.isnan(X).any(axis=1)
     n_complete = int(complete.sum())
-    if n_complete < _MIN_COMPLETE_ROWS:
+    # Fewer complete rows than features leave no full covariance, and a model
+    # of a few rows then imputes worse than the column means.
+    needed = X.shape[1] + 1
+    if n_complete < needed:
         raise ValueError(
             "GenerativeImputer fits its model on the rows of X without missing "
-            f"values, and needs at least {_MIN_COMPLETE_ROWS}; got "
-            f"{n_complete} sample{'' if n_complete == 1 else 's'} without "
+            f"values, and needs at least {needed} (one more than the features); "
+            f"got {n_complete} sample{'' if n_complete == 1 else 's'} without "
             f"missing values out of {X.shape[0]}. Fitting on rows with gaps "
             "is not available yet: give more complete rows, or drop the "
             "columns with the most missing values."
@@ -149,10 +151,11 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
 
         Until the mixture learns from rows with missing entries, the model is
         fitted on the rows of X without any; a ValueError says so when there
-        are fewer than 2. The default then hides one observed entry in each
-        of the other rows (at most 2000, drawn with ``random_state``), and
-        keeps the candidate that imputes them with the least squared error;
-        or the one with the lowest BIC when every row is complete.
+        are not more of them than features. The default then hides one
+        observed entry in each of the other rows (at most 2000, drawn with
+        ``random_state``), and keeps the candidate that imputes them with the
+        least squared error; or the one with the lowest BIC when every row is
+        complete.
 
     missing_values : int, float or np.nan, default=np.nan
         The placeholder of the missing values; all its occurrences are

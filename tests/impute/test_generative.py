@@ -149,16 +149,17 @@ def test_default_model_with_few_complete_rows_on_wine():
     assert rmse(GenerativeImputer(random_state=0)) < 0.85 * rmse(SimpleImputer())
 
 
-def test_default_model_needs_more_rows_than_features_for_full():
-    # With fewer complete rows than features, a full covariance is singular
-    # and its likelihood unbounded: the default keeps to diagonal ones, whose
-    # draws keep a spread.
+def test_default_model_needs_more_rows_than_features_per_full_component():
+    # Twelve complete rows in 8 dimensions: one full Gaussian at most (two
+    # would be singular, with an unbounded likelihood); the draws keep their
+    # spread.
     rng = np.random.default_rng(11)
     X = rng.multivariate_normal(np.zeros(8), np.eye(8) + 0.5, size=300)
-    X[5:, :][rng.random((295, 8)) < 0.5] = np.nan
-    X[5:][~np.isnan(X[5:]).any(axis=1)] = np.nan  # only 5 complete rows
+    X[12:, :][rng.random((288, 8)) < 0.5] = np.nan
+    X[12:][~np.isnan(X[12:]).any(axis=1)] = np.nan  # only 12 complete rows
     imputer = GenerativeImputer(strategy="sample", random_state=0).fit(X)
-    assert imputer.estimator_.covariance_type == "diag"
+    model = imputer.estimator_
+    assert model.covariance_type == "diag" or model.n_components == 1
     draws = np.stack([imputer.set_params(random_state=i).transform(X)
                       for i in range(5)])
     assert np.median(draws.std(axis=0)[np.isnan(X)]) > 0.3
@@ -359,9 +360,15 @@ def test_bad_input():
     with pytest.raises(ValueError, match="X has 3 features, but GenerativeImputer "
                        "is expecting 4 features"):
         imputer.transform(X_gaps[:, :3])
-    with pytest.raises(ValueError, match="at least 2; got 1 sample without"):
-        GenerativeImputer().fit(np.vstack([X_gaps[~np.isnan(X_gaps).any(axis=1)][:1],
-                                           np.full((5, 4), np.nan)]))
+    complete = X_gaps[~np.isnan(X_gaps).any(axis=1)]
+    no_complete_row = np.full((50, 4), np.nan)
+    no_complete_row[:, 0] = 1.0
+    with pytest.raises(ValueError, match=r"at least 5 \(one more than the "
+                       r"features\); got 1 sample without"):
+        GenerativeImputer().fit(np.vstack([complete[:1], no_complete_row]))
+    with pytest.raises(ValueError, match="got 4 samples without"):
+        GenerativeImputer().fit(np.vstack([complete[:4], no_complete_row]))
+    GenerativeImputer().fit(np.vstack([complete[:5], no_complete_row]))
     with pytest.raises(ValueError, match="Every feature of X is missing"):
         GenerativeImputer().fit(np.full((5, 3), np.nan))
     with pytest.raises(ValueError, match="strategy"):
