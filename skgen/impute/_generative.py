@@ -4,7 +4,9 @@ import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.impute import MissingIndicator
+from sklearn.utils import get_tags
 from sklearn.utils._missing import is_pandas_na, is_scalar_nan
 from sklearn.utils._param_validation import HasMethods, MissingValues, StrOptions
 from sklearn.utils.validation import (
@@ -23,8 +25,9 @@ __all__ = ["GenerativeImputer"]
 # covariance type chosen over this grid.
 _GRID_COMPONENTS = range(1, 11)
 _GRID_COVARIANCES = ("full", "diag")
-# Rows with gaps that score the candidate models, at most.
+# Rows held out to score the candidates: at most, and at least (else BIC).
 _MAX_CHECK_ROWS = 2000
+_MIN_CHECK_ROWS = 10
 
 
 def _is_gaussian_mixture(estimator):
@@ -39,89 +42,127 @@ def _conditions(estimator):
     )
 
 
-def _select_mixture(X, X_check, seed):
-    """GaussianMixture fitted on X, over the default grid.
+def _candidates(n_samples, n_features, by_bic):
+    """(covariance_type, n_components) of the grid, fewest components first.
 
-    With rows X_check not used in the fit, one observed entry of each is
-    hidden and imputed by every candidate, and the candidate kept imputes
-    them with the least mean squared error. Without such rows, the one with
-    the lowest BIC on X.
+    A full covariance needs more rows than features per component (else it
+    is singular, and its likelihood unbounded), a diagonal one two rows per
+    component. Chosen by BIC, without held-out rows to expose a nearly
+    singular fit, a full covariance needs as many rows per component as it
+    has parameters.
+    """
+    for covariance_type in _GRID_COVARIANCES:
+        if covariance_type != "full":
+            per_component = 2
+        elif by_bic:
+            per_component = n_features * (n_features + 3) // 2 + 1
+        else:
+            per_component = n_features + 1
+        yield covariance_type, [
+            k for k in _GRID_COMPONENTS if n_samples >= k * per_component
+        ]
+
+
+def _select_mixture(X, seed):
+    """The default model: a GaussianMixture fitted on X (NaN marks a gap).
+
+    A fifth of the rows with two or more observed entries (at most
+    ``_MAX_CHECK_ROWS``) is held out, and one observed entry of each is
+    hidden. Every candidate is fitted on the other rows and imputes the
+    hidden entries; the covariance type and number of components that do so
+    with the least squared error are fitted again on X whole. For each
+    covariance type the number of components grows until that error has not
+    fallen twice in a row. With too few rows to hold out, the lowest BIC.
     """
     from skgen.mixture import GaussianMixture
 
-    n_samples, n_features = X.shape
-    candidates = []
-    for covariance_type in _GRID_COVARIANCES:
-        for n_components in _GRID_COMPONENTS:
-            # A full covariance needs more rows than features per component
-            # (else it is singular, and its likelihood unbounded), a diagonal
-            # one two rows per component.
-            per_component = n_features + 1 if covariance_type == "full" else 2
-            if n_samples < n_components * per_component:
-                break
-            candidate = GaussianMixture(
-                n_components, covariance_type=covariance_type, random_state=seed
-            )
-            try:
-                candidate.fit(X)
-            except ValueError:
-                # Ill-defined covariances: too many components for the rows.
-                break
-            candidates.append(candidate)
-    if not X_check.shape[0]:
-        return min(candidates, key=lambda model: model.bic(X))
-    # Imputation error rather than held-out likelihood: a likelihood rewards
-    # components collapsed on the values of a discrete column.
+    n_samples = X.shape[0]
+    if n_samples < 2:
+        raise ValueError(
+            "GenerativeImputer needs at least 2 rows with an observed entry to "
+            f"fit its mixture; got {n_samples} sample{'' if n_samples == 1 else 's'}."
+        )
+
+    def fit(data, covariance_type, n_components):
+        return GaussianMixture(
+            n_components, covariance_type=covariance_type, random_state=seed
+        ).fit(data)
+
     rng = np.random.default_rng(seed)
-    rows = np.arange(X_check.shape[0])
-    observed = ~np.isnan(X_check)
-    hidden = np.array([rng.choice(np.flatnonzero(row)) for row in observed])
-    truth = X_check[rows, hidden]
-    X_hidden = X_check.copy()
-    X_hidden[rows, hidden] = np.nan
-    errors = [
-        (_conditional.conditional_mean(model, X_hidden)[rows, hidden] - truth) ** 2
-        for model in candidates
-    ]
-    return candidates[int(np.argmin([error.mean() for error in errors]))]
+    observed = ~np.isnan(X)
+    eligible = np.flatnonzero(observed.sum(axis=1) >= 2)
+    n_check = min(_MAX_CHECK_ROWS, eligible.size // 5)
+    if n_check >= _MIN_CHECK_ROWS:
+        check = np.sort(rng.choice(eligible, n_check, replace=False))
+        hidden = np.array([rng.choice(np.flatnonzero(observed[i])) for i in check])
+        X_train = np.delete(X, check, axis=0)
+        X_check = X[check]
+        X_check[np.arange(n_check), hidden] = np.nan
+        truth = X[check, hidden]
+    else:
+        X_train = X
+    best, best_score, failure = None, np.inf, None
+    for covariance_type, grid in _candidates(*X_train.shape, X_train is X):
+        type_best, worse = np.inf, 0
+        for n_components in grid:
+            try:
+                with warnings.catch_warnings():
+                    # Only the model kept, fitted again below, may warn.
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                    model = fit(X_train, covariance_type, n_components)
+            except ValueError as error:
+                # Ill-defined covariances: too many components for the rows.
+                failure = failure or error
+                break
+            # Imputation error rather than a likelihood: BIC and held-out
+            # likelihoods reward components collapsed on the values of a
+            # discrete column.
+            if X_train is X:
+                score = model.bic(X)
+            else:
+                filled = _conditional.conditional_mean(model, X_check)
+                score = np.mean((filled[np.arange(n_check), hidden] - truth) ** 2)
+            if score < best_score:
+                best, best_score = (covariance_type, n_components, model), score
+            if score < type_best:
+                type_best, worse = score, 0
+            else:
+                worse += 1
+                if worse == 2:
+                    break
+    if best is None:
+        raise failure
+    covariance_type, n_components, _ = best
+    return fit(X, covariance_type, n_components)
 
 
 def _fit_density(estimator, X, seed):
     """Fit the density model of the imputer on X, where NaN marks a gap.
 
-    This is the one place that decides which rows the model learns from.
-    Until GaussianMixture fits with missing entries (EM over the observed
-    entries of every row), it learns from the rows without any NaN; once it
-    does, pass X whole here (and choose the default model by BIC, or on
-    held-out entries).
+    This is the one place that decides which rows the model learns from:
+    every row with an observed entry for a model that accepts NaN (EM over
+    the observed entries, for skgen's GaussianMixture), and the rows without
+    any NaN for one that does not.
     """
+    X = X[~np.isnan(X).all(axis=1)]  # rows with nothing observed teach nothing
+    if estimator is None:
+        return _select_mixture(X, seed)
+    if get_tags(estimator).input_tags.allow_nan:
+        return clone(estimator).fit(X)
     complete = ~np.isnan(X).any(axis=1)
     n_complete = int(complete.sum())
-    # Fewer complete rows than features leave no full covariance, and a model
-    # of a few rows then imputes worse than the column means.
+    # Fewer complete rows than features leave no full covariance.
     needed = X.shape[1] + 1
     if n_complete < needed:
         raise ValueError(
-            "GenerativeImputer fits its model on the rows of X without missing "
-            f"values, and needs at least {needed} (one more than the features); "
-            f"got {n_complete} sample{'' if n_complete == 1 else 's'} without "
-            f"missing values out of {X.shape[0]}. Fitting on rows with gaps "
-            "is not available yet: give more complete rows, or drop the "
-            "columns with the most missing values."
+            f"{type(estimator).__name__} does not accept missing values, so "
+            "GenerativeImputer fits it on the rows of X without any, and needs "
+            f"at least {needed} (one more than the features); got "
+            f"{n_complete} sample{'' if n_complete == 1 else 's'} without "
+            f"missing values out of {X.shape[0]}. Use skgen.GaussianMixture, "
+            "which fits on rows with gaps."
         )
-    if estimator is not None:
-        return clone(estimator).fit(X[complete])
-    # The rows with gaps are left out of the fit, so their observed entries
-    # score the candidates on held-out data: BIC does not see a model
-    # over-fitted to a few complete rows in many dimensions. A row scores
-    # the imputation of one of its entries from the others: two at least.
-    check = X[~complete & ((~np.isnan(X)).sum(axis=1) >= 2)]
-    if check.shape[0] > _MAX_CHECK_ROWS:
-        chosen = np.random.default_rng(seed).choice(
-            check.shape[0], _MAX_CHECK_ROWS, replace=False
-        )
-        check = check[np.sort(chosen)]
-    return _select_mixture(X[complete], check, seed)
+    return clone(estimator).fit(X[complete])
 
 
 class GenerativeImputer(TransformerMixin, BaseEstimator):
@@ -144,18 +185,19 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         The density model, fitted on the standardised columns. A Gaussian
         mixture (:class:`skgen.GaussianMixture` or
         :class:`sklearn.mixture.GaussianMixture`, any covariance type) or a
-        model with ``impute`` and ``sample_conditional`` methods. None fits
-        :class:`skgen.GaussianMixture` models with 1 to 10 components and
-        full or diagonal covariances (full only with more rows than features
-        per component).
+        model with ``impute`` and ``sample_conditional`` methods. A model
+        that accepts missing values (``allow_nan`` tag, as
+        :class:`skgen.GaussianMixture`) is fitted on every row; another one
+        on the rows without missing values, of which it needs more than
+        features.
 
-        Until the mixture learns from rows with missing entries, the model is
-        fitted on the rows of X without any; a ValueError says so when there
-        are not more of them than features. The default then hides one
-        observed entry in each of the other rows (at most 2000, drawn with
-        ``random_state``), and keeps the candidate that imputes them with the
-        least squared error; or the one with the lowest BIC when every row is
-        complete.
+        None fits :class:`skgen.GaussianMixture` models (EM over the observed
+        entries) with full or diagonal covariances and 1 to 10 components
+        (full only with more rows than features per component). It holds out
+        a fifth of the rows (at most 2000, drawn with ``random_state``),
+        hides one observed entry in each, keeps the model that imputes them
+        with the least squared error (adding components until that error has
+        not fallen twice in a row), and fits it again on X whole.
 
     missing_values : int, float or np.nan, default=np.nan
         The placeholder of the missing values; all its occurrences are
