@@ -17,17 +17,9 @@ A row that would lose every entry keeps one, drawn with the same generator.
 
 Methods (imputed values, scored by RMSE on the removed entries):
 
-* ``skgen-GMM``: ``GenerativeImputer(random_state=seed)``, the defaults. Its
-  mixture learns from the rows without missing entries until GaussianMixture
-  fits with gaps, so it fails where fewer than 2 rows are complete;
-* ``skgen-GMM-gaps*``: the same imputer with its mixture fitted on every row
-  by EM over the observed entries, a *prototype in this script* (not in the
-  library): ``_GapsMixture`` below alternates ``expected_statistics`` of
-  ``skgen.mixture._conditional`` with the Gaussian M-step; components and
-  covariance type (1-10, full or diagonal) chosen by the error of imputing
-  one hidden entry per row, as the library's default chooses, increasing
-  the number of components until that error stops falling. It previews what
-  the default becomes once the library's EM handles gaps;
+* ``skgen-GMM``: ``GenerativeImputer(random_state=seed)``, the defaults (a
+  GaussianMixture fitted by EM over the observed entries, its covariance
+  type and number of components chosen on held-out entries);
 * ``skgen-VAE``: not run, the VAE cannot condition yet (a note says so);
 * ``Simple-mean``: ``SimpleImputer(strategy="mean")``; ``KNN``:
   ``KNNImputer()``; ``Iterative-BR``: ``IterativeImputer()``;
@@ -43,8 +35,8 @@ value falls between the 5% and 95% quantiles (order statistics 1.95 and
 within the range with probability 19/21 = 90.5%; the range is the 90%
 interval that 20 draws give:
 
-* ``skgen-GMM`` and ``skgen-GMM-gaps*`` with ``strategy="sample"``: one fit,
-  20 transforms with ``set_params(random_state=...)``;
+* ``skgen-GMM`` with ``strategy="sample"``: one fit, 20 transforms with
+  ``set_params(random_state=...)``;
 * ``Iterative-posterior``: ``IterativeImputer(sample_posterior=True)``
   fitted 20 times with ``random_state`` 0..19 (scikit-learn's recipe for
   multiple imputation).
@@ -59,7 +51,7 @@ Usage::
     python benchmarks/bench_impute.py                      # everything
     python benchmarks/bench_impute.py --quick              # wine, seed 0
     python benchmarks/bench_impute.py --datasets wine diabetes --seeds 0 3
-    python benchmarks/bench_impute.py --methods skgen-GMM-gaps* KNN
+    python benchmarks/bench_impute.py --methods skgen-GMM KNN
 """
 
 import os
@@ -70,14 +62,11 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import argparse  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
-from contextlib import contextmanager  # noqa: E402
 from pathlib import Path  # noqa: E402
-from unittest import mock  # noqa: E402
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from _machine import load_average, machine_line  # noqa: E402
-from sklearn.base import BaseEstimator, clone  # noqa: E402
 from sklearn.datasets import (  # noqa: E402
     load_breast_cancer,
     load_diabetes,
@@ -87,9 +76,7 @@ from sklearn.ensemble import ExtraTreesRegressor  # noqa: E402
 from sklearn.experimental import enable_iterative_imputer  # noqa: E402, F401
 from sklearn.impute import IterativeImputer, KNNImputer, SimpleImputer  # noqa: E402
 
-from skgen import GaussianMixture, GenerativeImputer  # noqa: E402
-from skgen.impute import _generative  # noqa: E402
-from skgen.mixture import _conditional  # noqa: E402
+from skgen import GenerativeImputer  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).parent / "results"
@@ -98,9 +85,8 @@ DATASETS = ["breast_cancer", "wine", "diabetes", "cardio", "satellite", "letter"
 SETTINGS = ["MCAR10", "MCAR30", "MCAR50", "MAR"]
 TUNING_SEEDS, HELD_OUT_SEEDS = (0, 1, 2), (3, 4, 5)
 N_DRAWS = 20
-POINT_METHODS = ["skgen-GMM", "skgen-GMM-gaps*", "Simple-mean", "KNN",
-                 "Iterative-BR", "missForest"]
-DRAW_METHODS = ["skgen-GMM", "skgen-GMM-gaps*", "Iterative-posterior"]
+POINT_METHODS = ["skgen-GMM", "Simple-mean", "KNN", "Iterative-BR", "missForest"]
+DRAW_METHODS = ["skgen-GMM", "Iterative-posterior"]
 
 
 # ---------------------------------------------------------------------------
@@ -139,118 +125,6 @@ def removal_mask(X, setting, seed):
 
 
 # ---------------------------------------------------------------------------
-# Prototype: EM over observed entries (benchmark only)
-# ---------------------------------------------------------------------------
-
-
-class _GapsMixture(BaseEstimator):
-    """Gaussian mixture fitted by EM over the observed entries (prototype).
-
-    Initialised by a GaussianMixture on the column-mean-filled rows; each
-    step takes the expected sufficient statistics given the observed entries
-    and applies the Gaussian M-step (with reg_covar). Stops when the mean
-    observed-data log-likelihood gains less than tol.
-    """
-
-    def __init__(self, n_components=1, covariance_type="full", tol=1e-3,
-                 reg_covar=1e-6, max_iter=100, random_state=None):
-        self.n_components = n_components
-        self.covariance_type = covariance_type
-        self.tol = tol
-        self.reg_covar = reg_covar
-        self.max_iter = max_iter
-        self.random_state = random_state
-
-    def fit(self, X):
-        n, d = X.shape
-        filled = np.where(np.isnan(X), np.nanmean(X, axis=0), X)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            init = GaussianMixture(
-                self.n_components, covariance_type=self.covariance_type,
-                max_iter=10, random_state=self.random_state,
-            ).fit(filled)
-        self.weights_ = np.asarray(init.weights_, dtype=np.float64)
-        self.means_ = np.asarray(init.means_, dtype=np.float64)
-        self.covariances_ = np.asarray(init.covariances_, dtype=np.float64)
-        previous = -np.inf
-        for n_iter in range(1, self.max_iter + 1):
-            self.n_iter_ = n_iter
-            log_lik, n_k, first, second = _conditional.expected_statistics(self, X)
-            if (log_lik - previous) / n < self.tol:
-                break
-            previous = log_lik
-            n_k = n_k + 10 * np.finfo(np.float64).eps
-            means = first / n_k[:, None]
-            cov = second / n_k[:, None, None] - np.einsum("kd,ke->kde", means, means)
-            self.weights_, self.means_ = n_k / n_k.sum(), means
-            if self.covariance_type == "full":
-                self.covariances_ = cov + self.reg_covar * np.eye(d)
-            else:
-                self.covariances_ = (np.diagonal(cov, axis1=1, axis2=2)
-                                     + self.reg_covar)
-        self.log_likelihood_ = _conditional.expected_statistics(self, X)[0]
-        return self
-
-    def bic(self, n_samples):
-        k, d = self.means_.shape
-        cov = k * d * (d + 1) / 2 if self.covariance_type == "full" else k * d
-        n_parameters = cov + k * d + k - 1
-        return -2 * self.log_likelihood_ + n_parameters * np.log(n_samples)
-
-
-def _fit_density_with_gaps(estimator, X, seed):
-    """What the imputer's _fit_density becomes once EM fits with gaps.
-
-    The default is chosen as the library's is, by the squared error of
-    imputing one hidden observed entry in each of at most 2000 rows, but
-    here every row is in the fit (with its entry hidden), and the number of
-    components grows until that error stops falling.
-    """
-    if estimator is not None:
-        return clone(estimator).fit(X)
-    rng = np.random.default_rng(seed)
-    observed = ~np.isnan(X)
-    rows = np.flatnonzero(observed.sum(axis=1) >= 2)
-    if rows.size > 2000:
-        rows = np.sort(rng.choice(rows, 2000, replace=False))
-    hidden = np.array([rng.choice(np.flatnonzero(observed[i])) for i in rows])
-    truth = X[rows, hidden]
-    X_fit = X.copy()
-    X_fit[rows, hidden] = np.nan
-    n_samples, n_features = X.shape
-    best, best_error = None, np.inf
-    for covariance_type in ("full", "diag"):
-        per_component = n_features + 1 if covariance_type == "full" else 2
-        previous = np.inf
-        for k in range(1, 11):
-            if n_samples < k * per_component:
-                break
-            try:
-                model = _GapsMixture(k, covariance_type=covariance_type,
-                                     random_state=seed).fit(X_fit)
-            except ValueError:
-                break
-            filled = _conditional.conditional_mean(model, X_fit)
-            error = float(np.mean((filled[rows, hidden] - truth) ** 2))
-            if error < best_error:
-                best, best_error = model, error
-            if error >= previous:
-                break
-            previous = error
-    return best
-
-
-@contextmanager
-def _with_gaps(name):
-    if name == "skgen-GMM-gaps*":
-        with mock.patch.object(_generative, "_fit_density", _fit_density_with_gaps):
-            yield
-    else:
-        yield
-
-
-# ---------------------------------------------------------------------------
 # Methods
 # ---------------------------------------------------------------------------
 
@@ -258,7 +132,6 @@ def _with_gaps(name):
 def point_imputer(name, seed):
     return {
         "skgen-GMM": lambda: GenerativeImputer(random_state=seed),
-        "skgen-GMM-gaps*": lambda: GenerativeImputer(random_state=seed),
         "Simple-mean": lambda: SimpleImputer(strategy="mean"),
         "KNN": lambda: KNNImputer(),
         "Iterative-BR": lambda: IterativeImputer(random_state=seed),
@@ -269,7 +142,7 @@ def point_imputer(name, seed):
 
 
 def impute_points(name, X_gaps, seed):
-    with _with_gaps(name), warnings.catch_warnings():
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return point_imputer(name, seed).fit_transform(X_gaps)
 
@@ -284,9 +157,8 @@ def impute_draws(name, X_gaps, seed):
                                  random_state=N_DRAWS * seed + i).fit_transform(X_gaps)
                 for i in range(N_DRAWS)
             ])
-        with _with_gaps(name):
-            imputer = GenerativeImputer(strategy="sample", random_state=seed)
-            imputer.fit(X_gaps)
+        imputer = GenerativeImputer(strategy="sample", random_state=seed)
+        imputer.fit(X_gaps)
         return np.stack([
             imputer.set_params(random_state=N_DRAWS * seed + i).transform(X_gaps)
             for i in range(N_DRAWS)
@@ -476,11 +348,9 @@ def main():
         "",
         machine_line(start_load),
         "",
-        "`skgen-GMM-gaps*` is a prototype in the benchmark script (EM over "
-        "observed entries, components chosen on hidden entries), not the library's "
-        "default; `skgen-GMM` is the library's default, whose mixture learns "
-        "from the complete rows only. `skgen-VAE` is not run: the VAE cannot "
-        "condition yet. Failed runs are ranked last.",
+        "`skgen-GMM` is the library's default GenerativeImputer. `skgen-VAE` "
+        "is not run: the VAE cannot condition yet. Failed runs are ranked "
+        "last.",
         "",
     ]
     for label, seeds in groups:
