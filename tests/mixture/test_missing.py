@@ -182,3 +182,12 @@ def test_impute_and_sample_conditional_of_one_gaussian_are_the_closed_form():
     again = gm.sample_conditional(row, n_samples=3, random_state=1)
     assert_array_equal(again, gm.sample_conditional(row, n_samples=3, random_state=1))
     assert not np.array_equal(again, gm.sample_conditional(row, 3, random_state=2))
+
+
+def test_sample_conditional_leaves_the_global_random_state_alone():
+    rng = np.random.default_rng(7)
+    gm = GaussianMixture(2).fit(_mixture(rng, 300))
+    np.random.seed(0)
+    before = np.random.get_state()[1].copy()
+    gm.sample_conditional([[1.0, np.nan, np.nan]], n_samples=5)
+    assert_array_equal(np.random.get_state()[1], before)
