@@ -859,9 +859,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             return family.m_step(frame, stats, eps)
         order, weights = _weighted_order(X, sample_weight)
         if self.init_params == "kmeans":
-            kmeans = KMeans(n_clusters=k, n_init=1, random_state=random_state).fit(
-                X[order], sample_weight=weights
-            )
+            # X[order] is a copy already: KMeans may centre it in place
+            # rather than copy it again (copy_x=False).
+            kmeans = KMeans(
+                n_clusters=k, n_init=1, random_state=random_state, copy_x=False
+            ).fit(X[order], sample_weight=weights)
             labels = torch.as_tensor(
                 kmeans.predict(X), dtype=torch.int64, device=device
             )
