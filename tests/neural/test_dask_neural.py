@@ -143,6 +143,8 @@ def test_dask_dataframe_keeps_the_feature_names(kind):
     # Computed in this process, so that a warning of a block would show here.
     with warnings.catch_warnings(), dask.config.set(scheduler="synchronous"):
         warnings.simplefilter("error")
+        # Older Dask warns that a local scheduler runs beside the cluster.
+        warnings.filterwarnings("ignore", message="Running on a single-machine")
         scores = model.score_samples(lazy_frame)
         assert isinstance(scores, da.Array)
         assert_allclose(scores.compute(), model.score_samples(frame), rtol=1e-12)
