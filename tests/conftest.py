@@ -48,3 +48,23 @@ def blobs(rng):
     labels = np.repeat(np.arange(3), 200)
     X = centers[labels] + rng.normal(size=(600, 2)) * scales[labels, None]
     return X, labels
+
+
+@pytest.fixture(scope="session")
+def dask_client():
+    """A Dask cluster of two worker processes of one thread, for the session.
+
+    Started by the first test that asks for it (the Dask tests; Dask is an
+    optional extra, imported here only then).
+    """
+    distributed = pytest.importorskip("distributed")
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield client

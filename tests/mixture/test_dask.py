@@ -24,19 +24,10 @@ pytestmark = pytest.mark.slow
 COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def client():
-    """Two worker processes of one thread: every test here computes on them."""
-    with (
-        distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=":0",
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
-        yield client
+@pytest.fixture(autouse=True)
+def client(dask_client):
+    """Every test here computes on the session's two worker processes."""
+    return dask_client
 
 
 @pytest.fixture

@@ -41,19 +41,10 @@ ESTIMATORS = {"VAE": VAE, "GAN": GAN}
 CHUNKS = ((70, 130, 100), (2, 1))
 
 
-@pytest.fixture(scope="module", autouse=True)
-def client():
-    """Two worker processes of one thread: every test here computes on them."""
-    with (
-        distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=":0",
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
-        yield client
+@pytest.fixture(autouse=True)
+def client(dask_client):
+    """Every test here computes on the session's two worker processes."""
+    return dask_client
 
 
 @pytest.fixture
