@@ -29,11 +29,15 @@ import torch
 from sklearn.utils import check_array
 from sklearn.utils.validation import validate_data
 
-from skgen.mixture._em import TensorSource, add_results, row_width
+from skgen.mixture._em import (
+    TensorSource,
+    add_results,
+    row_width,
+    squared_distance_sum,
+)
 from skgen.mixture._gaussian_mixture import (
     _FitData,
     _restored_on_failure,
-    _squared_distance_sum,
     _weighted_sum,
 )
 from skgen.utils._torch import as_tensor
@@ -331,7 +335,7 @@ def _block_summary(source):
 
 
 def _squared_distance_block(shift, source):
-    return _squared_distance_sum(source.X, source.sample_weight, shift)
+    return squared_distance_sum(source.X, source.sample_weight, shift)
 
 
 # --------------------------------------------------------------- inference

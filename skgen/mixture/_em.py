@@ -548,12 +548,25 @@ def stats_of_responsibilities(family, frame, source, resp):
     return stats
 
 
+def squared_distance_sum(X, sample_weight, shift):
+    """Weighted sum of the squared distances of the rows to ``shift``, in float64."""
+    chunk = 8192
+    total = torch.zeros((), dtype=torch.float64, device=X.device)
+    for start in range(0, X.shape[0], chunk):
+        rows = X[start : start + chunk].to(torch.float64) - shift
+        squared = (rows**2).sum(1)
+        if sample_weight is not None:
+            squared = squared * sample_weight[start : start + chunk]
+        total += squared.sum()
+    return total
+
+
 def log_prob_chunks(covariance_type, params, source):
     """Yield ``(rows, log w_k N(x | k))`` of shape (k, n), chunk by chunk."""
     # Any centre is exact; the mixture's mean keeps the inputs small.
     shift = params["weights"] @ params["means"]
     X = source.X
-    spread = float(((X - shift.to(X.dtype)) ** 2).sum(1, dtype=torch.float64).mean())
+    spread = float(squared_distance_sum(X, None, shift)) / max(X.shape[0], 1)
     family = gaussian_family(covariance_type, 0.0, params, shift, spread, X.dtype)
     frame = family.frame(params, shift, X.dtype)
     for rows, x, _ in source:

@@ -44,6 +44,7 @@ from skgen.mixture._em import (
     log_prob_chunks,
     normalise_,
     row_width,
+    squared_distance_sum,
     stats_of_responsibilities,
 )
 from skgen.utils._torch import as_tensor, resolve_device
@@ -688,7 +689,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         # Rows and means are taken relative to the data's weighted mean.
         total_weight, first = _weighted_sum(X_tensor, w_tensor)
         shift = first / total_weight
-        spread = float(_squared_distance_sum(X_tensor, w_tensor, shift) / total_weight)
+        spread = float(squared_distance_sum(X_tensor, w_tensor, shift) / total_weight)
         return _FitData(
             source=source, dtype=X.dtype, device=device, shift=shift, spread=spread,
             total_weight=float(total_weight), inits=inits,
@@ -1293,19 +1294,6 @@ def _weighted_sum(X, sample_weight):
         return total, X.sum(0, dtype=torch.float64)
     sample_weight = sample_weight.to(torch.float64)
     return sample_weight.sum(), sample_weight @ X.to(torch.float64)
-
-
-def _squared_distance_sum(X, sample_weight, shift):
-    """Weighted sum of the squared distances of the rows to ``shift``, in float64."""
-    chunk = 8192
-    total = torch.zeros((), dtype=torch.float64, device=X.device)
-    for start in range(0, X.shape[0], chunk):
-        rows = X[start : start + chunk].to(torch.float64) - shift
-        squared = (rows**2).sum(1)
-        if sample_weight is not None:
-            squared = squared * sample_weight[start : start + chunk]
-        total += squared.sum()
-    return total
 
 
 # Stepwise EM's step sizes, eta_t = (t + _STEP_OFFSET) ** -_STEP_EXPONENT.
