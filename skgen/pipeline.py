@@ -133,7 +133,8 @@ def sample_pipeline(pipeline, n_samples=1, *, random_state=None):
         problem = _inversion_problem(step)
         if problem is not None:
             error, reason = problem
-            raise error(_describe(path, step) + reason + _advice(position, nested))
+            advice = _advice(path, position, nested)
+            raise error(_describe(path, step) + reason + advice)
 
     drawn = sampler.sample(n_samples, random_state=random_state)
     labels = None
@@ -189,17 +190,15 @@ def _describe(path, step):
     return f"Step {path!r} ({type(step).__name__}) "
 
 
-def _advice(position, nested):
-    after = (
-        f"pipeline[{position + 1}:] draws rows in the output of step "
-        f"{position} instead"
-        if not nested
-        else "sampling the steps after it draws rows in its output instead"
-    )
+def _advice(path, position, nested):
+    if nested:
+        return (
+            " Drop or replace this step, or sample the steps after it to get "
+            "rows as it outputs them."
+        )
     return (
-        " Samples can only go back through steps whose inverse_transform "
-        f"returns rows of their input. Replace this step, or sample without it: "
-        f"{after}."
+        f" Drop or replace this step, or sample pipeline[{position + 1}:] to get "
+        f"rows as {path!r} outputs them."
     )
 
 
@@ -249,7 +248,7 @@ def _invert(path, position, nested, step, X):
         error = TypeError if isinstance(exc, TypeError) else ValueError
         raise error(
             _describe(path, step) + f"could not invert the samples: {exc}"
-            + _advice(position, nested)
+            + _advice(path, position, nested)
         ) from exc
     if not isinstance(step, _CATEGORY_ENCODERS):
         n_before, n_after = _n_rows_not_finite(X), _n_rows_not_finite(X_inverse)
@@ -259,7 +258,7 @@ def _invert(path, position, nested, step, X):
                 "samples into NaN or infinity: the model drew values outside "
                 "what its inverse_transform maps back (for example outside the "
                 "range of a Box-Cox transform, or an imputer's indicator "
-                "columns)." + _advice(position, nested)
+                "columns)." + _advice(path, position, nested)
             )
     return X_inverse
 
