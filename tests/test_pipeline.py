@@ -18,6 +18,7 @@ from sklearn.pipeline import Pipeline as SklearnPipeline
 from sklearn.pipeline import make_pipeline as sklearn_make_pipeline
 from sklearn.preprocessing import (
     FunctionTransformer,
+    KBinsDiscretizer,
     MinMaxScaler,
     OneHotEncoder,
     OrdinalEncoder,
@@ -129,6 +130,19 @@ def test_ordinal_codes_are_rounded_to_existing_categories():
         assert drawn.keys() == real.keys()
         for category, share in real.items():
             assert abs(drawn[category] - share) < 0.04, (category, drawn, real)
+
+
+def test_ordinal_bins_are_rounded_to_existing_bins():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(1000, 1))
+    bins = KBinsDiscretizer(n_bins=4, encode="ordinal", strategy="quantile")
+    pipe = make_pipeline(bins, GaussianMixture(4, random_state=0)).fit(X)
+    X_new, _ = pipe.sample(4000, random_state=0)
+    edges = pipe[0].bin_edges_[0]
+    centres = (edges[1:] + edges[:-1]) / 2
+    drawn = _shares(X_new[:, 0])
+    assert_allclose(sorted(drawn), centres)
+    assert_allclose(list(drawn.values()), 0.25, atol=0.04)
 
 
 def test_function_transformer_with_inverse_func():
