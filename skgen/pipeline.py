@@ -462,7 +462,7 @@ class Pipeline(_SklearnPipeline):
 
         Returns
         -------
-        X : ndarray or DataFrame of shape (n_samples, n_features_in_)
+        X : ndarray or DataFrame of shape (n_samples, `n_features_in_`)
             The samples, gone back through the ``inverse_transform`` of
             every earlier step; a DataFrame with the columns
             ``feature_names_in_`` when the pipeline was fitted on one.

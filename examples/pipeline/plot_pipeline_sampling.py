@@ -1,8 +1,7 @@
 """
-=============================================
-Synthetic rows in the data's units: sampling
-through a pipeline
-=============================================
+=========================================================
+Sampling through a pipeline: synthetic rows in data units
+=========================================================
 
 A generative model often fits best after preprocessing: here a
 :class:`~sklearn.preprocessing.QuantileTransformer` maps skewed, positive
