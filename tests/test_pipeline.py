@@ -27,7 +27,7 @@ from sklearn.preprocessing import (
     StandardScaler,
 )
 
-from skgen import GaussianMixture
+from skgen import GAN, VAE, GaussianMixture
 from skgen.metrics import make_sample_scorer
 from skgen.pipeline import Pipeline, make_pipeline, sample_pipeline
 
@@ -189,6 +189,24 @@ def test_labels_are_kept_and_arrays_returned_alone():
     assert isinstance(X_kde, np.ndarray) and X_kde.shape == (30, 3)
     expected = kde[0].inverse_transform(kde[-1].sample(30, random_state=0))
     assert_allclose(X_kde, expected)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        VAE(max_epochs=2, n_importance_samples=4, random_state=0),
+        GAN(generator_hidden_layer_sizes=(8,), discriminator_hidden_layer_sizes=(8,),
+            max_steps=5, random_state=0),
+    ],
+    ids=["VAE", "GAN"],
+)
+def test_neural_last_step_returns_rows_in_the_data_units(model):
+    X = _correlated(200)
+    pipe = make_pipeline(StandardScaler(), model).fit(X)
+    X_new = pipe.sample(10, random_state=0)
+    assert isinstance(X_new, np.ndarray)
+    expected = pipe[0].inverse_transform(pipe[-1].sample(10, random_state=0))
+    assert_allclose(X_new, expected)
 
 
 def test_dataframe_in_dataframe_out():
