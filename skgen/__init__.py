@@ -2,7 +2,7 @@
 
 from skgen import datasets, metrics
 from skgen.impute import GenerativeImputer
-from skgen.mixture import GaussianMixture
+from skgen.mixture import GaussianMixture, TabularMixture
 from skgen.neural import GAN, VAE
 from skgen.outlier import DensityOutlierDetector
 
@@ -13,6 +13,7 @@ __all__ = [
     "GAN",
     "GaussianMixture",
     "GenerativeImputer",
+    "TabularMixture",
     "VAE",
     "__version__",
     "datasets",

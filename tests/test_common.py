@@ -2,7 +2,15 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skgen import GAN, VAE, DensityOutlierDetector, GaussianMixture, GenerativeImputer
+from skgen import (
+    GAN,
+    VAE,
+    DensityOutlierDetector,
+    GaussianMixture,
+    GenerativeImputer,
+    TabularMixture,
+)
+from skgen.preprocessing import TableEncoder
 
 # Every public estimator, with the parameters the checks run it with.
 ESTIMATORS = [
@@ -14,6 +22,11 @@ ESTIMATORS = [
     GaussianMixture(n_components=2, init_params="random_from_data"),
     DensityOutlierDetector(),
     GenerativeImputer(),
+    # The default chooses n_components on a validation split; the sample-weight
+    # checks then test that the split and the init follow values, not positions.
+    TabularMixture(random_state=0),
+    TabularMixture(n_components=2, random_state=0),
+    TableEncoder(),
     # Few epochs and importance draws: the checks test the contract, not the fit.
     VAE(max_epochs=3, n_importance_samples=16, random_state=0),
     VAE(max_epochs=3, n_importance_samples=16, n_decoder_components=1,

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
-from skgen import GAN, VAE, DensityOutlierDetector, GaussianMixture
+from skgen import GAN, VAE, DensityOutlierDetector, GaussianMixture, TabularMixture
 
 pd = pytest.importorskip("pandas")
 
@@ -30,6 +30,7 @@ def _estimators():
     return {
         "GaussianMixture": GaussianMixture(3, **small),
         "DensityOutlierDetector": DensityOutlierDetector(),
+        "TabularMixture": TabularMixture(**small),
         "VAE": VAE(max_epochs=3, n_importance_samples=8, **small),
         "GAN": GAN(
             generator_hidden_layer_sizes=(16,),
@@ -46,6 +47,7 @@ METHODS = {
     "DensityOutlierDetector": [
         "score_samples", "decision_function", "predict",
     ],
+    "TabularMixture": ["score_samples", "score", "predict", "predict_proba", "bic"],
     "VAE": [
         "score_samples", "score", "transform", "decision_function", "predict",
     ],

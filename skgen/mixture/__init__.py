@@ -1,5 +1,6 @@
-"""Gaussian mixture models fitted by EM in torch."""
+"""Mixture models fitted by EM in torch: Gaussian, and mixed-type tables."""
 
 from skgen.mixture._gaussian_mixture import GaussianMixture
+from skgen.mixture._tabular import TabularMixture
 
-__all__ = ["GaussianMixture"]
+__all__ = ["GaussianMixture", "TabularMixture"]

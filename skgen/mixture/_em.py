@@ -41,7 +41,10 @@ import torch
 from sklearn import get_config
 
 __all__ = [
+    "CategoricalFamily",
     "ExpandedGaussianFamily",
+    "IntervalGaussianFamily",
+    "ProductFamily",
     "TensorSource",
     "WhitenedGaussianFamily",
     "add_results",
@@ -438,6 +441,163 @@ class ExpandedGaussianFamily:
         return _parameters_from_stats(
             stats["phi"], frame["shift"], self.covariance_type, self.reg_covar, eps
         )
+
+
+class CategoricalFamily:
+    """Categorical components over one-hot blocks of columns.
+
+    A chunk holds, for each categorical column, a one-hot block over its
+    levels (an all-zero block: a value outside them, which then adds
+    nothing).  ``log P(x | k)`` is then one GEMM with the components' log
+    probabilities, and ``sum r x`` (the counts of each level) is the
+    sufficient statistic: the same two-GEMM pass as the expanded Gaussian.
+
+    Parameters are ``{"log_proba": (k, total levels)}`` in float64.  The
+    M-step is the posterior mode under a Dirichlet prior of
+    ``prior_strength`` pseudo-rows spread as ``prior`` (the levels' shares
+    in the data, say), so that a small component keeps some probability on
+    every level and the mixture keeps the data's marginal shares.
+    """
+
+    def __init__(self, block_sizes, prior, prior_strength):
+        self.block_sizes = list(block_sizes)
+        self.prior = prior
+        self.prior_strength = prior_strength
+
+    def frame(self, params, shift, dtype):
+        return {"coef": params["log_proba"].to(dtype)}
+
+    def whiten(self, frame, x):
+        return x
+
+    def log_prob(self, frame, x):
+        """``log P(x | k)`` of shape (k, n)."""
+        return frame["coef"] @ x.T
+
+    def new_stats(self, frame):
+        coef = frame["coef"]
+        return {"counts": torch.zeros(coef.shape, dtype=torch.float64,
+                                      device=coef.device)}
+
+    def accumulate_(self, stats, x, resp):
+        stats["counts"] += (resp @ x).to(torch.float64)
+        return stats
+
+    def m_step(self, frame, stats, eps):
+        """New ``{"log_proba"}``, each block normalised over its levels."""
+        counts = stats["counts"] + self.prior_strength * self.prior
+        parts, start = [], 0
+        for size in self.block_sizes:
+            block = counts[:, start : start + size]
+            total = block.sum(1, keepdim=True).clamp(min=10 * eps)
+            parts.append(torch.log(block / total))
+            start += size
+        return {"log_proba": torch.cat(parts, dim=1)}
+
+
+class IntervalGaussianFamily:
+    """Diagonal Gaussian components scored on intervals (discrete values).
+
+    A row holds, for each of ``d`` columns, the edges ``(lower, upper)`` of
+    its value's interval in the model's units, as ``[lower_1..d,
+    upper_1..d]``; its log-probability under component k is
+    ``sum_j log(Phi(b_j) - Phi(a_j))`` with ``a, b`` the standardised edges.
+    It scores only: the model is fitted on dequantized values, whose
+    Gaussian density this integrates over each interval.  Parameters are
+    ``means`` and ``covariances`` (k, d).
+    """
+
+    def frame(self, params, shift, dtype):
+        return {
+            "means": params["means"].to(dtype),
+            "inv_std": torch.rsqrt(params["covariances"]).to(dtype),
+        }
+
+    def whiten(self, frame, x):
+        """Standardised edges ``(a, b)``, each (k, n, d)."""
+        d = x.shape[1] // 2
+        means, inv_std = frame["means"][:, None, :], frame["inv_std"][:, None, :]
+        return ((x[:, :d] - means) * inv_std, (x[:, d:] - means) * inv_std)
+
+    def log_prob(self, frame, z):
+        a, b = z
+        # Phi(b) - Phi(a) = Phi(-a) - Phi(-b): take the side where both edges
+        # are in the lower tail, so that neither CDF rounds to one.
+        flip = a > 0
+        low = torch.where(flip, -b, a)
+        high = torch.where(flip, -a, b)
+        log_high = torch.special.log_ndtr(high)
+        log_low = torch.special.log_ndtr(low)
+        mass = log_high + torch.log(-torch.expm1(log_low - log_high))
+        return mass.sum(-1)
+
+
+class ProductFamily:
+    """Components whose column groups are independent given the component.
+
+    ``parts`` is a sequence of ``(family, columns)``: each family models the
+    slice ``columns`` of a chunk, and a component's log-density is the sum of
+    its parts' plus ``log w_k``.  Parameters are ``{"weights": (k,),
+    "parts": (params of each part, ...)}``; a part's own weights, where its
+    frame reads them, are ones.  The statistics are the parts' with
+    ``nk = sum r``; the M-step returns ``(nk, (each part's m_step result))``.
+    """
+
+    def __init__(self, parts):
+        self.parts = list(parts)
+
+    def frame(self, params, shift, dtype):
+        frames = tuple(
+            family.frame(part_params, part_shift, dtype)
+            for (family, _), part_params, part_shift in zip(
+                self.parts, params["parts"], shift, strict=True
+            )
+        )
+        return {"parts": frames, "log_weights": torch.log(params["weights"]).to(dtype)}
+
+    def whiten(self, frame, x):
+        return tuple(
+            family.whiten(part_frame, x[:, columns])
+            for (family, columns), part_frame in zip(
+                self.parts, frame["parts"], strict=True
+            )
+        )
+
+    def log_prob(self, frame, z):
+        """``log w_k + sum of the parts' log-densities``, shape (k, n)."""
+        total = None
+        for (family, _), part_frame, part_z in zip(
+            self.parts, frame["parts"], z, strict=True
+        ):
+            part = family.log_prob(part_frame, part_z)
+            total = part if total is None else total.add_(part)
+        return total.add_(frame["log_weights"][:, None])
+
+    def new_stats(self, frame):
+        k = frame["log_weights"].shape[0]
+        nk = torch.zeros(k, dtype=torch.float64, device=frame["log_weights"].device)
+        parts = tuple(
+            family.new_stats(part_frame)
+            for (family, _), part_frame in zip(self.parts, frame["parts"], strict=True)
+        )
+        return {"nk": nk, "parts": parts}
+
+    def accumulate_(self, stats, z, resp):
+        stats["nk"] += resp.sum(1, dtype=torch.float64)
+        for (family, _), part_stats, part_z in zip(
+            self.parts, stats["parts"], z, strict=True
+        ):
+            family.accumulate_(part_stats, part_z, resp)
+        return stats
+
+    def m_step(self, frame, stats, eps):
+        results = tuple(
+            family.m_step(part_frame, part_stats, eps)
+            for (family, _), part_frame, part_stats in zip(
+                self.parts, frame["parts"], stats["parts"], strict=True
+            )
+        )
+        return stats["nk"], results
 
 
 def gaussian_family(covariance_type, reg_covar, params, shift, spread, dtype):

@@ -1,0 +1,811 @@
+"""A mixture model for mixed-type tables, fitted by EM on skgen's engine."""
+
+import math
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, DensityMixin, _fit_context
+from sklearn.cluster import kmeans_plusplus
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import pairwise_distances_argmin
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import (
+    _check_feature_names,
+    _check_n_features,
+    _check_sample_weight,
+    _num_samples,
+    check_array,
+    check_is_fitted,
+)
+
+from skgen.mixture._em import (
+    CategoricalFamily,
+    ExpandedGaussianFamily,
+    IntervalGaussianFamily,
+    ProductFamily,
+    TensorSource,
+    em_pass,
+    gaussian_family,
+    normalise_,
+    stats_of_responsibilities,
+)
+from skgen.mixture._gaussian_mixture import _weighted_order
+from skgen.preprocessing import TableEncoder
+from skgen.utils._torch import as_tensor, resolve_device
+
+__all__ = ["TabularMixture"]
+
+# Candidates of n_components="auto": powers of two, each tried while the
+# validation likelihood still rises (see _select_n_components).
+_AUTO_CANDIDATES = tuple(2**i for i in range(11))
+# Rows of training weight per component below which a candidate is not tried.
+_ROWS_PER_COMPONENT = 8
+
+
+class TabularMixture(DensityMixin, BaseEstimator):
+    """Mixture model for tables of numbers, integers, booleans and categories.
+
+    Each component treats the columns as independent: a normal for each
+    numeric column, after a per-column map to normal scores, and a
+    categorical distribution for each categorical column.  The mixture
+    models the dependence between columns.  It is fitted by EM in closed form
+    over sufficient statistics (sums of the numeric scores, their squares
+    and counts of each category), on the same chunked engine as
+    :class:`GaussianMixture`, so that hundreds of components stay cheap.
+
+    :meth:`score_samples` is a log-density in the units of the data: nats
+    for the continuous columns (the log-Jacobian of the column maps is
+    added), plus the log-probabilities of the integer and categorical
+    values.  :meth:`sample` returns a table like the training one: a
+    DataFrame with the same columns, dtypes and category sets when fitted on
+    one, integers within the observed range.
+
+    Read more in the :ref:`User Guide <tabular>`.
+
+    Parameters
+    ----------
+    n_components : int or 'auto', default='auto'
+        Number of components. ``'auto'`` holds out ``validation_fraction``
+        of the distinct rows, fits 1, 2, 4, ... components on the rest
+        while the validation log-likelihood rises (and at most one row in
+        eight of training weight per component), then refits the best
+        number on all rows. The validation scores are in
+        ``validation_scores_``.
+
+    categorical_features : 'from_dtype', None or array-like, default='from_dtype'
+        Which columns are categorical, as in
+        :class:`~sklearn.ensemble.HistGradientBoostingClassifier`:
+        ``'from_dtype'`` takes the DataFrame columns of categorical, string,
+        object or boolean dtype; or indices, names or a boolean mask.
+        Integer columns are otherwise discrete numbers: their log-probability
+        is the density of the column's normal score over the value's unit
+        interval, taken at its midpoint. See :class:`~skgen.preprocessing.TableEncoder`.
+
+    numeric_transform : {'quantile-normal', 'standard'}, default='quantile-normal'
+        Map of the numeric columns before the mixture (see
+        :class:`~skgen.preprocessing.TableEncoder`).
+
+    prior_strength : float, default=1.0
+        Pseudo-rows of the data's overall distribution added to each
+        component at every M-step: a component's category probabilities are
+        drawn towards the data's shares, and its variances towards the
+        normal scores' unit variance. This keeps small components from
+        collapsing onto a few rows and keeps the categories' overall shares
+        in the samples. 0 gives maximum likelihood.
+
+    reg_covar : float, default=1e-4
+        Added to each variance of the normal scores.
+
+    tol : float, default=1e-3
+        EM stops when the mean log-likelihood changes by less than this.
+
+    max_iter : int, default=100
+        Largest number of EM iterations of each fit.
+
+    handle_unknown : {'error', 'floor'}, default='error'
+        A category not seen in :meth:`fit` when scoring: raise a
+        ``ValueError``, or give it the probability ``1 / (W + 1)`` with
+        ``W`` the training weight, whatever the component.
+
+    validation_fraction : float, default=0.1
+        Share of the distinct rows held out by ``n_components='auto'``.
+
+    random_state : int, RandomState instance or None, default=None
+        Controls the dequantization of integer columns, the validation
+        split, the initialisation and, unless :meth:`sample` is given its
+        own, the samples.
+
+    verbose : int, default=0
+        1 prints the validation score of each candidate number of
+        components.
+
+    device : str or torch.device, default='cpu'
+        Where EM runs.
+
+    Attributes
+    ----------
+    n_components_ : int
+        Number of components of the fitted mixture.
+
+    weights_ : ndarray of shape (n_components_,)
+        Component weights.
+
+    means_ : ndarray of shape (n_components_, n_numeric)
+        Means of the numeric columns' normal scores per component.
+
+    variances_ : ndarray of shape (n_components_, n_numeric)
+        Their variances.
+
+    category_probas_ : list of ndarray of shape (n_components_, n_levels)
+        Per categorical column, each component's level probabilities, over
+        ``encoder_.categories_``.
+
+    encoder_ : TableEncoder
+        The fitted encoder of the table's columns.
+
+    validation_scores_ : dict
+        With ``n_components='auto'``: mean validation log-likelihood of each
+        candidate number of components.
+
+    converged_ : bool
+        Whether the final EM converged.
+
+    n_iter_ : int
+        EM iterations of the final fit.
+
+    lower_bound_ : float
+        Mean log-likelihood of the encoded training rows at the end of EM
+        (in normal-score units, without the Jacobian).
+
+    n_features_in_ : int
+        Number of columns seen in :meth:`fit`.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Column names seen in :meth:`fit`, when X is a DataFrame with string
+        column names.
+
+    See Also
+    --------
+    GaussianMixture : A mixture of full-covariance Gaussians for numbers.
+    skgen.preprocessing.TableEncoder : The column maps used here.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from skgen import TabularMixture
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({
+    ...     "height": rng.normal(170, 10, 300),
+    ...     "children": rng.poisson(1.5, 300),
+    ...     "city": pd.Categorical(rng.choice(["Oslo", "Rome"], 300)),
+    ... })
+    >>> model = TabularMixture(random_state=0).fit(df)
+    >>> synthetic = model.sample(5, random_state=0)
+    >>> list(synthetic.dtypes.astype(str))
+    ['float64', 'int64', 'category']
+    """
+
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left"),
+                         StrOptions({"auto"})],
+        "categorical_features": [StrOptions({"from_dtype"}), "array-like", None],
+        "numeric_transform": [StrOptions({"quantile-normal", "standard"})],
+        "prior_strength": [Interval(Real, 0.0, None, closed="left")],
+        "reg_covar": [Interval(Real, 0.0, None, closed="left")],
+        "tol": [Interval(Real, 0.0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "handle_unknown": [StrOptions({"error", "floor"})],
+        "validation_fraction": [Interval(Real, 0.0, 1.0, closed="neither")],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "device": [str, torch.device],
+    }
+
+    def __init__(
+        self,
+        n_components="auto",
+        *,
+        categorical_features="from_dtype",
+        numeric_transform="quantile-normal",
+        prior_strength=1.0,
+        reg_covar=1e-4,
+        tol=1e-3,
+        max_iter=100,
+        handle_unknown="error",
+        validation_fraction=0.1,
+        random_state=None,
+        verbose=0,
+        device="cpu",
+    ):
+        self.n_components = n_components
+        self.categorical_features = categorical_features
+        self.numeric_transform = numeric_transform
+        self.prior_strength = prior_strength
+        self.reg_covar = reg_covar
+        self.tol = tol
+        self.max_iter = max_iter
+        self.handle_unknown = handle_unknown
+        self.validation_fraction = validation_fraction
+        self.random_state = random_state
+        self.verbose = verbose
+        self.device = device
+
+    # ------------------------------------------------------------------ fit
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, sample_weight=None):
+        """Fit the mixture to a table.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            The table. Missing values are not supported yet: they raise.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights; an integer weight fits as that many
+            copies of the row (integer columns aside, whose dequantization
+            draws differ).
+
+        Returns
+        -------
+        self : TabularMixture
+            The fitted mixture.
+        """
+        random_state = check_random_state(self.random_state)
+        encoder = TableEncoder(
+            self.categorical_features,
+            numeric_transform=self.numeric_transform,
+            handle_unknown="ignore",
+            random_state=random_state.randint(np.iinfo(np.int32).max),
+        )
+        Z = encoder.fit_transform_dequantized(X, sample_weight)
+        weights = _check_sample_weight(
+            sample_weight, Z, dtype=np.float64, ensure_non_negative=True
+        )
+        total_weight = float(weights.sum())
+        if np.count_nonzero(weights) < 2:
+            raise ValueError(
+                "TabularMixture needs at least 2 rows of positive weight; got "
+                f"{np.count_nonzero(weights)}."
+            )
+        self.encoder_ = encoder
+        self.n_features_in_ = encoder.n_features_in_
+        if hasattr(encoder, "feature_names_in_"):
+            self.feature_names_in_ = encoder.feature_names_in_
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        device = resolve_device(self.device)
+        layout = _Layout(encoder, Z, weights, self.prior_strength)
+
+        if self.n_components == "auto":
+            # The split goes by the rows' values, not their positions, so
+            # that copies of a row and a weighted row fall on the same side.
+            encoded = encoder.transform(X)
+            held_out = _hashed_split(encoded, self.validation_fraction, random_state)
+            S = layout.scoring_matrix(encoder, X, encoded)
+            n_components, self.validation_scores_ = self._select_n_components(
+                layout, Z, S, weights, held_out, device, random_state
+            )
+        else:
+            n_components = self.n_components
+            if n_components > np.count_nonzero(weights):
+                raise ValueError(
+                    f"n_components={n_components} must be <= the number of rows "
+                    f"of positive weight ({np.count_nonzero(weights)})."
+                )
+            self.validation_scores_ = {}
+        params, lower_bound, n_iter, converged = self._fit_em(
+            layout, Z, weights, n_components, device, random_state
+        )
+        if not converged:
+            warnings.warn(
+                f"EM did not converge in max_iter={self.max_iter} iterations. "
+                "Increase max_iter or tol.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        self._set_attributes(layout, params)
+        self.converged_, self.n_iter_ = converged, n_iter
+        self.lower_bound_ = lower_bound
+        self._total_weight = total_weight
+        return self
+
+    def _select_n_components(self, layout, Z, S, weights, held_out, device, rng):
+        train_weights = np.where(held_out, 0.0, weights)
+        valid = np.flatnonzero(held_out & (weights > 0))
+        n_train = np.count_nonzero(train_weights)
+        if valid.size == 0 or n_train < 2:  # too few distinct rows to hold out
+            train_weights, valid = weights, np.flatnonzero(weights > 0)
+            n_train = np.count_nonzero(weights)
+        largest = max(1, min(n_train, train_weights.sum() / _ROWS_PER_COMPONENT))
+        S_valid = as_tensor(S[valid], device)
+        w_valid = weights[valid]
+        scores, best, misses = {}, None, 0
+        for k in _AUTO_CANDIDATES:
+            if k > largest and k > 1:
+                break
+            params, *_ = self._fit_em(layout, Z, train_weights, k, device, rng)
+            log_lik = self._log_likelihood(layout, params, S_valid)
+            scores[k] = float(np.average(log_lik, weights=w_valid))
+            if self.verbose:
+                print(f"n_components={k}: validation log-likelihood {scores[k]:.4f}")
+            if best is None or scores[k] > scores[best]:
+                best, misses = k, 0
+            else:
+                misses += 1
+                if misses == 2:
+                    break
+        return best, scores
+
+    def _fit_em(self, layout, Z, weights, n_components, device, rng):
+        """EM with ``n_components`` on the rows of positive weight."""
+        keep = np.flatnonzero(weights > 0)
+        Z_fit = as_tensor(np.ascontiguousarray(Z[keep]), device)
+        w = as_tensor(weights[keep], device)
+        source = TensorSource(Z_fit, w, row_width=Z.shape[1] * 2 + 3 * n_components)
+        total_weight = float(weights.sum())
+        params = self._initial_parameters(layout, Z[keep], weights[keep],
+                                          n_components, source, rng)
+        eps = np.finfo(np.float64).eps
+        lower_bound = -np.inf
+        converged, n_iter = False, 0
+        while n_iter < self.max_iter:
+            n_iter += 1
+            family = layout.family(params, self.reg_covar, self.prior_strength)
+            frame = family.frame(params, layout.shifts(device), torch.float64)
+            stats, log_lik = source.map_reduce(em_pass, family, frame)
+            if not bool(torch.isfinite(log_lik)):
+                raise ValueError(
+                    "The log-likelihood of the training rows is not finite: the "
+                    "table has near-duplicate numeric values that a component "
+                    "collapsed onto. Increase reg_covar or prior_strength."
+                )
+            previous, lower_bound = lower_bound, float(log_lik) / total_weight
+            params = layout.parameters(family.m_step(frame, stats, eps),
+                                       self.prior_strength, self.reg_covar)
+            if abs(lower_bound - previous) < self.tol:
+                converged = True
+                break
+        return params, lower_bound, n_iter, converged
+
+    def _initial_parameters(self, layout, Z, weights, n_components, source, rng):
+        """One M-step from the nearest of k-means++ centres.
+
+        The centres are drawn over the rows in lexicographic order with
+        their weights (see ``_weighted_order``), so that weights and copies
+        of rows draw the same centres.
+        """
+        order, ordered_weights = _weighted_order(Z, weights)
+        _, chosen = kmeans_plusplus(
+            Z[order], n_components, random_state=rng, sample_weight=ordered_weights
+        )
+        centres = Z[order][chosen]
+        labels = pairwise_distances_argmin(Z, centres)
+        device = source.X.device
+        resp = torch.nn.functional.one_hot(
+            torch.as_tensor(labels, device=device), n_components
+        ).T.to(torch.float64)
+        family = layout.family(None, self.reg_covar, self.prior_strength)
+        frame = family.frame(
+            layout.neutral_params(n_components, device), layout.shifts(device),
+            torch.float64,
+        )
+        stats = stats_of_responsibilities(family, frame, source, resp)
+        eps = np.finfo(np.float64).eps
+        return layout.parameters(family.m_step(frame, stats, eps),
+                                 self.prior_strength, self.reg_covar)
+
+    # -------------------------------------------------------------- scoring
+
+    def _normalised_chunks(self, layout, params, S):
+        """Yield ``(log p(x), responsibilities (k, n))`` by chunk.
+
+        ``S`` is a tensor of rows in the layout's scoring form (see
+        ``_Layout.scoring_matrix``).
+        """
+        family = layout.scoring_family(params)
+        frame = family.frame(
+            layout.scoring_params(params), layout.scoring_shifts(S.device), S.dtype
+        )
+        width = S.shape[1] * 2 + 3 * params["weights"].shape[0]
+        for _, x, _ in TensorSource(S, None, row_width=width):
+            yield normalise_(family.log_prob(frame, family.whiten(frame, x)))
+
+    def _log_likelihood(self, layout, params, S):
+        """Per-row log-likelihood of rows in scoring form, as numpy."""
+        chunks = self._normalised_chunks(layout, params, S)
+        return torch.cat([log_norm for log_norm, _ in chunks]).cpu().numpy()
+
+    def _encoded(self, X):
+        """Rows of X in scoring form, and each row's unknown-category count."""
+        check_is_fitted(self)
+        _check_feature_names(self, X, reset=False)
+        if not hasattr(X, "iloc"):
+            X = check_array(X, dtype=None, ensure_all_finite=False)
+        _check_n_features(self, X, reset=False)
+        S = self._layout.scoring_matrix(self.encoder_, X, self.encoder_.transform(X))
+        unknown = self.encoder_.unknown_mask(X)
+        if unknown.any() and self.handle_unknown == "error":
+            names = getattr(self, "feature_names_in_", None)
+            columns = [
+                repr(names[j]) if names is not None else f"at index {j}"
+                for j, seen in zip(
+                    self.encoder_._categorical, unknown.any(0), strict=True
+                )
+                if seen
+            ]
+            raise ValueError(
+                f"X has categories not seen in fit in the column(s) "
+                f"{', '.join(columns)}. Fit on data that has them, or set "
+                "handle_unknown='floor' to give them a floor probability."
+            )
+        return S, unknown.sum(1)
+
+    def score_samples(self, X):
+        """Log-density of each row, in the units of the data.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features_in_)
+
+        Returns
+        -------
+        log_density : ndarray of shape (n_samples,)
+            Nats for the continuous columns plus the log-probabilities of
+            the integer and categorical values.
+        """
+        S, n_unknown = self._encoded(X)
+        device = self._device()
+        params = self._params(device)
+        log_lik = self._log_likelihood(self._layout, params, as_tensor(S, device))
+        log_floor = -math.log(self._total_weight + 1.0)
+        return log_lik + self.encoder_.log_jacobian(X) + n_unknown * log_floor
+
+    def score(self, X, y=None):
+        """Mean log-density of the rows of X (see :meth:`score_samples`).
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features_in_)
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        log_density : float
+        """
+        return float(np.mean(self.score_samples(X)))
+
+    def predict_proba(self, X):
+        """Posterior probability of each component for each row.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features_in_)
+
+        Returns
+        -------
+        resp : ndarray of shape (n_samples, n_components_)
+        """
+        S, _ = self._encoded(X)
+        device = self._device()
+        chunks = self._normalised_chunks(
+            self._layout, self._params(device), as_tensor(S, device)
+        )
+        return torch.cat([resp.T for _, resp in chunks]).cpu().numpy()
+
+    def predict(self, X):
+        """The most probable component of each row.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features_in_)
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        return self.predict_proba(X).argmax(1)
+
+    def sample(self, n_samples=1, *, random_state=None):
+        """Draw rows from the fitted mixture.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of rows.
+
+        random_state : int, RandomState instance or None, default=None
+            Randomness of this call; None uses the estimator's
+            ``random_state``.
+
+        Returns
+        -------
+        X : DataFrame or ndarray of shape (n_samples, n_features_in_)
+            A DataFrame with the training columns, dtypes and category sets
+            when fitted on one; the rows are in random order (``predict``
+            gives their components).
+        """
+        check_is_fitted(self)
+        if not isinstance(n_samples, Integral) or n_samples < 1:
+            raise ValueError(
+                f"Invalid value for 'n_samples': {n_samples!r}. The sampling "
+                "requires at least one sample (an integer >= 1)."
+            )
+        rng = check_random_state(
+            self.random_state if random_state is None else random_state
+        )
+        weights = self.weights_ / self.weights_.sum()
+        components = rng.choice(weights.size, size=n_samples, p=weights)
+        numeric = self.means_[components] + np.sqrt(
+            self.variances_[components]
+        ) * rng.standard_normal((n_samples, self.means_.shape[1]))
+        blocks = [numeric]
+        for probas in self.category_probas_:
+            cumulative = np.cumsum(probas[components], axis=1)
+            u = rng.uniform(size=(n_samples, 1)) * cumulative[:, -1:]
+            level = np.minimum((cumulative < u).sum(1), probas.shape[1] - 1)
+            blocks.append(np.eye(probas.shape[1])[level])
+        return self.encoder_.inverse_transform(np.hstack(blocks))
+
+    def _n_parameters(self):
+        k = self.weights_.size
+        levels = sum(p.shape[1] - 1 for p in self.category_probas_)
+        return (k - 1) + 2 * k * self.means_.shape[1] + k * levels
+
+    def bic(self, X):
+        """Bayesian information criterion of the mixture on X (lower is better).
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features_in_)
+
+        Returns
+        -------
+        bic : float
+        """
+        n = _n_rows(X)
+        return -2 * self.score(X) * n + self._n_parameters() * np.log(n)
+
+    def aic(self, X):
+        """Akaike information criterion of the mixture on X (lower is better).
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features_in_)
+
+        Returns
+        -------
+        aic : float
+        """
+        return -2 * self.score(X) * _n_rows(X) + 2 * self._n_parameters()
+
+    # ------------------------------------------------------------ internals
+
+    def _device(self):
+        return resolve_device(self.device)
+
+    def _set_attributes(self, layout, params):
+        self._layout = layout
+        self.n_components_ = int(params["weights"].shape[0])
+        self.weights_ = params["weights"].cpu().numpy()
+        gaussian = layout.gaussian_params(params)
+        if gaussian is None:
+            self.means_ = np.zeros((self.n_components_, 0))
+            self.variances_ = np.zeros((self.n_components_, 0))
+        else:
+            self.means_ = gaussian["means"].cpu().numpy()
+            self.variances_ = gaussian["covariances"].cpu().numpy()
+        log_proba = layout.categorical_log_proba(params)
+        self.category_probas_ = []
+        start = 0
+        for size in layout.block_sizes:
+            block = np.exp(log_proba[:, start : start + size].cpu().numpy())
+            self.category_probas_.append(block)
+            start += size
+
+    def _params(self, device):
+        """Engine parameters from the fitted attributes."""
+        return self._layout.from_attributes(
+            self.weights_, self.means_, self.variances_, self.category_probas_,
+            device,
+        )
+
+
+class _Layout:
+    """How the encoded columns split into the product's parts.
+
+    The numeric columns (the first ``n_numeric``) form a diagonal Gaussian
+    part on normal scores; the one-hot blocks a categorical part whose
+    prior is the data's level shares.
+    """
+
+    def __init__(self, encoder, Z, weights, prior_strength):
+        self.n_numeric = encoder.n_numeric_
+        self.n_integer = int(np.count_nonzero(encoder.kinds_ == "integer"))
+        self.n_continuous = self.n_numeric - self.n_integer
+        self.block_sizes = [c.size for c in encoder.categories_]
+        self.n_levels = sum(self.block_sizes)
+        total = weights.sum()
+        shares = (weights @ Z[:, self.n_numeric :]) / total
+        self.prior = torch.as_tensor(shares, dtype=torch.float64)
+        # Mean squared norm of the scores: bounds the expanded form's loss.
+        self.spread = float(weights @ (Z[:, : self.n_numeric] ** 2).sum(1) / total)
+
+    def family(self, params, reg_covar, prior_strength=0.0):
+        parts = []
+        numeric = slice(0, self.n_numeric)
+        if self.n_numeric:
+            if params is None:  # the initialisation: statistics only
+                gaussian = ExpandedGaussianFamily("diag", reg_covar)
+            else:
+                gaussian = gaussian_family(
+                    "diag", reg_covar, self.gaussian_params(params),
+                    self._zero(params), self.spread, torch.float64,
+                )
+            parts.append((gaussian, numeric))
+        if self.n_levels:
+            categorical = CategoricalFamily(
+                self.block_sizes, self.prior.to(self._device(params)), prior_strength
+            )
+            parts.append((categorical, slice(self.n_numeric, None)))
+        return ProductFamily(parts)
+
+    # The scoring form: integer columns are scored as interval masses.
+
+    def scoring_matrix(self, encoder, X, Z):
+        """``[continuous scores, integer lower edges, upper edges, one-hot]``."""
+        lower, upper = encoder.integer_intervals(X)
+        c = self.n_continuous
+        return np.hstack([Z[:, :c], lower, upper, Z[:, self.n_numeric :]])
+
+    def scoring_family(self, params):
+        parts = []
+        c, i = self.n_continuous, self.n_integer
+        if c:
+            gaussian = gaussian_family(
+                "diag", 0.0, self._continuous(params),
+                self._zero(params)[:c], self.spread, torch.float64,
+            )
+            parts.append((gaussian, slice(0, c)))
+        if i:
+            parts.append((IntervalGaussianFamily(), slice(c, c + 2 * i)))
+        if self.n_levels:
+            parts.append((CategoricalFamily(self.block_sizes, None, 0.0),
+                          slice(c + 2 * i, None)))
+        return ProductFamily(parts)
+
+    def _continuous(self, params):
+        gaussian, c = params["parts"][0], self.n_continuous
+        return {
+            "weights": gaussian["weights"],
+            "means": gaussian["means"][:, :c],
+            "covariances": gaussian["covariances"][:, :c],
+            "prec_chol": gaussian["prec_chol"][:, :c],
+        }
+
+    def scoring_params(self, params):
+        parts = []
+        if self.n_continuous:
+            parts.append(self._continuous(params))
+        if self.n_integer:
+            gaussian, c = params["parts"][0], self.n_continuous
+            parts.append({"means": gaussian["means"][:, c:],
+                          "covariances": gaussian["covariances"][:, c:]})
+        if self.n_levels:
+            parts.append(params["parts"][-1])
+        return {"weights": params["weights"], "parts": tuple(parts)}
+
+    def scoring_shifts(self, device):
+        shifts = []
+        if self.n_continuous:
+            shifts.append(torch.zeros(self.n_continuous, dtype=torch.float64,
+                                      device=device))
+        shifts += [None] * (bool(self.n_integer) + bool(self.n_levels))
+        return tuple(shifts)
+
+    def _device(self, params):
+        return "cpu" if params is None else params["weights"].device
+
+    def _zero(self, params):
+        return torch.zeros(self.n_numeric, dtype=torch.float64,
+                           device=params["weights"].device)
+
+    def shifts(self, device):
+        shifts = []
+        if self.n_numeric:
+            shifts.append(torch.zeros(self.n_numeric, dtype=torch.float64,
+                                      device=device))
+        if self.n_levels:
+            shifts.append(None)
+        return tuple(shifts)
+
+    def gaussian_params(self, params):
+        return params["parts"][0] if self.n_numeric else None
+
+    def categorical_log_proba(self, params):
+        if not self.n_levels:
+            return torch.zeros((params["weights"].shape[0], 0), dtype=torch.float64)
+        return params["parts"][-1]["log_proba"]
+
+    def neutral_params(self, k, device):
+        """Parameters whose frame only sets the centre (for the init)."""
+        opts = {"dtype": torch.float64, "device": device}
+        parts = []
+        if self.n_numeric:
+            parts.append({
+                "weights": torch.ones(k, **opts),
+                "means": torch.zeros((k, self.n_numeric), **opts),
+                "prec_chol": torch.ones((k, self.n_numeric), **opts),
+            })
+        if self.n_levels:
+            parts.append({"log_proba": torch.zeros((k, self.n_levels), **opts)})
+        return {"weights": torch.full((k,), 1.0 / k, **opts), "parts": tuple(parts)}
+
+    def parameters(self, m_step_result, prior_strength, reg_covar):
+        """Engine parameters from a product M-step, with the priors applied.
+
+        The Gaussian part's variances are drawn towards 1 (the normal
+        scores' overall variance) by ``prior_strength`` pseudo-rows; the
+        categorical part's M-step has added the same pseudo-rows, spread as
+        the data's level shares.
+        """
+        nk, results = m_step_result
+        weights = nk / nk.sum()
+        parts = []
+        index = 0
+        if self.n_numeric:
+            _, means, variances = results[index]
+            index += 1
+            n = nk[:, None]
+            variances = (n * (variances - reg_covar) + prior_strength) / (
+                n + prior_strength
+            ) + reg_covar
+            parts.append({
+                "weights": torch.ones_like(nk),
+                "means": means,
+                "covariances": variances,
+                "prec_chol": 1.0 / torch.sqrt(variances),
+            })
+        if self.n_levels:
+            parts.append(results[index])
+        return {"weights": weights, "parts": tuple(parts)}
+
+    def from_attributes(self, weights, means, variances, category_probas, device):
+        def t(a):
+            return torch.as_tensor(np.asarray(a, dtype=np.float64), device=device)
+
+        parts = []
+        if self.n_numeric:
+            v = t(variances)
+            parts.append({"weights": torch.ones_like(t(weights)), "means": t(means),
+                          "covariances": v, "prec_chol": 1.0 / torch.sqrt(v)})
+        if self.n_levels:
+            log_proba = torch.log(torch.cat([t(p) for p in category_probas], dim=1))
+            parts.append({"log_proba": log_proba})
+        return {"weights": t(weights), "parts": tuple(parts)}
+
+
+def _n_rows(X):
+    return _num_samples(X)
+
+
+def _hashed_split(Z, fraction, rng):
+    """Rows held out for validation, chosen by a hash of their values.
+
+    Equal rows get equal hashes, so copies of a row and a weighted row fall
+    on the same side, and the split does not depend on the rows' order.
+    """
+    direction = rng.standard_normal(Z.shape[1])
+    offset = rng.uniform()
+    projected = np.round(Z, 9) @ direction
+    u = np.modf(np.abs(np.sin(projected * 12.9898 + offset) * 43758.5453))[0]
+    return u < fraction

@@ -1,0 +1,705 @@
+"""An invertible encoder of mixed-type tables.
+
+Every skgen model works on numbers; tables hold numbers, integers, booleans
+and categories.  :class:`TableEncoder` maps a table to one float matrix and
+back.  It knows the log-Jacobian of its continuous maps and the encoded
+interval of each integer value, so that a density of the encoded rows
+becomes a density (and probability) of the table's rows.  scikit-learn's
+``ColumnTransformer`` has neither an ``inverse_transform`` nor Jacobians,
+which is why this is written here.
+
+Columns are of three kinds:
+
+* ``"continuous"``: floating-point numbers;
+* ``"integer"``: integers, kept as discrete numbers: the encoder treats the
+  value ``v`` as the interval ``[v, v + 1)`` (uniform dequantization), so a
+  density of the encoded value integrated over the encoded interval is the
+  probability of ``v``; encoding takes the interval's midpoint, and decoding
+  rounds down;
+* ``"categorical"``: categories (pandas categoricals, strings, objects and
+  booleans under ``categorical_features="from_dtype"``), one-hot encoded
+  over the levels seen in fit.
+"""
+
+import numbers
+
+import numpy as np
+from scipy.special import ndtri
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils import check_array, check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import (
+    _check_feature_names,
+    _check_n_features,
+    _check_sample_weight,
+    check_is_fitted,
+)
+
+__all__ = ["TableEncoder"]
+
+_KINDS = ("continuous", "integer", "categorical")
+
+
+def _is_dataframe(X):
+    return hasattr(X, "columns") and hasattr(X, "dtypes") and hasattr(X, "iloc")
+
+
+def _column_kind_from_dtype(dtype):
+    """The kind of a pandas column under ``categorical_features='from_dtype'``."""
+    import pandas as pd
+
+    if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(dtype):
+        return "categorical"
+    if pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype):
+        return "categorical"
+    if pd.api.types.is_integer_dtype(dtype):
+        return "integer"
+    if pd.api.types.is_float_dtype(dtype):
+        return "continuous"
+    return None
+
+
+def _selected_columns(categorical_features, names, n_features):
+    """Boolean mask of the columns named by ``categorical_features``."""
+    mask = np.zeros(n_features, dtype=bool)
+    if categorical_features is None:
+        return mask
+    selected = np.asarray(categorical_features)
+    if selected.size == 0:
+        return mask
+    if selected.dtype == bool:
+        if selected.shape != (n_features,):
+            raise ValueError(
+                f"categorical_features as a boolean mask must have one entry per "
+                f"column ({n_features}), got shape {selected.shape}."
+            )
+        return selected.copy()
+    for item in selected.ravel():
+        if isinstance(item, str):
+            if names is None or item not in list(names):
+                raise ValueError(
+                    f"categorical_features names the column {item!r}, which is not "
+                    "in the data. Pass names that are columns of the DataFrame, or "
+                    "column indices."
+                )
+            mask[list(names).index(item)] = True
+        elif isinstance(item, numbers.Integral):
+            if not -n_features <= item < n_features:
+                raise ValueError(
+                    f"categorical_features has the index {item}, out of range for "
+                    f"{n_features} columns."
+                )
+            mask[item] = True
+        else:
+            raise TypeError(
+                "categorical_features must be 'from_dtype', None, a boolean mask, "
+                f"or a list of column indices or names; got the entry {item!r}."
+            )
+    return mask
+
+
+def _weighted_knots(values, weights, n_quantiles):
+    """Knots ``(x, level)`` of the mid-distribution function of a column.
+
+    Each distinct value gets the middle of its stretch of the cumulative
+    weight, so that a row of weight w and w copies of it give the same
+    knots; at most ``n_quantiles`` of them are kept, spread evenly in level.
+    """
+    order = np.argsort(values, kind="stable")
+    values, weights = values[order], weights[order]
+    distinct, start = np.unique(values, return_index=True)
+    mass = np.add.reduceat(weights, start)
+    cumulative = np.cumsum(mass)
+    total = cumulative[-1]
+    levels = (cumulative - 0.5 * mass) / total
+    if distinct.size > n_quantiles:
+        targets = np.linspace(levels[0], levels[-1], n_quantiles)
+        keep = np.unique(np.searchsorted(levels, targets).clip(0, levels.size - 1))
+        keep = np.union1d(keep, [0, levels.size - 1])
+        distinct, levels = distinct[keep], levels[keep]
+    # Knots closer than a billionth of the range would give slopes that
+    # overflow: keep the first of each such run, and the last knot.
+    tolerance = 1e-9 * (distinct[-1] - distinct[0])
+    keep = [0]
+    for i in range(1, distinct.size):
+        if distinct[i] - distinct[keep[-1]] > tolerance:
+            keep.append(i)
+    if len(keep) == 1:
+        keep.append(distinct.size - 1)
+    keep[-1] = distinct.size - 1
+    return distinct[keep], levels[keep]
+
+
+class _PiecewiseLinear:
+    """A monotone piecewise-linear map through knots, extended by its end slopes."""
+
+    def __init__(self, x, y):
+        self.x = np.asarray(x, dtype=np.float64)
+        self.y = np.asarray(y, dtype=np.float64)
+        self.slopes = np.diff(self.y) / np.diff(self.x)
+
+    def _segment(self, x, knots=None):
+        knots = self.x if knots is None else knots
+        segment = np.searchsorted(knots, x, side="right") - 1
+        return np.clip(segment, 0, self.slopes.size - 1)
+
+    def __call__(self, x):
+        segment = self._segment(x)
+        return self.y[segment] + self.slopes[segment] * (x - self.x[segment])
+
+    def log_slope(self, x):
+        return np.log(self.slopes[self._segment(x)])
+
+    def inverse(self, y):
+        segment = self._segment(y, self.y)
+        return self.x[segment] + (y - self.y[segment]) / self.slopes[segment]
+
+
+class TableEncoder(TransformerMixin, BaseEstimator):
+    """Encode a mixed-type table as one float matrix, invertibly.
+
+    Numeric columns (continuous, then integer) come first in the output, each
+    mapped by a monotone map; then each categorical column as a one-hot block
+    over the levels seen in :meth:`fit`.  :meth:`inverse_transform` maps
+    encoded rows (for example a generative model's samples) back to a table
+    with the training frame's columns, dtypes and category sets: integers
+    come back as integers within the observed range, categories as the
+    training frame's categorical dtype, booleans as booleans.
+    :meth:`log_jacobian` gives the log-Jacobian of the continuous maps and
+    :meth:`integer_intervals` the encoded interval of each integer value, so
+    that a density of the encoded rows becomes one of the table's rows.
+
+    Parameters
+    ----------
+    categorical_features : 'from_dtype', None, array-like of int, str or bool, \
+            default='from_dtype'
+        Which columns are categorical. ``'from_dtype'``, as in
+        :class:`~sklearn.ensemble.HistGradientBoostingClassifier`: the
+        columns of a DataFrame with a categorical, string, object or boolean
+        dtype (a numpy array then has none). Otherwise the indices, names or
+        a boolean mask of the categorical columns. The other columns must be
+        numeric: an integer dtype makes an ``"integer"`` column, a floating
+        one a ``"continuous"`` column. To treat integers as categories, give
+        them a categorical dtype or list them here.
+
+    numeric_transform : {'quantile-normal', 'standard'}, default='quantile-normal'
+        The map of numeric columns. ``'quantile-normal'``: the column's
+        empirical distribution function, interpolated linearly between at
+        most ``n_quantiles`` knots and followed by the normal quantile
+        function, so that the encoded column is close to a standard normal;
+        beyond the training range it is extended by its end slopes.
+        ``'standard'``: ``(x - mean) / std``.
+
+    n_quantiles : int, default=1000
+        Largest number of knots of the quantile map.
+
+    handle_unknown : {'error', 'ignore'}, default='error'
+        A category not seen in :meth:`fit`: raise, or encode it as an
+        all-zero block (its mask is :meth:`unknown_mask`).
+
+    random_state : int, RandomState instance or None, default=None
+        Draws the dequantization noise of :meth:`fit_transform_dequantized`.
+
+    Attributes
+    ----------
+    kinds_ : ndarray of str, shape (n_features_in_,)
+        The kind of each input column: 'continuous', 'integer' or
+        'categorical'.
+
+    categories_ : list of ndarray
+        The levels of each categorical column seen in fit, in their order in
+        the output.
+
+    n_numeric_ : int
+        Number of numeric output columns (the first ones).
+
+    n_features_in_ : int
+        Number of columns seen in :meth:`fit`.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Column names seen in :meth:`fit`, when X is a DataFrame with string
+        column names.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skgen.preprocessing import TableEncoder
+    >>> df = pd.DataFrame({"x": [0.5, 1.5, 2.5, 3.5], "n": [1, 2, 2, 3],
+    ...                    "c": pd.Categorical(["a", "b", "a", "a"])})
+    >>> enc = TableEncoder().fit(df)
+    >>> list(enc.kinds_)
+    ['continuous', 'integer', 'categorical']
+    >>> enc.transform(df).shape
+    (4, 4)
+    >>> enc.inverse_transform(enc.transform(df)).equals(df)
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "categorical_features": [StrOptions({"from_dtype"}), "array-like", None],
+        "numeric_transform": [StrOptions({"quantile-normal", "standard"})],
+        "n_quantiles": [Interval(numbers.Integral, 2, None, closed="left")],
+        "handle_unknown": [StrOptions({"error", "ignore"})],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        categorical_features="from_dtype",
+        *,
+        numeric_transform="quantile-normal",
+        n_quantiles=1000,
+        handle_unknown="error",
+        random_state=None,
+    ):
+        self.categorical_features = categorical_features
+        self.numeric_transform = numeric_transform
+        self.n_quantiles = n_quantiles
+        self.handle_unknown = handle_unknown
+        self.random_state = random_state
+
+    # ------------------------------------------------------------- columns
+
+    def _columns(self, X, reset):
+        """The table's columns as a list of 1-d arrays or Series.
+
+        Validates the feature count and names against the fit.
+        """
+        _check_feature_names(self, X, reset=reset)
+        if _is_dataframe(X):
+            if X.shape[1] == 0:
+                raise ValueError(
+                    f"0 feature(s) (shape={X.shape}) while a minimum of 1 is required."
+                )
+            _check_n_features(self, X, reset=reset)
+            return [X.iloc[:, j] for j in range(X.shape[1])]
+        given = self.categorical_features
+        any_selected = not (isinstance(given, str) or given is None) and bool(
+            np.asarray(given).size
+        )
+        if not reset and hasattr(X, "shape") and len(X.shape) == 2:
+            _check_n_features(self, X, reset=False)
+        # Without categorical columns an array must be numeric, as in
+        # scikit-learn; with them, each column is checked by its kind.
+        X = check_array(
+            X,
+            dtype=None if any_selected else "numeric",
+            ensure_all_finite=False,
+            ensure_min_samples=1,
+        )
+        _check_n_features(self, X, reset=reset)
+        return [X[:, j] for j in range(X.shape[1])]
+
+    def _kinds(self, X, columns):
+        names = list(X.columns) if _is_dataframe(X) else None
+        labels = self._labels(X, len(columns))
+        selected = (
+            None
+            if isinstance(self.categorical_features, str)
+            else _selected_columns(self.categorical_features, names, len(columns))
+        )
+        kinds = []
+        for j, column in enumerate(columns):
+            dtype = column.dtype
+            if selected is not None and selected[j]:
+                kind = "categorical"
+            elif names is None:
+                kind = "integer" if dtype.kind in "iub" else "continuous"
+                if dtype.kind not in "fiubO":
+                    kind = self._not_numeric(labels[j], dtype)
+                elif dtype.kind == "O":
+                    self._numeric_values(column, labels[j])
+            else:
+                kind = _column_kind_from_dtype(dtype)
+                if kind is None:
+                    raise TypeError(
+                        f"Column {labels[j]} has the dtype {dtype}, which skgen "
+                        "cannot model (datetimes, timedeltas, complex numbers and "
+                        "nested objects are not supported). Convert it to numbers "
+                        "(a datetime, e.g., to days since a date) or to a "
+                        "categorical dtype, or drop it."
+                    )
+                if selected is not None and kind == "categorical":
+                    kind = self._not_numeric(labels[j], dtype)
+            kinds.append(kind)
+        return np.asarray(kinds, dtype=object)
+
+    @staticmethod
+    def _not_numeric(label, dtype):
+        raise TypeError(
+            f"Column {label} is not numeric (dtype {dtype}) and not listed in "
+            "categorical_features. List it there, or use "
+            "categorical_features='from_dtype' with a DataFrame."
+        )
+
+    # ----------------------------------------------------------------- fit
+
+    def fit(self, X, y=None, sample_weight=None):
+        """Learn each column's kind, map and levels.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            The table. Missing values are not supported yet: they raise.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the rows in the quantile maps and the standardisation.
+
+        Returns
+        -------
+        self : TableEncoder
+        """
+        self._fit(X, sample_weight)
+        return self
+
+    def _fit(self, X, sample_weight):
+        self._validate_params()
+        columns = self._columns(X, reset=True)
+        kinds = self._kinds(X, columns)
+        n_samples = len(columns[0])
+        if n_samples < 2:
+            raise ValueError(
+                f"Found array with {n_samples} sample(s) while a minimum of 2 is "
+                "required by TableEncoder."
+            )
+        weights = np.ones(n_samples)
+        if sample_weight is not None:
+            weights = _check_sample_weight(
+                sample_weight, np.empty((n_samples, 0)), dtype=np.float64,
+                ensure_non_negative=True,
+            )
+        if np.count_nonzero(weights) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs at least 2 rows of positive weight; "
+                f"got {np.count_nonzero(weights)}."
+            )
+        positive = weights > 0
+        self.kinds_ = kinds
+        self._is_frame = _is_dataframe(X)
+        self._dtypes = [getattr(c, "dtype", None) for c in columns]
+        self._array_dtype = None if self._is_frame else columns[0].dtype
+        labels = self._labels(X, len(columns))
+        self._numeric = [j for j, k in enumerate(kinds) if k == "continuous"] + [
+            j for j, k in enumerate(kinds) if k == "integer"
+        ]
+        self._categorical = [j for j, k in enumerate(kinds) if k == "categorical"]
+        self._maps, self._ranges = [], []
+        for j in self._numeric:
+            values = self._numeric_values(columns[j], labels[j])
+            finite = np.isfinite(values)
+            if not finite.all():
+                raise ValueError(
+                    f"Column {labels[j]} has NaN or infinite values. TableEncoder "
+                    "takes no missing values yet: impute them first (for example "
+                    "with skgen.GenerativeImputer), or drop the rows."
+                )
+            seen = values[positive]
+            lo, hi = seen.min(), seen.max()
+            if kinds[j] == "integer":
+                hi += 1.0
+            # A range below 1e-300 is one value: its slopes would overflow.
+            if seen.max() - seen.min() < 1e-300:
+                raise ValueError(
+                    f"Column {labels[j]} has a single value ({float(seen[0])!r}): it "
+                    "carries no information to model. Drop it, and add it back "
+                    "to the samples as a constant."
+                )
+            self._ranges.append((lo, hi))
+            self._maps.append(
+                self._numeric_map(values[positive], weights[positive], kinds[j])
+            )
+        self.n_numeric_ = len(self._numeric)
+        self.categories_ = []
+        for j in self._categorical:
+            values = self._categorical_values(columns[j], labels[j])
+            levels = self._levels(columns[j], values[positive])
+            if levels.size < 2:
+                raise ValueError(
+                    f"Categorical column {labels[j]} has a single level "
+                    f"({levels[0]!r} in the rows of positive weight): it carries no "
+                    "information to model. Drop it, and add it back to the samples "
+                    "as a constant."
+                )
+            self.categories_.append(levels)
+        return columns, labels, weights
+
+    def _labels(self, X, n_features):
+        if _is_dataframe(X):
+            return [repr(name) for name in X.columns]
+        return [f"at index {j}" for j in range(n_features)]
+
+    @staticmethod
+    def _numeric_values(column, label):
+        try:
+            if hasattr(column, "to_numpy"):  # pandas, nullable dtypes too
+                return column.to_numpy(dtype=np.float64, na_value=np.nan)
+            return np.asarray(column, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(
+                f"Column {label} must be numeric: {exc}. Give it a numeric dtype, "
+                "or list it in categorical_features."
+            ) from exc
+
+    @staticmethod
+    def _categorical_values(column, label):
+        import pandas as pd
+
+        values = np.asarray(column, dtype=object)
+        if pd.isna(values).any():
+            raise ValueError(
+                f"Column {label} has missing categories. TableEncoder takes no "
+                "missing values yet: fill them (for example with a category of "
+                "their own), or drop the rows."
+            )
+        return values
+
+    @staticmethod
+    def _levels(column, values):
+        """Levels seen in fit, in the categorical dtype's order when it has one."""
+        import pandas as pd
+
+        present = pd.unique(values)
+        dtype = getattr(column, "dtype", None)
+        if isinstance(dtype, pd.CategoricalDtype):
+            order = [c for c in dtype.categories if c in set(present)]
+            return np.asarray(order, dtype=object)
+        try:
+            return np.asarray(sorted(present), dtype=object)
+        except TypeError:  # mixed types: keep the order of appearance
+            return np.asarray(present, dtype=object)
+
+    def _numeric_map(self, values, weights, kind):
+        if kind == "integer":
+            values = values + 0.5
+        if self.numeric_transform == "standard":
+            mean = np.average(values, weights=weights)
+            std = np.sqrt(np.average((values - mean) ** 2, weights=weights))
+            return _PiecewiseLinear([mean - std, mean + std], [-1.0, 1.0])
+        if kind == "integer":
+            # Knots at the edges of each value's unit interval: the map is
+            # then linear inside an interval, as uniform dequantization is.
+            knots_at = np.concatenate([values - 0.5, values + 0.5])
+            knot_weights = np.concatenate([weights, weights]) * 0.5
+            x, level = _weighted_knots(knots_at, knot_weights, self.n_quantiles)
+        else:
+            x, level = _weighted_knots(values, weights, self.n_quantiles)
+        return _PiecewiseLinear(x, ndtri(level))
+
+    # ----------------------------------------------------------- transform
+
+    def transform(self, X):
+        """Encode X: numeric columns mapped, then one-hot blocks.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features_in_)
+            A table with the columns seen in fit.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_numeric_ + total levels)
+        """
+        check_is_fitted(self)
+        columns = self._columns(X, reset=False)
+        return self._encode(columns, self._labels(X, len(columns)))
+
+    def _encode(self, columns, labels, dequantize=None):
+        """The encoded matrix; ``dequantize`` is an optional RandomState."""
+        n_samples = len(columns[0]) if columns else 0
+        width = self.n_numeric_ + sum(c.size for c in self.categories_)
+        Z = np.zeros((n_samples, width))
+        for out, (j, f) in enumerate(zip(self._numeric, self._maps, strict=True)):
+            values = self._numeric_values(columns[j], labels[j])
+            if not np.isfinite(values).all():
+                raise ValueError(
+                    f"Column {labels[j]} has NaN or infinite values; this model takes "
+                    "no missing values yet: impute them first (for example with "
+                    "skgen.GenerativeImputer)."
+                )
+            if self.kinds_[j] == "integer":
+                values = values + (
+                    0.5 if dequantize is None else dequantize.uniform(size=n_samples)
+                )
+            Z[:, out] = f(values)
+        start = self.n_numeric_
+        for j, levels in zip(self._categorical, self.categories_, strict=True):
+            values = self._categorical_values(columns[j], labels[j])
+            codes = _codes(values, levels)
+            unknown = codes < 0
+            if unknown.any() and self.handle_unknown == "error":
+                raise ValueError(
+                    f"Column {labels[j]} has categories not seen in fit: "
+                    f"{sorted(map(repr, set(values[unknown])))[:5]}. Fit on data "
+                    "that has them, or set handle_unknown to score them with a "
+                    "floor probability."
+                )
+            rows = np.flatnonzero(~unknown)
+            Z[rows, start + codes[rows]] = 1.0
+            start += levels.size
+        return Z
+
+    def fit_transform_dequantized(self, X, sample_weight=None):
+        """Fit, and encode X with integers spread uniformly over their interval.
+
+        A model fitted on these rows sees integer columns as continuous
+        ones, whose density over ``[v, v + 1)`` is the probability of
+        ``v``; :meth:`transform` then takes the interval's midpoint.
+        """
+        columns, labels, _ = self._fit(X, sample_weight)
+        rng = check_random_state(self.random_state)
+        return self._encode(columns, labels, dequantize=rng)
+
+    def unknown_mask(self, X):
+        """Boolean (n_samples, n_categorical) mask of categories unseen in fit."""
+        check_is_fitted(self)
+        columns = self._columns(X, reset=False)
+        labels = self._labels(X, len(columns))
+        masks = [
+            _codes(self._categorical_values(columns[j], labels[j]), levels) < 0
+            for j, levels in zip(self._categorical, self.categories_, strict=True)
+        ]
+        n_samples = len(columns[0])
+        return np.column_stack(masks) if masks else np.zeros((n_samples, 0), bool)
+
+    def log_jacobian(self, X):
+        """Per-row sum of the log-derivatives of the continuous columns' maps.
+
+        A density ``q`` of the encoded continuous columns is the density
+        ``q(f(x)) * prod f'(x)`` of the table's: add this to ``log q``.
+        Integer columns have no Jacobian: their probabilities are masses of
+        intervals (see :meth:`integer_intervals`).
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features_in_)
+
+        Returns
+        -------
+        log_jacobian : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        columns = self._columns(X, reset=False)
+        labels = self._labels(X, len(columns))
+        total = np.zeros(len(columns[0]))
+        for j, f in zip(self._numeric, self._maps, strict=True):
+            if self.kinds_[j] == "continuous":
+                total += f.log_slope(self._numeric_values(columns[j], labels[j]))
+        return total
+
+    def integer_intervals(self, X):
+        """Encoded edges ``f(v)`` and ``f(v + 1)`` of each integer value.
+
+        The probability of an integer ``v`` under a density ``q`` of its
+        encoded column is the mass of ``q`` between these edges.  The
+        smallest value seen in fit has no lower edge (-inf) and the largest
+        no upper edge (+inf), as :meth:`inverse_transform` clips to that
+        range: the probabilities of the values seen in fit then sum to one.
+        A value beyond them has the mass of its own tail.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features_in_)
+
+        Returns
+        -------
+        lower, upper : ndarrays of shape (n_samples, n_integer)
+            In the order of the integer columns among the numeric outputs
+            (they follow the continuous ones).
+        """
+        check_is_fitted(self)
+        columns = self._columns(X, reset=False)
+        labels = self._labels(X, len(columns))
+        lower, upper = [], []
+        for j, f, (lo, hi) in zip(self._numeric, self._maps, self._ranges, strict=True):
+            if self.kinds_[j] == "integer":
+                values = self._numeric_values(columns[j], labels[j])
+                # The end values take the tails, as the samples that
+                # inverse_transform clips to the training range do.
+                lower.append(np.where(values <= lo, -np.inf, f(values)))
+                upper.append(np.where(values >= hi - 1, np.inf, f(values + 1.0)))
+        n_samples = len(columns[0])
+        if not lower:
+            empty = np.zeros((n_samples, 0))
+            return empty, empty
+        return np.column_stack(lower), np.column_stack(upper)
+
+    def inverse_transform(self, Z):
+        """Decode encoded rows into a table like the one seen in fit.
+
+        Numeric columns are mapped back and kept within the training range
+        (integers rounded down from their interval); each one-hot block
+        becomes the level of its largest entry, so that probabilities or
+        relaxed one-hot vectors decode too.
+
+        Parameters
+        ----------
+        Z : array-like of shape (n_samples, n_numeric_ + total levels)
+
+        Returns
+        -------
+        X : DataFrame or ndarray of shape (n_samples, n_features_in_)
+            A DataFrame with the training columns and dtypes when fitted on
+            one; otherwise an array of the training dtype (object when
+            categories were given).
+        """
+        check_is_fitted(self)
+        Z = check_array(Z, dtype=np.float64)
+        width = self.n_numeric_ + sum(c.size for c in self.categories_)
+        if Z.shape[1] != width:
+            raise ValueError(
+                f"Z has {Z.shape[1]} columns; this encoder writes {width}."
+            )
+        n_features = len(self.kinds_)
+        out = [None] * n_features
+        for col, (j, f, (lo, hi)) in enumerate(
+            zip(self._numeric, self._maps, self._ranges, strict=True)
+        ):
+            values = f.inverse(Z[:, col])
+            if self.kinds_[j] == "integer":
+                values = np.clip(np.floor(values), lo, hi - 1)
+            else:
+                values = np.clip(values, lo, hi)
+            out[j] = values
+        start = self.n_numeric_
+        for j, levels in zip(self._categorical, self.categories_, strict=True):
+            block = Z[:, start : start + levels.size]
+            out[j] = levels[np.argmax(block, axis=1)]
+            start += levels.size
+        return self._assemble(out)
+
+    def _assemble(self, out):
+        if self._is_frame:
+            import pandas as pd
+
+            data = {}
+            names = getattr(self, "feature_names_in_", None)
+            if names is None:
+                names = list(range(len(out)))
+            for name, values, dtype in zip(names, out, self._dtypes, strict=True):
+                data[name] = pd.Series(values).astype(dtype)
+            return pd.DataFrame(data)
+        if self._categorical:
+            return np.column_stack(out).astype(object)
+        return np.column_stack(out).astype(self._array_dtype)
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output columns: numeric names, then ``name_level``."""
+        check_is_fitted(self)
+        names = getattr(self, "feature_names_in_", None)
+        if names is None:
+            names = np.asarray([f"x{j}" for j in range(len(self.kinds_))], object)
+        out = [str(names[j]) for j in self._numeric]
+        for j, levels in zip(self._categorical, self.categories_, strict=True):
+            out += [f"{names[j]}_{level}" for level in levels]
+        return np.asarray(out, dtype=object)
+
+
+def _codes(values, levels):
+    """Index of each value in ``levels``, -1 for a value not among them."""
+    lookup = {level: i for i, level in enumerate(levels)}
+    return np.fromiter(
+        (lookup.get(v, -1) for v in values), dtype=np.int64, count=len(values)
+    )

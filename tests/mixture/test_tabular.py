@@ -1,0 +1,209 @@
+"""TabularMixture: densities in data units, samples like the table, errors."""
+
+import itertools
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.special import logsumexp
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.mixture import GaussianMixture as SkGaussianMixture
+
+from skgen import TabularMixture
+
+
+def _table(n=1500, seed=0):
+    rng = np.random.default_rng(seed)
+    city = rng.choice(["Oslo", "Rome", "Lima"], n, p=[0.6, 0.37, 0.03])
+    height = np.where(city == "Oslo", rng.normal(180, 7, n), rng.normal(165, 6, n))
+    return pd.DataFrame({
+        "height": height,
+        "children": rng.poisson(np.where(city == "Lima", 3.0, 1.0)),
+        "city": pd.Categorical(city, categories=["Lima", "Oslo", "Rome", "Quito"]),
+        "member": rng.random(n) < np.where(city == "Rome", 0.7, 0.2),
+    })
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    df = _table()
+    return df, TabularMixture(random_state=0).fit(df)
+
+
+def test_samples_are_a_table_like_the_training_one(fitted):
+    df, model = fitted
+    samples = model.sample(4000, random_state=0)
+    assert list(samples.columns) == list(df.columns)
+    assert (samples.dtypes == df.dtypes).all()
+    assert list(samples["city"].cat.categories) == list(df["city"].cat.categories)
+    assert samples["children"].between(0, df["children"].max()).all()
+    assert samples["height"].between(df["height"].min(), df["height"].max()).all()
+    # the dependence between columns is kept, not only the marginals
+    by_city = samples.groupby("city", observed=True)["height"].mean()
+    assert by_city["Oslo"] - by_city["Rome"] > 10
+    assert samples.loc[samples["city"] == "Rome", "member"].mean() > 0.5
+
+
+def test_rare_categories_keep_their_share(fitted):
+    df, model = fitted
+    samples = model.sample(20000, random_state=1)
+    real = df["city"].value_counts(normalize=True)
+    synthetic = samples["city"].value_counts(normalize=True)
+    for level in ["Lima", "Oslo", "Rome"]:
+        assert 0.8 <= synthetic[level] / real[level] <= 1.25, level
+    assert synthetic.get("Quito", 0) == 0
+
+
+def test_auto_chooses_components_by_validation_likelihood(fitted):
+    _, model = fitted
+    scores = model.validation_scores_
+    assert model.n_components_ > 1
+    assert model.n_components_ == max(scores, key=scores.get)
+    assert scores[model.n_components_] > scores[1]
+
+
+def test_integer_and_categorical_probabilities_sum_to_one(fitted):
+    df, _ = fitted
+    columns = ["children", "city", "member"]
+    model = TabularMixture(random_state=0).fit(df[columns])
+    high = df["children"].max()
+    rows = pd.DataFrame(
+        list(itertools.product(range(0, high + 1), ["Lima", "Oslo", "Rome"],
+                               [False, True])),
+        columns=columns,
+    ).astype(df[columns].dtypes.to_dict())
+    assert np.exp(model.score_samples(rows)).sum() == pytest.approx(1, abs=1e-9)
+    # integer probabilities are what the samples give
+    samples = model.sample(40000, random_state=0)
+    p_zero = np.exp(logsumexp(model.score_samples(rows[rows["children"] == 0])))
+    assert abs((samples["children"] == 0).mean() - p_zero) < 0.01
+
+
+def test_continuous_density_integrates_to_one(fitted):
+    df, _ = fitted
+    model = TabularMixture(random_state=0).fit(df[["height"]])
+    grid = np.linspace(df["height"].min() - 30, df["height"].max() + 30, 200001)
+    density = np.exp(model.score_samples(pd.DataFrame({"height": grid})))
+    assert density.sum() * (grid[1] - grid[0]) == pytest.approx(1, abs=2e-3)
+
+
+def test_k1_without_prior_is_sklearn_diag_gaussian():
+    # With one component, no prior and the standard map, the model is a
+    # diagonal Gaussian on the raw columns: scikit-learn fits the same one.
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(400, 3)) * [1.0, 10.0, 0.1] + [5.0, -2.0, 0.0]
+    ours = TabularMixture(n_components=1, prior_strength=0.0, reg_covar=0.0,
+                          numeric_transform="standard").fit(X)
+    ref = SkGaussianMixture(1, covariance_type="diag", reg_covar=0.0).fit(X)
+    np.testing.assert_allclose(ours.score_samples(X), ref.score_samples(X),
+                               rtol=1e-9)
+
+
+def test_scores_match_sklearn_with_the_same_parameters():
+    rng = np.random.default_rng(4)
+    X = np.vstack([rng.normal(0, 1, (300, 2)), rng.normal(6, 0.5, (200, 2))])
+    ours = TabularMixture(n_components=2, numeric_transform="standard",
+                          random_state=0).fit(X)
+    # The mixture lives on standardised columns: map it back to the data.
+    f = ours.encoder_._maps
+    scale = np.array([m.slopes[0] for m in f])
+    centre = np.array([m.x[0] - m.y[0] / m.slopes[0] for m in f])
+    ref = SkGaussianMixture(2, covariance_type="diag")
+    ref.weights_ = ours.weights_
+    ref.means_ = ours.means_ / scale + centre
+    ref.covariances_ = ours.variances_ / scale**2
+    ref.precisions_cholesky_ = 1 / np.sqrt(ref.covariances_)
+    np.testing.assert_allclose(ours.score_samples(X), ref.score_samples(X),
+                               rtol=1e-9)
+    proba = ours.predict_proba(X)
+    np.testing.assert_allclose(proba, ref.predict_proba(X), atol=1e-9)
+    np.testing.assert_array_equal(ours.predict(X), proba.argmax(1))
+
+
+def test_categories_only_k1_is_the_empirical_distribution():
+    rng = np.random.default_rng(5)
+    a = rng.choice(list("xyz"), 500, p=[0.5, 0.3, 0.2])
+    df = pd.DataFrame({"a": pd.Categorical(a), "b": rng.random(500) < 0.4})
+    model = TabularMixture(n_components=1, prior_strength=0.0).fit(df)
+    expected = np.log(df["a"].map(df["a"].value_counts(normalize=True)).astype(float)
+                      ) + np.log(df["b"].map(df["b"].value_counts(normalize=True)))
+    np.testing.assert_allclose(model.score_samples(df), expected, rtol=1e-10)
+    # with a prior, the shares are unchanged for one component
+    model = TabularMixture(n_components=1, prior_strength=5.0).fit(df)
+    np.testing.assert_allclose(model.score_samples(df), expected, rtol=1e-10)
+
+
+def test_weights_equal_repeated_rows():
+    rng = np.random.default_rng(6)
+    X = np.vstack([rng.normal(0, 1, (60, 2)), rng.normal(5, 1, (60, 2))])
+    w = rng.integers(0, 3, X.shape[0])
+    a = TabularMixture(random_state=0).fit(X, sample_weight=w)
+    b = TabularMixture(random_state=0).fit(np.repeat(X, w, axis=0))
+    assert a.n_components_ == b.n_components_
+    np.testing.assert_allclose(a.score_samples(X), b.score_samples(X), rtol=1e-7)
+
+
+def test_same_random_state_same_model_and_samples():
+    df = _table(400)
+    a = TabularMixture(random_state=7).fit(df)
+    b = TabularMixture(random_state=7).fit(df)
+    np.testing.assert_array_equal(a.weights_, b.weights_)
+    pd.testing.assert_frame_equal(a.sample(50), b.sample(50))
+    assert not a.sample(50, random_state=1).equals(a.sample(50, random_state=2))
+
+
+def test_many_components_fit(fitted):
+    df, _ = fitted
+    model = TabularMixture(n_components=300, max_iter=20, random_state=0)
+    with warnings.catch_warnings():  # it may stop at max_iter
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(df)
+    assert model.weights_.shape == (300,)
+    np.testing.assert_allclose(model.predict_proba(df).sum(1), 1)
+    assert np.isfinite(model.score_samples(df)).all()
+
+
+def test_unknown_categories_raise_or_get_the_floor(fitted):
+    df, model = fitted
+    new = df.head(4).copy()
+    new["city"] = pd.Categorical(["Oslo", "Quito", "Oslo", "Rome"],
+                                 categories=df["city"].cat.categories)
+    with pytest.raises(ValueError, match="'city'.*handle_unknown"):
+        model.score_samples(new)
+    floor = TabularMixture(random_state=0, handle_unknown="floor").fit(df)
+    scores = floor.score_samples(new)
+    assert np.isfinite(scores).all()
+    known = floor.score_samples(df.head(4))
+    assert scores[1] < known[1] - np.log(len(df)) + 2
+
+
+def test_bic_and_aic_grow_with_parameters(fitted):
+    df, _ = fitted
+    small = TabularMixture(n_components=1, random_state=0).fit(df)
+    big = TabularMixture(n_components=2, random_state=0).fit(df)
+    n = len(df)
+    assert small.bic(df) == pytest.approx(-2 * small.score(df) * n
+                                          + small._n_parameters() * np.log(n))
+    assert big._n_parameters() == small._n_parameters() * 2 + 1
+    assert big.aic(df) - small.aic(df) == pytest.approx(
+        -2 * n * (big.score(df) - small.score(df)) + 2 * (big._n_parameters()
+                                                         - small._n_parameters()))
+
+
+def test_bad_input_gets_clear_errors(fitted):
+    df, model = fitted
+    with pytest.raises(ValueError, match="feature names"):
+        model.score_samples(df[["city", "height", "children", "member"]])
+    with pytest.raises(ValueError, match="3 features"):
+        model.score_samples(df.iloc[:, :3].to_numpy())
+    bad = df.copy()
+    bad["when"] = pd.Timestamp("2020-01-01")
+    with pytest.raises(TypeError, match="'when'"):
+        TabularMixture().fit(bad)
+    with pytest.raises(ValueError, match="NaN"):
+        TabularMixture().fit(df.assign(height=np.where(df.index == 3, np.nan, 1.0)))
+    with pytest.raises(ValueError, match="n_components=5000"):
+        TabularMixture(n_components=5000).fit(df)
+    with pytest.raises(ValueError, match="n_samples"):
+        model.sample(0)

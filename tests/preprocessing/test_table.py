@@ -1,0 +1,198 @@
+"""TableEncoder: kinds, invertibility, Jacobians and errors."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from scipy.stats import norm
+
+from skgen.preprocessing import TableEncoder
+
+
+def _table(n=200, seed=0):
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({
+        "x": rng.lognormal(size=n),
+        "count": rng.poisson(3, n).astype(np.int32),
+        "city": pd.Categorical(
+            rng.choice(["Oslo", "Rome", "Lima"], n),
+            categories=["Lima", "Oslo", "Rome", "Quito"],  # Quito is never seen
+        ),
+        "member": rng.random(n) < 0.3,
+        "tag": rng.choice(["a", "b"], n).astype(object),
+    })
+
+
+def test_round_trip_keeps_values_columns_and_dtypes():
+    df = _table()
+    enc = TableEncoder().fit(df)
+    assert list(enc.kinds_) == [
+        "continuous", "integer", "categorical", "categorical", "categorical"
+    ]
+    back = enc.inverse_transform(enc.transform(df))
+    assert list(back.columns) == list(df.columns)
+    assert (back.dtypes == df.dtypes).all()
+    # The category set is the training frame's, unseen levels included.
+    assert list(back["city"].cat.categories) == ["Lima", "Oslo", "Rome", "Quito"]
+    np.testing.assert_allclose(back["x"], df["x"], rtol=1e-10)
+    for name in ["count", "city", "member", "tag"]:
+        assert (back[name] == df[name]).all()
+
+
+def test_one_hot_blocks_cover_only_seen_levels():
+    df = _table()
+    enc = TableEncoder().fit(df)
+    Z = enc.transform(df)
+    assert enc.n_numeric_ == 2
+    assert Z.shape[1] == 2 + 3 + 2 + 2
+    blocks = Z[:, 2:]
+    # one 1 per categorical column and row
+    assert blocks.sum() == 3 * len(df)
+    assert list(enc.categories_[0]) == ["Lima", "Oslo", "Rome"]
+
+
+def test_numeric_scores_are_close_to_standard_normal():
+    rng = np.random.default_rng(1)
+    X = rng.exponential(size=(5000, 1))
+    Z = TableEncoder().fit_transform(X)
+    assert abs(Z.mean()) < 0.02
+    assert abs(Z.std() - 1) < 0.03
+
+
+@settings(max_examples=30, deadline=None)
+@given(arrays(np.float64, (40, 2), elements=st.floats(-1e3, 1e3)))
+def test_log_jacobian_is_the_log_derivative_of_the_map(X):
+    enc = TableEncoder()
+    if (np.ptp(X, axis=0) < 1e-300).any():  # numerically one value
+        with pytest.raises(ValueError, match="single value"):
+            enc.fit(X)
+        return
+    enc.fit(X)
+    points = np.linspace(X.min(0) - 1, X.max(0) + 1, 7)
+    h = 1e-6 * np.maximum(1.0, np.abs(points))
+    slope = (enc.transform(points + h) - enc.transform(points - h)) / (2 * h)
+    # A knot between the two points makes the slope a mix of two segments:
+    # compare where the finite difference is one segment's slope.
+    with np.errstate(divide="ignore"):
+        numeric = np.log(slope).sum(1)
+    assert np.isfinite(enc.log_jacobian(points)).all()
+    close = np.isclose(enc.log_jacobian(points), numeric, rtol=1e-5, atol=1e-6)
+    assert close.mean() >= 0.5
+    # the map is increasing and invertible
+    Z = enc.transform(X)
+    np.testing.assert_allclose(enc.inverse_transform(Z), X, rtol=1e-9, atol=1e-9)
+
+
+def test_integer_value_probability_is_its_interval_mass():
+    # Under uniform dequantization, the normal mass between the scores of v
+    # and v + 1 is the probability of v.
+    rng = np.random.default_rng(2)
+    counts = rng.poisson(2.5, 20000)
+    df = pd.DataFrame({"n": counts})
+    enc = TableEncoder().fit(df)
+    f = enc._maps[0]
+    for v in range(0, 7):
+        mass = norm.cdf(f(np.array([v + 1.0]))) - norm.cdf(f(np.array([v + 0.0])))
+        share = np.mean(counts == v)
+        assert abs(mass[0] - share) < 0.15 * share + 0.005, (v, mass, share)
+
+
+def test_dequantized_rows_stay_in_their_value_interval():
+    df = _table()
+    enc = TableEncoder(random_state=0)
+    Z = enc.fit_transform_dequantized(df)
+    f = enc._maps[1]
+    counts = df["count"].to_numpy(float)
+    assert (Z[:, 1] >= f(counts) - 1e-12).all()
+    assert (Z[:, 1] <= f(counts + 1) + 1e-12).all()
+    assert (enc.inverse_transform(Z)["count"] == df["count"]).all()
+
+
+def test_inverse_transform_keeps_integers_in_range_and_decodes_probabilities():
+    df = _table()
+    enc = TableEncoder().fit(df)
+    rng = np.random.default_rng(3)
+    Z = rng.normal(scale=5, size=(500, enc.transform(df).shape[1]))
+    back = enc.inverse_transform(Z)
+    assert back["count"].between(df["count"].min(), df["count"].max()).all()
+    assert back["x"].between(df["x"].min(), df["x"].max()).all()
+    assert set(back["city"].unique()) <= {"Lima", "Oslo", "Rome"}
+    assert back["member"].dtype == bool
+
+
+def test_arrays_without_categories_are_numeric_and_keep_their_dtype():
+    X = np.arange(20).reshape(10, 2)
+    enc = TableEncoder().fit(X)
+    assert list(enc.kinds_) == ["integer", "integer"]
+    back = enc.inverse_transform(enc.transform(X))
+    assert back.dtype == X.dtype
+    np.testing.assert_array_equal(back, X)
+
+
+def test_array_categories_by_index():
+    X = np.array([[1.0, "a"], [2.0, "b"], [3.5, "a"], [0.5, "c"]], dtype=object)
+    enc = TableEncoder(categorical_features=[1]).fit(X)
+    assert list(enc.kinds_) == ["continuous", "categorical"]
+    back = enc.inverse_transform(enc.transform(X))
+    assert list(back[:, 1]) == ["a", "b", "a", "c"]
+
+
+@pytest.mark.parametrize(
+    "column, error, match",
+    [
+        (pd.to_datetime(["2020-01-01", "2021-01-01", "2022-01-01"]), TypeError,
+         "'when' has the dtype datetime64"),
+        (pd.Categorical(["a", "a", "a"]), ValueError, "single level"),
+        ([1.0, 1.0, 1.0], ValueError, "single value"),
+        ([1.0, np.nan, 2.0], ValueError, "NaN"),
+        (pd.Categorical(["a", None, "b"]), ValueError, "missing categories"),
+        (pd.to_timedelta([1, 2, 3], unit="D"), TypeError, "'when' has the dtype"),
+    ],
+)
+def test_bad_columns_raise_naming_the_column(column, error, match):
+    df = pd.DataFrame({"ok": [0.1, 0.5, 0.3], "when": column})
+    with pytest.raises(error, match=match):
+        TableEncoder().fit(df)
+
+
+def test_unseen_category_raises_or_is_an_empty_block():
+    df = _table()
+    new = df.head(3).copy()
+    new["tag"] = ["a", "zzz", "b"]
+    with pytest.raises(ValueError, match="'tag' has categories not seen"):
+        TableEncoder().fit(df).transform(new)
+    enc = TableEncoder(handle_unknown="ignore").fit(df)
+    Z = enc.transform(new)
+    tag_block = Z[:, -2:]
+    np.testing.assert_array_equal(tag_block.sum(1), [1, 0, 1])
+    np.testing.assert_array_equal(enc.unknown_mask(new)[:, -1], [False, True, False])
+
+
+def test_columns_must_match_the_fit():
+    df = _table()
+    enc = TableEncoder().fit(df)
+    with pytest.raises(ValueError, match="feature names"):
+        enc.transform(df[list(reversed(df.columns))])
+    with pytest.raises(ValueError, match="features"):
+        enc.transform(df.iloc[:, :3].to_numpy())
+
+
+def test_categorical_features_by_name_and_bad_names():
+    df = _table()
+    enc = TableEncoder(categorical_features=["count"]).fit(df[["x", "count"]])
+    assert list(enc.kinds_) == ["continuous", "categorical"]
+    with pytest.raises(ValueError, match="'nope'"):
+        TableEncoder(categorical_features=["nope"]).fit(df)
+    with pytest.raises(TypeError, match="'city' is not numeric"):
+        TableEncoder(categorical_features=["count"]).fit(df)
+
+
+def test_weights_equal_repeated_rows():
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(30, 2))
+    w = rng.integers(0, 3, 30)
+    a = TableEncoder().fit(X, sample_weight=w)
+    b = TableEncoder().fit(np.repeat(X, w, axis=0))
+    np.testing.assert_allclose(a.transform(X), b.transform(X))
