@@ -630,7 +630,7 @@ class _Layout:
 
     def __init__(self, encoder, Z, weights, prior_strength):
         self.n_numeric = encoder.n_numeric_
-        self.n_integer = int(np.count_nonzero(encoder.kinds_ == "integer"))
+        self.n_integer = int(np.isin(encoder.kinds_, ["integer", "discrete"]).sum())
         self.n_continuous = self.n_numeric - self.n_integer
         self.block_sizes = [c.size for c in encoder.categories_]
         self.n_levels = sum(self.block_sizes)

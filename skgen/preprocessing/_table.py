@@ -16,6 +16,10 @@ Columns are of three kinds:
   density of the encoded value integrated over the encoded interval is the
   probability of ``v``; encoding takes the interval's midpoint, and decoding
   rounds down;
+* ``"discrete"``: floating-point numbers that repeat (rounded measurements,
+  prices in cents): a column with few distinct values compared with its
+  rows is a discrete variable over the values seen, encoded like an integer
+  column over their ranks, so that samples take the values seen;
 * ``"categorical"``: categories (pandas categoricals, strings, objects and
   booleans under ``categorical_features="from_dtype"``), one-hot encoded
   over the levels seen in fit.
@@ -37,7 +41,8 @@ from sklearn.utils.validation import (
 
 __all__ = ["TableEncoder"]
 
-_KINDS = ("continuous", "integer", "categorical")
+# Numeric kinds whose values are intervals of the encoded line.
+_INTERVAL_KINDS = ("integer", "discrete")
 
 
 def _is_dataframe(X):
@@ -158,7 +163,8 @@ class _PiecewiseLinear:
 class TableEncoder(TransformerMixin, BaseEstimator):
     """Encode a mixed-type table as one float matrix, invertibly.
 
-    Numeric columns (continuous, then integer) come first in the output, each
+    Numeric columns (continuous, then integer and discrete) come first in the
+    output, each
     mapped by a monotone map; then each categorical column as a one-hot block
     over the levels seen in :meth:`fit`.  :meth:`inverse_transform` maps
     encoded rows (for example a generative model's samples) back to a table
@@ -180,7 +186,9 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         a boolean mask of the categorical columns. The other columns must be
         numeric: an integer dtype makes an ``"integer"`` column, a floating
         one a ``"continuous"`` column. To treat integers as categories, give
-        them a categorical dtype or list them here.
+        them a categorical dtype or list them here. A column with a single
+        value (numeric or not) becomes a categorical column of one level: a
+        point mass, sampled back as that value.
 
     numeric_transform : {'quantile-normal', 'standard'}, default='quantile-normal'
         The map of numeric columns. ``'quantile-normal'``: the column's
@@ -193,6 +201,14 @@ class TableEncoder(TransformerMixin, BaseEstimator):
     n_quantiles : int, default=1000
         Largest number of knots of the quantile map.
 
+    discrete_float_ratio : float, default=0.5
+        A floating-point column with at most this many distinct values per
+        row (of training weight) is ``"discrete"``: a variable over the
+        values seen, encoded through their ranks like an integer column.
+        Rounded measurements are such columns, and a model of them then
+        samples the values seen rather than values between them. 0 makes
+        every floating-point column continuous.
+
     handle_unknown : {'error', 'ignore'}, default='error'
         A category not seen in :meth:`fit`: raise, or encode it as an
         all-zero block (its mask is :meth:`unknown_mask`).
@@ -203,8 +219,8 @@ class TableEncoder(TransformerMixin, BaseEstimator):
     Attributes
     ----------
     kinds_ : ndarray of str, shape (n_features_in_,)
-        The kind of each input column: 'continuous', 'integer' or
-        'categorical'.
+        The kind of each input column: 'continuous', 'discrete', 'integer'
+        or 'categorical'.
 
     categories_ : list of ndarray
         The levels of each categorical column seen in fit, in their order in
@@ -239,6 +255,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         "categorical_features": [StrOptions({"from_dtype"}), "array-like", None],
         "numeric_transform": [StrOptions({"quantile-normal", "standard"})],
         "n_quantiles": [Interval(numbers.Integral, 2, None, closed="left")],
+        "discrete_float_ratio": [Interval(numbers.Real, 0, 1, closed="both")],
         "handle_unknown": [StrOptions({"error", "ignore"})],
         "random_state": ["random_state"],
     }
@@ -249,12 +266,14 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         *,
         numeric_transform="quantile-normal",
         n_quantiles=1000,
+        discrete_float_ratio=0.5,
         handle_unknown="error",
         random_state=None,
     ):
         self.categorical_features = categorical_features
         self.numeric_transform = numeric_transform
         self.n_quantiles = n_quantiles
+        self.discrete_float_ratio = discrete_float_ratio
         self.handle_unknown = handle_unknown
         self.random_state = random_state
 
@@ -377,36 +396,46 @@ class TableEncoder(TransformerMixin, BaseEstimator):
                 f"got {np.count_nonzero(weights)}."
             )
         positive = weights > 0
-        self.kinds_ = kinds
-        self._is_frame = _is_dataframe(X)
-        self._dtypes = [getattr(c, "dtype", None) for c in columns]
-        self._array_dtype = None if self._is_frame else columns[0].dtype
         labels = self._labels(X, len(columns))
-        self._numeric = [j for j, k in enumerate(kinds) if k == "continuous"] + [
-            j for j, k in enumerate(kinds) if k == "integer"
-        ]
-        self._categorical = [j for j, k in enumerate(kinds) if k == "categorical"]
-        self._maps, self._ranges = [], []
-        for j in self._numeric:
+        numeric_values = {}
+        for j, kind in enumerate(kinds):
+            if kind == "categorical":
+                continue
             values = self._numeric_values(columns[j], labels[j])
-            finite = np.isfinite(values)
-            if not finite.all():
+            if not np.isfinite(values).all():
                 raise ValueError(
                     f"Column {labels[j]} has NaN or infinite values. TableEncoder "
                     "takes no missing values yet: impute them first (for example "
                     "with skgen.GenerativeImputer), or drop the rows."
                 )
             seen = values[positive]
-            lo, hi = seen.min(), seen.max()
-            if kinds[j] == "integer":
-                hi += 1.0
-            # A range below 1e-300 is one value: its slopes would overflow.
+            # One value (to within 1e-300, below which slopes overflow) is a
+            # point mass: a categorical column of one level models it exactly.
             if seen.max() - seen.min() < 1e-300:
-                raise ValueError(
-                    f"Column {labels[j]} has a single value ({float(seen[0])!r}): it "
-                    "carries no information to model. Drop it, and add it back "
-                    "to the samples as a constant."
-                )
+                kinds[j] = "categorical"
+            elif kind == "continuous" and np.unique(seen).size <= (
+                self.discrete_float_ratio * weights.sum()
+            ):
+                kinds[j] = "discrete"
+            numeric_values[j] = values
+        self.kinds_ = kinds
+        self._is_frame = _is_dataframe(X)
+        self._dtypes = [getattr(c, "dtype", None) for c in columns]
+        self._array_dtype = None if self._is_frame else columns[0].dtype
+        self._numeric = [j for j, k in enumerate(kinds) if k == "continuous"] + [
+            j for j, k in enumerate(kinds) if k in _INTERVAL_KINDS
+        ]
+        self._categorical = [j for j, k in enumerate(kinds) if k == "categorical"]
+        self._maps, self._ranges, self._ranks = [], [], {}
+        for j in self._numeric:
+            if kinds[j] == "discrete":
+                support = np.unique(numeric_values[j][positive])
+                self._ranks[j] = _PiecewiseLinear(support, np.arange(support.size))
+            values = self._model_values(j, numeric_values[j])
+            seen = values[positive]
+            lo, hi = seen.min(), seen.max()
+            if kinds[j] in _INTERVAL_KINDS:
+                hi += 1.0
             self._ranges.append((lo, hi))
             self._maps.append(
                 self._numeric_map(values[positive], weights[positive], kinds[j])
@@ -415,15 +444,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         self.categories_ = []
         for j in self._categorical:
             values = self._categorical_values(columns[j], labels[j])
-            levels = self._levels(columns[j], values[positive])
-            if levels.size < 2:
-                raise ValueError(
-                    f"Categorical column {labels[j]} has a single level "
-                    f"({levels[0]!r} in the rows of positive weight): it carries no "
-                    "information to model. Drop it, and add it back to the samples "
-                    "as a constant."
-                )
-            self.categories_.append(levels)
+            self.categories_.append(self._levels(columns[j], values[positive]))
         return columns, labels, weights
 
     def _labels(self, X, n_features):
@@ -471,14 +492,20 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         except TypeError:  # mixed types: keep the order of appearance
             return np.asarray(present, dtype=object)
 
+    def _model_values(self, j, values):
+        """A numeric column in the units its map takes: ranks if discrete."""
+        if self.kinds_[j] == "discrete":
+            return self._ranks[j](values)
+        return values
+
     def _numeric_map(self, values, weights, kind):
-        if kind == "integer":
+        if kind in _INTERVAL_KINDS:
             values = values + 0.5
         if self.numeric_transform == "standard":
             mean = np.average(values, weights=weights)
             std = np.sqrt(np.average((values - mean) ** 2, weights=weights))
             return _PiecewiseLinear([mean - std, mean + std], [-1.0, 1.0])
-        if kind == "integer":
+        if kind in _INTERVAL_KINDS:
             # Knots at the edges of each value's unit interval: the map is
             # then linear inside an interval, as uniform dequantization is.
             knots_at = np.concatenate([values - 0.5, values + 0.5])
@@ -519,7 +546,8 @@ class TableEncoder(TransformerMixin, BaseEstimator):
                     "no missing values yet: impute them first (for example with "
                     "skgen.GenerativeImputer)."
                 )
-            if self.kinds_[j] == "integer":
+            values = self._model_values(j, values)
+            if self.kinds_[j] in _INTERVAL_KINDS:
                 values = values + (
                     0.5 if dequantize is None else dequantize.uniform(size=n_samples)
                 )
@@ -605,17 +633,20 @@ class TableEncoder(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        lower, upper : ndarrays of shape (n_samples, n_integer)
-            In the order of the integer columns among the numeric outputs
-            (they follow the continuous ones).
+        lower, upper : ndarrays of shape (n_samples, n_interval_columns)
+            For the integer and discrete columns, in their order among the
+            numeric outputs (after the continuous ones). A discrete column's
+            edges are those of its value's rank; a value between two seen
+            ones has a fractional rank.
         """
         check_is_fitted(self)
         columns = self._columns(X, reset=False)
         labels = self._labels(X, len(columns))
         lower, upper = [], []
         for j, f, (lo, hi) in zip(self._numeric, self._maps, self._ranges, strict=True):
-            if self.kinds_[j] == "integer":
+            if self.kinds_[j] in _INTERVAL_KINDS:
                 values = self._numeric_values(columns[j], labels[j])
+                values = self._model_values(j, values)
                 # The end values take the tails, as the samples that
                 # inverse_transform clips to the training range do.
                 lower.append(np.where(values <= lo, -np.inf, f(values)))
@@ -658,8 +689,10 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             zip(self._numeric, self._maps, self._ranges, strict=True)
         ):
             values = f.inverse(Z[:, col])
-            if self.kinds_[j] == "integer":
+            if self.kinds_[j] in _INTERVAL_KINDS:
                 values = np.clip(np.floor(values), lo, hi - 1)
+                if self.kinds_[j] == "discrete":
+                    values = self._ranks[j].x[values.astype(np.int64)]
             else:
                 values = np.clip(values, lo, hi)
             out[j] = values

@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy.stats import norm
@@ -64,11 +64,8 @@ def test_numeric_scores_are_close_to_standard_normal():
 @settings(max_examples=30, deadline=None)
 @given(arrays(np.float64, (40, 2), elements=st.floats(-1e3, 1e3)))
 def test_log_jacobian_is_the_log_derivative_of_the_map(X):
-    enc = TableEncoder()
-    if (np.ptp(X, axis=0) < 1e-300).any():  # numerically one value
-        with pytest.raises(ValueError, match="single value"):
-            enc.fit(X)
-        return
+    enc = TableEncoder(discrete_float_ratio=0.0)
+    assume((np.ptp(X, axis=0) >= 1e-300).all())  # else a one-level category
     enc.fit(X)
     points = np.linspace(X.min(0) - 1, X.max(0) + 1, 7)
     h = 1e-6 * np.maximum(1.0, np.abs(points))
@@ -97,6 +94,27 @@ def test_integer_value_probability_is_its_interval_mass():
         mass = norm.cdf(f(np.array([v + 1.0]))) - norm.cdf(f(np.array([v + 0.0])))
         share = np.mean(counts == v)
         assert abs(mass[0] - share) < 0.15 * share + 0.005, (v, mass, share)
+
+
+def test_repeated_floats_are_discrete_over_the_values_seen():
+    rng = np.random.default_rng(5)
+    rounded = np.round(rng.normal(size=300), 1)
+    df = pd.DataFrame({"r": rounded, "c": rng.normal(size=300)})
+    enc = TableEncoder().fit(df)
+    assert list(enc.kinds_) == ["discrete", "continuous"]
+    back = enc.inverse_transform(rng.normal(scale=0.5, size=(1000, 2)))
+    assert set(back["r"]) <= set(rounded)
+    assert back["c"].nunique() == 1000
+    # a value's probability is the normal mass over its rank's interval:
+    # over the values seen, they sum to one
+    seen = np.unique(rounded)
+    lower, upper = enc.integer_intervals(pd.DataFrame({"r": seen, "c": 0.0}))
+    mass = norm.cdf(upper[:, 0]) - norm.cdf(lower[:, 0])
+    assert mass.sum() == pytest.approx(1.0, abs=1e-12)
+    shares = np.array([np.mean(rounded == v) for v in seen])
+    assert np.abs(mass - shares).max() < 0.02
+    # with the ratio at 0 the column is continuous
+    assert TableEncoder(discrete_float_ratio=0).fit(df).kinds_[0] == "continuous"
 
 
 def test_dequantized_rows_stay_in_their_value_interval():
@@ -144,8 +162,6 @@ def test_array_categories_by_index():
     [
         (pd.to_datetime(["2020-01-01", "2021-01-01", "2022-01-01"]), TypeError,
          "'when' has the dtype datetime64"),
-        (pd.Categorical(["a", "a", "a"]), ValueError, "single level"),
-        ([1.0, 1.0, 1.0], ValueError, "single value"),
         ([1.0, np.nan, 2.0], ValueError, "NaN"),
         (pd.Categorical(["a", None, "b"]), ValueError, "missing categories"),
         (pd.to_timedelta([1, 2, 3], unit="D"), TypeError, "'when' has the dtype"),
@@ -155,6 +171,23 @@ def test_bad_columns_raise_naming_the_column(column, error, match):
     df = pd.DataFrame({"ok": [0.1, 0.5, 0.3], "when": column})
     with pytest.raises(error, match=match):
         TableEncoder().fit(df)
+
+
+@pytest.mark.parametrize(
+    "column", [pd.Categorical(["a", "a", "a"]), [2.5, 2.5, 2.5], [7, 7, 7]]
+)
+def test_a_single_value_is_a_one_level_category(column):
+    df = pd.DataFrame({"ok": [0.1, 0.5, 0.3], "same": column})
+    enc = TableEncoder().fit(df)
+    assert enc.kinds_[1] == "categorical"
+    Z = enc.transform(df)
+    np.testing.assert_array_equal(Z[:, -1], 1.0)
+    back = enc.inverse_transform(Z)
+    assert back["same"].dtype == df["same"].dtype
+    assert (back["same"] == df["same"]).all()
+    other = "b" if isinstance(column, pd.Categorical) else 9.0
+    with pytest.raises(ValueError, match="'same' has categories not seen"):
+        enc.transform(pd.DataFrame({"ok": [0.2], "same": [other]}))
 
 
 def test_unseen_category_raises_or_is_an_empty_block():
