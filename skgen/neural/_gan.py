@@ -24,7 +24,9 @@ is wrong for a GAN: :class:`_GANNet` carries the critic and its optimiser as
 a second module and optimiser and replaces ``train_step``.
 """
 
+import copy
 import math
+import time
 import warnings
 from numbers import Integral, Real
 
@@ -35,8 +37,7 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
-from skorch.callbacks import ProgressBar
-from torch.optim.swa_utils import AveragedModel
+from skorch.callbacks import Callback
 
 from skgen.metrics import mmd
 from skgen.neural._base import (
@@ -59,6 +60,10 @@ __all__ = ["GAN"]
 _CRITIC_STREAM = 2**20
 _REFERENCE_STREAM = 2**20 + 1
 _TRUNCATION_STREAM = 2**20 + 2
+_VALIDATION_STREAM = 2**20 + 3
+
+# Generated and held-out rows compared at each check of the stopping rule.
+_N_VALIDATION_ROWS = 1024
 
 # Latent draws at fit time whose Jacobian norms set the truncation threshold.
 _N_THRESHOLD = 8192
@@ -69,8 +74,16 @@ _N_THRESHOLD = 8192
 # (a generator or threshold changed since fit) would otherwise loop forever.
 _MAX_ROUNDS = 10
 
-# Rows per critic step with batch_size="auto" (fewer when the data have fewer).
+# Rows per critic step with batch_size="auto" (fewer when the data have fewer),
+# and the larger batch taken from _LARGE_DATA training rows on: with many
+# rows a step can afford more of them, and the less noisy steps of a larger
+# batch (at a learning rate scaled by the square root of its size) sharpen
+# the modes in fewer steps.
 _AUTO_BATCH_SIZE = 256
+_LARGE_BATCH_SIZE = 1024
+_LARGE_DATA = 50_000
+# The learning rate of lr="auto" at _AUTO_BATCH_SIZE rows per step.
+_BASE_LR = 1e-3
 
 # Generated rows drawn once at fit time; score_samples measures the distance
 # of a row to its nearest neighbours among them.
@@ -131,16 +144,34 @@ def _pack(x, pac):
     return x.reshape(n_packs, pac * n_features)
 
 
-def _exponential_average(averaged, current, n_averaged):
-    """Exponential moving average with the decay warming up to 0.999.
+class _RunningAverage:
+    """Exponential moving average of a module's weights, decay warming up to 0.999.
 
     The decay ``min(0.999, (1 + n) / (10 + n))`` after ``n`` updates lets a
     short run forget its initial weights; a fixed 0.999 would keep them for
-    thousands of steps.
+    thousands of steps. The first update copies the weights.
+
+    Written here rather than with :class:`torch.optim.swa_utils.AveragedModel`,
+    which walks the modules and regroups the parameters at every update: at
+    one update per generator step that walk costs more than the average.
+    The parameter lists are taken once and updated by one fused ``lerp``.
     """
-    # Tensor arithmetic: ``n_averaged`` lives on the model's device.
-    decay = torch.clamp((1.0 + n_averaged) / (10.0 + n_averaged), max=0.999)
-    return decay * averaged + (1.0 - decay) * current
+
+    def __init__(self, module):
+        self.module = copy.deepcopy(module).requires_grad_(False)
+        self._averaged = list(self.module.parameters())
+        self._current = list(module.parameters())
+        self.n_averaged = 0
+
+    @torch.no_grad()
+    def update(self):
+        if self.n_averaged == 0:
+            torch._foreach_copy_(self._averaged, self._current)
+        else:
+            n = self.n_averaged
+            decay = min(0.999, (1.0 + n) / (10.0 + n))
+            torch._foreach_lerp_(self._averaged, self._current, 1.0 - decay)
+        self.n_averaged += 1
 
 
 def _jacobian_norms(net, z):
@@ -183,6 +214,8 @@ class _GANNet(_TorchNet):
     followed by one generator step.  Training stops after ``max_steps``
     generator steps or ``max_epochs`` epochs, whichever comes first: the
     number of epochs run follows from the budget and the number of rows.
+    A callback may end it sooner by setting ``batches_left_`` to 0 (see
+    :class:`_SampleEarlyStopping`).
     """
 
     def __init__(self, *args, critic, loss, gp_weight, n_critic, pac, max_steps,
@@ -194,6 +227,13 @@ class _GANNet(_TorchNet):
         self.n_critic = n_critic
         self.pac = pac
         self.max_steps = max_steps
+
+    def get_default_callbacks(self):
+        # skorch's epoch table colours its cells with ANSI codes whatever the
+        # output, and counts epochs, which are not a GAN's budget: the GAN
+        # logs its own table in steps (_SampleEarlyStopping).
+        return [(name, callback) for name, callback in super().get_default_callbacks()
+                if name != "print_log"]
 
     # -- components
 
@@ -220,8 +260,11 @@ class _GANNet(_TorchNet):
 
     def get_split_datasets(self, X, y=None, **fit_params):
         train, _ = X
+        return self.standardise(train), None
+
+    def standardise(self, x):
         module = self.module_
-        return (train - module.loc) / module.scale, None
+        return (x - module.loc) / module.scale
 
     def get_iterator(self, dataset, training=False):
         return _StepBudget(dataset, self.batch_size, shuffle=training,
@@ -235,23 +278,27 @@ class _GANNet(_TorchNet):
         self.batches_left_ = total
         self.batches_done_ = 0
         self.generator_steps_ = 0
-        # A running average of the generator's weights, kept by torch's
-        # AveragedModel and updated after every generator step; it replaces
-        # the trained weights at the end. The last iterate of a GAN jitters
-        # around the data; on the P4 ring the average took the share of
-        # samples within 3 std of a mode from 17% to 69% (WGAN-GP, lr=2e-3).
-        # It lives for one fit only: held in a dict so that skorch does not
-        # register it as a module of the net (to pickle and move around).
-        self._averaging = {
-            "model": AveragedModel(self.module_, avg_fn=_exponential_average)
-        }
+        # A running average of the generator's weights, updated after every
+        # generator step; it replaces the trained weights at the end. The
+        # last iterate of a GAN jitters around the data; the average is
+        # sharper. It lives for one fit only: held in a dict so that skorch
+        # does not register it as a module of the net (to pickle and move).
+        self._averaging = {"model": _RunningAverage(self.module_)}
+        # Toggled at every generator step: the list saves walking the module.
+        self._critic_parameters = list(self.critic_.parameters())
         try:
             super().fit_loop(X, y, epochs=math.ceil(total / n_batches), **fit_params)
-            average = self._averaging["model"].module
-            self.module_.load_state_dict(average.state_dict())
+            self.load_average()
         finally:
-            del self._averaging
+            del self._averaging, self._critic_parameters
         return self
+
+    def averaged_generator(self):
+        """The running average of the generator (during training only)."""
+        return self._averaging["model"].module
+
+    def load_average(self):
+        self.module_.load_state_dict(self.averaged_generator().state_dict())
 
     # -- one step
 
@@ -261,10 +308,13 @@ class _GANNet(_TorchNet):
 
     def _critic_loss(self, real_packs, fake_packs):
         critic = self.critic_
-        d_real, d_fake = critic(real_packs), critic(fake_packs)
         if self.loss == "nonsaturating":
+            # One pass over real and fake packs together: half the launches.
+            d = critic(torch.cat([real_packs, fake_packs]))
+            d_real, d_fake = d[: len(real_packs)], d[len(real_packs):]
             return (torch.nn.functional.softplus(-d_real).mean()
                     + torch.nn.functional.softplus(d_fake).mean())
+        d_real, d_fake = critic(real_packs), critic(fake_packs)
         eps = torch.rand(len(real_packs), 1, generator=self.generator,
                          device=self.device)
         between = (eps * real_packs + (1 - eps) * fake_packs).requires_grad_(True)
@@ -279,6 +329,10 @@ class _GANNet(_TorchNet):
         if self.loss == "nonsaturating":
             return torch.nn.functional.softplus(-d_fake).mean()
         return -d_fake.mean()
+
+    def _set_critic_grad(self, enabled):
+        for parameter in self._critic_parameters:
+            parameter.requires_grad_(enabled)
 
     def train_step(self, batch, **fit_params):
         # skorch's train_step steps all optimisers on one loss; a GAN steps
@@ -297,7 +351,7 @@ class _GANNet(_TorchNet):
         self.batches_left_ -= 1
         self.batches_done_ += 1
         if self.batches_done_ % self.n_critic == 0:
-            self.critic_.requires_grad_(False)
+            self._set_critic_grad(False)
             try:
                 fake = self.module_(self._noise(n_rows))
                 g_loss = self._generator_loss(fake.reshape(-1, pac * fake.shape[1]))
@@ -305,9 +359,9 @@ class _GANNet(_TorchNet):
                 g_loss.backward()
                 self.optimizer_.step()
             finally:
-                self.critic_.requires_grad_(True)
+                self._set_critic_grad(True)
             self.generator_steps_ += 1
-            self._averaging["model"].update_parameters(self.module_)
+            self._averaging["model"].update()
             value = g_loss.item()
             if not math.isfinite(value):
                 raise ValueError(
@@ -324,13 +378,159 @@ class _GANNet(_TorchNet):
 
     def on_epoch_end(self, net, **kwargs):
         super().on_epoch_end(net, **kwargs)
-        # The epoch's mean generator loss, for the history and the log table.
+        # The epoch's mean generator loss, for the history.
         batches = self.history[-1, "batches"]
         values = [b["generator_loss"] for b in batches if "generator_loss" in b]
         # NaN in an epoch without a generator step (a short epoch of a
         # small data set), so that every epoch has the column.
         mean = float(np.mean(values)) if values else np.nan
         self.history.record("generator_loss", mean)
+
+
+class _SampleEarlyStopping(Callback):
+    """Checks the averaged generator on held-out rows every ``interval`` steps.
+
+    At each check, ``n_rows`` generated rows (fixed latent draws, so that
+    two checks differ only by the generator) are compared with held-out
+    rows by their symmetric nearest-neighbour distance (``_distance``), in
+    the standardised units the networks work in. The best-checked generator
+    is kept; training stops once
+    ``patience`` checks in a row have not lowered the best distance by
+    ``tol``, and the kept generator replaces the trained one at the end.
+    Without held-out rows (``early_stopping=False``) it only logs.
+
+    skorch's ``EarlyStopping`` acts at the end of an epoch; a GAN's budget
+    is in steps and an epoch may hold one step or hundreds, so the check is
+    made after a batch and the stop is asked for by emptying the budget.
+
+    With ``verbose``, each check prints a row of a plain-text table (no
+    colour codes): the generator step out of the cap, the mean critic and
+    generator losses since the last check, the distance (``*`` when
+    it is the best so far) and the seconds since the last check.
+    """
+
+    def __init__(self, *, interval, patience, tol, seed, n_rows=_N_VALIDATION_ROWS,
+                 verbose=0, sink=print):
+        self.interval = interval
+        self.patience = patience
+        self.tol = tol
+        self.seed = seed
+        self.n_rows = n_rows
+        self.verbose = verbose
+        self.sink = sink
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        _, valid = X
+        self.valid_ = None
+        if valid is not None:
+            self.valid_ = net.standardise(valid[: self.n_rows])
+            generator = _stream_generator(self.seed, _VALIDATION_STREAM, net.device)
+            self.latent_ = torch.randn(self.n_rows, net.module_.latent_dim,
+                                       generator=generator, device=net.device)
+        self.steps_, self.scores_ = [], []
+        self.best_score_, self.best_step_, self.best_state_ = -math.inf, 0, None
+        self.misses_, self.stopped_, self.checked_step_ = 0, False, 0
+        self._losses = [[], []]
+        self._tic = time.perf_counter()
+        if self.verbose:
+            self._print_header(net)
+
+    def _print_header(self, net):
+        if self.valid_ is None:
+            rule = "no early stopping"
+        else:
+            rule = (f"stops after {self.patience} checks without improvement of "
+                    "the held-out distance")
+        self.sink(f"GAN: at most {net.max_steps} generator steps, checked every "
+                  f"{self.interval}; {rule}.")
+        columns = ["step", "critic_loss", "generator_loss"]
+        if self.valid_ is not None:
+            columns.append("valid_distance")
+        columns.append("dur")
+        self._widths = [max(len(c), 13) for c in columns]
+        self.sink("  ".join(c.rjust(w) for c, w in zip(columns, self._widths,
+                                                        strict=True)))
+        self.sink("  ".join("-" * w for w in self._widths))
+
+    def on_batch_end(self, net, batch=None, training=False, **kwargs):
+        if not training:
+            return
+        last = net.history[-1, "batches"][-1]
+        self._losses[0].append(last.get("train_loss", np.nan))
+        if "generator_loss" in last:
+            self._losses[1].append(last["generator_loss"])
+        step = net.generator_steps_
+        if step % self.interval or step == self.checked_step_:
+            return
+        self._check(net, net.averaged_generator(), step)
+        if self.valid_ is not None and self.misses_ >= self.patience:
+            net.batches_left_ = 0
+            self.stopped_ = True
+
+    def on_epoch_end(self, net, **kwargs):
+        if self.stopped_:
+            # skorch's way out of the epoch loop, as its EarlyStopping does.
+            raise KeyboardInterrupt
+
+    def on_train_end(self, net, **kwargs):
+        step = net.generator_steps_
+        if step != self.checked_step_ and step > 0:
+            # The average after the last step, loaded by fit_loop.
+            self._check(net, net.module_, step)
+        if self.best_state_ is not None:
+            net.module_.load_state_dict(self.best_state_)
+        if self.verbose and self.valid_ is not None:
+            end = ("stopped early" if self.stopped_ else "reached the cap")
+            self.sink(f"GAN {end} at step {step}; kept the generator of step "
+                      f"{self.best_step_} (valid_distance "
+                      f"{-self.best_score_:.4f}).")
+        self.valid_ = self.latent_ = self._losses = None
+
+    def _distance(self, generator):
+        """Symmetric nearest-neighbour distance of generated and held-out rows.
+
+        The mean distance from a generated row to its nearest held-out row
+        falls as the samples sharpen onto the data; the mean distance from a
+        held-out row to its nearest generated row (what :meth:`GAN.
+        score_samples` measures) rises when a mode is dropped. Distances to
+        a sample's mean (MMD, energy distance) stop moving long before the
+        modes are sharp. One ``cdist`` gives both directions.
+        """
+        with torch.no_grad():
+            distances = torch.cdist(generator(self.latent_), self.valid_)
+            total = (distances.min(dim=1).values.mean()
+                     + distances.min(dim=0).values.mean())
+        return total.item()
+
+    def _check(self, net, generator, step):
+        self.checked_step_ = step
+        row = [step, np.mean(self._losses[0]) if self._losses[0] else np.nan,
+               np.mean(self._losses[1]) if self._losses[1] else np.nan]
+        self._losses = [[], []]
+        mark = ""
+        if self.valid_ is not None:
+            score = -self._distance(generator)
+            self.steps_.append(step)
+            self.scores_.append(score)
+            net.history.record_batch("valid_distance", -score)
+            if score > self.best_score_ + self.tol:
+                self.misses_ = 0
+            else:
+                self.misses_ += 1
+            if score > self.best_score_:
+                self.best_score_, self.best_step_ = score, step
+                self.best_state_ = copy.deepcopy(generator.state_dict())
+                mark = " *"
+            row.append(-score)
+        if self.verbose:
+            now = time.perf_counter()
+            row.append(now - self._tic)
+            self._tic = now
+            cells = [f"{row[0]}/{net.max_steps}"] + [f"{v:.4f}" for v in row[1:-1]]
+            cells[-1] += mark
+            cells.append(f"{row[-1]:.2f}")
+            self.sink("  ".join(c.rjust(w) for c, w in zip(cells, self._widths,
+                                                           strict=True)))
 
 
 class GAN(OutlierConventionsMixin, BaseTorchEstimator):
@@ -401,25 +601,64 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         does.
 
     max_steps : int, default=20000
-        Budget of generator steps; training runs ``max_steps * n_critic``
-        critic steps, that is ``max_steps * n_critic / ceil(n_samples /
-        batch_size)`` epochs, the last one possibly cut short. A budget in
-        steps serves a 500-row table and 100 000 rows alike, where a fixed
-        number of epochs would under- or over-train one of them.
+        Cap on the number of generator steps; with ``early_stopping`` the
+        training usually ends sooner. Training runs at most ``max_steps *
+        n_critic`` critic steps, that is ``max_steps * n_critic /
+        ceil(n_train / batch_size)`` epochs, the last one possibly cut short.
+        A budget in steps serves a 500-row table and 100 000 rows alike,
+        where a fixed number of epochs would under- or over-train one of
+        them. With ``early_stopping=False`` exactly ``max_steps`` steps run
+        (unless ``max_epochs`` ends training first).
 
     max_epochs : int or None, default=None
         Optional cap on the number of passes over the data; training stops
         at whichever of ``max_steps`` and ``max_epochs`` comes first. None:
         no cap, the step budget decides.
 
+    early_stopping : bool, default=True
+        Whether to end training when the generator stops improving on
+        held-out rows. ``validation_fraction`` of the rows are set aside
+        (not trained on); every ``validation_interval`` generator steps the
+        averaged generator maps 1 024 fixed latent draws to rows, and their
+        distance to (at most 1 024 of) the held-out rows is measured: the
+        mean distance from a generated row to its nearest held-out row plus
+        the mean distance from a held-out row to its nearest generated row,
+        in the standardised units of the model. The first term falls as the
+        samples sharpen onto the data, the second rises when a mode is
+        dropped. Training stops after ``n_iter_no_change`` checks in a row
+        without a fall of at least ``tol``, or at ``max_steps``, and the
+        best-checked generator is kept (``best_step_``). False: every row is
+        trained on and ``max_steps`` sets the training.
+
+    validation_fraction : float, default=0.1
+        Share of the rows held out for ``early_stopping``, in (0, 1). At
+        least ``max(2, pac)`` rows must remain for training.
+
+    n_iter_no_change : int, default=5
+        Number of checks in a row without improvement after which training
+        stops (``early_stopping`` only).
+
+    validation_interval : int, default=250
+        Generator steps between two checks of ``early_stopping`` (and
+        between two rows of the ``verbose`` table).
+
+    tol : float, default=0.0
+        Least fall of the held-out distance that counts as an improvement,
+        in standardised units. The best-checked generator is kept whatever
+        ``tol``.
+
     batch_size : int or 'auto', default='auto'
         Number of rows of data per critic step (and of generated rows per
-        generator step), at least ``pac``. 'auto' takes
-        ``min(256, n_samples)``. A larger number than the training rows is
-        clipped to them, with a warning: every step then sees all the data.
+        generator step), at least ``pac``. 'auto' takes 256 rows, or 1 024
+        from 50 000 training rows on (at most the training rows). A larger
+        number than the training rows is clipped to them, with a warning:
+        every step then sees all the data.
 
-    lr : float, default=1e-3
+    lr : float or 'auto', default='auto'
         Learning rate of the two Adam optimisers (``betas=(0.5, 0.9)``).
+        'auto' takes ``1e-3 * sqrt(batch_rows / 256)`` for batches of more
+        than 256 rows and 1e-3 otherwise: 2e-3 with the 1 024-row batches
+        of ``batch_size='auto'`` on large data.
 
     jacobian_truncation : float, default=0.15
         Share of latent draws that :meth:`sample` rejects: those where the
@@ -453,8 +692,12 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         and the samples drawn by :meth:`sample` when it is not given its own.
 
     verbose : int, default=0
-        0 prints nothing, 1 prints skorch's table of losses per epoch
-        (``train_loss`` is the critic's), 2 adds a progress bar per epoch.
+        0 prints nothing; 1 or more prints a plain-text table (no colour
+        codes) with one row every ``validation_interval`` generator steps:
+        the step out of ``max_steps``, the mean critic and generator losses
+        since the previous row, the held-out distance of ``early_stopping``
+        (``*`` marks the best so far) and the seconds taken; and at the end,
+        where training stopped and which step's generator was kept.
 
     callbacks : list of skorch callbacks or None, default=None
         Extra :mod:`skorch.callbacks` (instances or ``(name, callback)``
@@ -475,6 +718,18 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
 
     n_steps_ : int
         Number of generator steps run.
+
+    best_step_ : int
+        The generator step whose averaged generator was kept: the best
+        check of ``early_stopping``, or ``n_steps_`` without it.
+
+    validation_scores_ : ndarray of shape (n_checks,) or None
+        Minus the held-out distance at each check of ``early_stopping``, in
+        order (higher is better, as scikit-learn's scores); None without
+        early stopping.
+
+    best_validation_score_ : float or None
+        The highest of ``validation_scores_``: the kept generator's.
 
     jacobian_truncation_ : float
         The ``jacobian_truncation`` that fit used: the share of latent draws
@@ -500,8 +755,8 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
     Notes
     -----
     The sampling generator is an exponential moving average of the
-    generator's weights over the training steps (decay warming up to 0.999),
-    computed by :class:`torch.optim.swa_utils.AveragedModel`; averaging GAN
+    generator's weights over the training steps (decay warming up to
+    0.999); averaging GAN
     iterates follows Yazici et al. (2019), *The Unusual Effectiveness of
     Averaging in GAN Training*. WGAN-GP follows Gulrajani et al. (2017),
     *Improved Training of Wasserstein GANs*; packing follows Lin et al.
@@ -534,9 +789,14 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         "pac": [Interval(Integral, 1, None, closed="left")],
         "max_steps": [Interval(Integral, 1, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left"), None],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0.0, 1.0, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "validation_interval": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0.0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left"),
                        StrOptions({"auto"})],
-        "lr": [Interval(Real, 0.0, None, closed="neither")],
+        "lr": [Interval(Real, 0.0, None, closed="neither"), StrOptions({"auto"})],
         "jacobian_truncation": [Interval(Real, 0.0, 1.0, closed="left")],
         "contamination": [Interval(Real, 0.0, 0.5, closed="right")],
         "device": [str, torch.device],
@@ -557,8 +817,13 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         pac=4,
         max_steps=20000,
         max_epochs=None,
+        early_stopping=True,
+        validation_fraction=0.1,
+        n_iter_no_change=5,
+        validation_interval=250,
+        tol=0.0,
         batch_size="auto",
-        lr=1e-3,
+        lr="auto",
         jacobian_truncation=0.15,
         contamination=0.1,
         device="cpu",
@@ -575,6 +840,11 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         self.pac = pac
         self.max_steps = max_steps
         self.max_epochs = max_epochs
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.validation_interval = validation_interval
+        self.tol = tol
         self.batch_size = batch_size
         self.lr = lr
         self.jacobian_truncation = jacobian_truncation
@@ -605,7 +875,9 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
             self.discriminator_hidden_layer_sizes, "discriminator_hidden_layer_sizes")
         scaler = StandardScaler().fit(X)
         n_features = X.shape[1]
-        callbacks = [("progress_bar", ProgressBar())] if self.verbose >= 2 else []
+        callbacks = [("early_stopping", _SampleEarlyStopping(
+            interval=self.validation_interval, patience=self.n_iter_no_change,
+            tol=self.tol, seed=seed, verbose=self.verbose))]
         callbacks += list(self.callbacks or [])
         net = _GANNet(
             module=_Generator,
@@ -624,31 +896,56 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
             optimizer=torch.optim.Adam,
             optimizer__betas=(0.5, 0.9),
             critic_optimizer__betas=(0.5, 0.9),
-            lr=self.lr,
+            # One fused kernel per step instead of a loop over the tensors.
+            optimizer__fused=True,
+            critic_optimizer__fused=True,
+            lr=self._learning_rate(self._batch_rows(self._n_train(len(X)))),
             loss=self.loss,
             gp_weight=self.gp_weight,
             n_critic=self.n_critic,
             pac=self.pac,
             max_steps=self.max_steps,
             max_epochs=self.max_epochs,
-            batch_size=self._batch_rows(len(X)),
+            batch_size=self._batch_rows(self._n_train(len(X))),
             train_split=None,
             callbacks=callbacks,
-            verbose=int(self.verbose),
+            # The early-stopping callback prints the GAN's own table; skorch's
+            # messages are not for this estimator's users.
+            verbose=0,
             device=str(device),
         )
         return net.initialize()
 
-    def _split(self, X, generator):
-        return X, None
-
     def _batch_rows(self, n_samples):
         if isinstance(self.batch_size, str):
-            return min(_AUTO_BATCH_SIZE, n_samples)
+            size = _LARGE_BATCH_SIZE if n_samples >= _LARGE_DATA else _AUTO_BATCH_SIZE
+            return min(size, n_samples)
         return min(self.batch_size, n_samples)
+
+    def _n_train(self, n_samples):
+        """Rows left for training once the validation rows are held out."""
+        if not self.early_stopping:
+            return n_samples
+        return n_samples - math.ceil(self.validation_fraction * n_samples)
+
+    def _learning_rate(self, batch_rows):
+        if isinstance(self.lr, str):
+            return _BASE_LR * math.sqrt(max(batch_rows, _AUTO_BATCH_SIZE)
+                                        / _AUTO_BATCH_SIZE)
+        return self.lr
 
     def _check_training_input(self, X):
         n_samples, pac = len(X), self.pac
+        n_train = self._n_train(n_samples)
+        if n_samples >= pac and n_train < max(pac, 2):
+            raise ValueError(
+                f"early_stopping holds out {n_samples - n_train} of the "
+                f"{n_samples} rows (validation_fraction="
+                f"{self.validation_fraction}), which leaves {n_train} for "
+                f"training, fewer than the max(2, pac={pac}) a GAN needs. Set "
+                "early_stopping=False (max_steps then sets the training), lower "
+                "validation_fraction, or pass more rows."
+            )
         if n_samples < pac:
             raise ValueError(
                 f"GAN needs at least pac={pac} training rows, got {n_samples}. "
@@ -666,10 +963,10 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
                 "critic step would pack repeated rows. Set batch_size to at least "
                 "pac, or leave it at 'auto'."
             )
-        if self.batch_size > n_samples:
+        if self.batch_size > n_train:
             warnings.warn(
-                f"batch_size={self.batch_size} is larger than the {n_samples} "
-                f"training rows; it is clipped to {n_samples}, so that every step "
+                f"batch_size={self.batch_size} is larger than the {n_train} "
+                f"training rows; it is clipped to {n_train}, so that every step "
                 "sees all the data. Set batch_size to at most the number of rows, "
                 "or to 'auto', to silence this warning.",
                 UserWarning,
@@ -698,6 +995,14 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
         self._fit_net(X, partial=False)
         self.n_steps_ = self.net_.generator_steps_
+        stopping = dict(self.net_.callbacks_)["early_stopping"]
+        if self.early_stopping:
+            self.validation_scores_ = np.asarray(stopping.scores_)
+            self.best_validation_score_ = float(stopping.best_score_)
+            self.best_step_ = stopping.best_step_
+        else:
+            self.validation_scores_ = self.best_validation_score_ = None
+            self.best_step_ = self.n_steps_
         self.jacobian_truncation_ = float(self.jacobian_truncation)
         self.jacobian_threshold_ = math.inf
         if self.jacobian_truncation_ > 0:

@@ -212,17 +212,23 @@ def test_fewer_rows_than_a_pack_raise_and_say_what_to_do():
     with pytest.raises(ValueError, match=r"at least pac=4 training rows, got 3.*"
                                          r"smaller pac"):
         GAN(**params).fit(X[:3])
-    # A pack's worth of rows is enough, for any pac.
+    # A pack's worth of rows is enough, for any pac, without held-out rows.
     for pac in (1, 3, 4):
-        gan = GAN(**{**params, "pac": pac}, random_state=0).fit(X[:max(pac, 2)])
+        gan = GAN(**{**params, "pac": pac}, early_stopping=False,
+                  random_state=0).fit(X[:max(pac, 2)])
         assert np.all(np.isfinite(gan.sample(5, random_state=0)))
+    # With them, the rows left for training must make a pack.
+    with pytest.raises(ValueError, match=r"holds out 1 of the 4 rows.*leaves 3 for "
+                                         r"training.*early_stopping=False"):
+        GAN(**params).fit(X[:4])
+    GAN(**params, random_state=0).fit(X[:5])
     with pytest.raises(ValueError, match="batch_size=2 is smaller than pac=4"):
         GAN(**{**params, "batch_size": 2}).fit(X)
 
 
 def test_batch_size_larger_than_the_data_is_clipped_with_a_warning():
     X = np.random.default_rng(0).normal(size=(100, 2))
-    params = {**FAST, "max_steps": 20, "random_state": 0}
+    params = {**FAST, "max_steps": 20, "random_state": 0, "early_stopping": False}
     with pytest.warns(UserWarning, match="batch_size=500 is larger than the 100 "
                                          "training rows; it is clipped to 100"):
         clipped = GAN(**{**params, "batch_size": 500}).fit(X)
@@ -261,12 +267,82 @@ def test_cuda_model_samples_scores_and_unpickles_on_a_cpu_only_machine(
 def test_step_budget_sets_the_number_of_steps_and_epochs():
     X = np.random.default_rng(0).normal(size=(300, 2))
     # 300 rows in batches of 64: 5 critic steps per epoch.
-    gan = GAN(**{**FAST, "max_steps": 7, "n_critic": 3}).fit(X)
+    gan = GAN(**{**FAST, "max_steps": 7, "n_critic": 3, "early_stopping": False}).fit(X)
     assert gan.n_steps_ == 7
     assert gan.n_iter_ == 5  # ceil(7 * 3 / 5) epochs, the last one cut short
     assert sum(gan.net_.history[:, "train_batch_count"]) == 21
-    capped = GAN(**{**FAST, "max_steps": 1000, "n_critic": 1, "max_epochs": 2}).fit(X)
+    capped = GAN(**{**FAST, "max_steps": 1000, "n_critic": 1, "max_epochs": 2,
+                    "early_stopping": False}).fit(X)
     assert capped.n_iter_ == 2 and capped.n_steps_ == 10
+
+
+def _blobs(n_samples=600, seed=0):
+    """Three well separated blobs: data a GAN learns in a few hundred steps."""
+    rng = np.random.default_rng(seed)
+    centers = np.array([[0.0, 0.0], [6.0, 0.0], [0.0, 6.0]])
+    return centers[rng.integers(3, size=n_samples)] + rng.normal(size=(n_samples, 2))
+
+
+# Small networks checked often, so that a test sees the rule act in seconds.
+EARLY = dict(generator_hidden_layer_sizes=(32, 32),
+             discriminator_hidden_layer_sizes=(32, 32), batch_size=64,
+             validation_interval=25, n_iter_no_change=3, jacobian_truncation=0.0)
+
+
+def test_early_stopping_ends_before_the_cap_and_can_be_turned_off():
+    X = _blobs()
+    gan = GAN(max_steps=5000, random_state=0, **EARLY).fit(X)
+    assert gan.n_steps_ < 5000
+    # It stopped n_iter_no_change checks after the best one (tol=0) ...
+    assert gan.n_steps_ == gan.best_step_ + 3 * 25
+    scores = gan.validation_scores_
+    assert len(scores) == gan.n_steps_ // 25
+    assert np.all(scores[-3:] <= gan.best_validation_score_)
+    assert gan.best_validation_score_ == scores.max()
+    # ... and the same random_state stops at the same step with the same model.
+    again = GAN(max_steps=5000, random_state=0, **EARLY).fit(X)
+    assert again.n_steps_ == gan.n_steps_
+    assert_array_equal(again.sample(20, random_state=1), gan.sample(20, random_state=1))
+    # A tolerance counts the small gains as misses: it stops no later.
+    tolerant = GAN(max_steps=5000, random_state=0, tol=0.05, **EARLY).fit(X)
+    assert tolerant.n_steps_ <= gan.n_steps_
+    fixed = GAN(max_steps=300, early_stopping=False, random_state=0, **EARLY).fit(X)
+    assert fixed.n_steps_ == fixed.best_step_ == 300
+    assert fixed.validation_scores_ is None
+
+
+def test_kept_generator_is_the_best_checked_one():
+    # The criterion is recomputed here from the held-out rows and the fixed
+    # latent draws the rule uses, on a copy of the averaged generator taken
+    # at each check; the returned generator must be the copy that scored best.
+    snapshots = {}
+
+    class Snapshot(Callback):
+        def on_batch_end(self, net, **kwargs):
+            rule = dict(net.callbacks_)["early_stopping"]
+            step = net.generator_steps_
+            if step % 25 == 0 and step not in snapshots:
+                average = net.averaged_generator()
+                with torch.no_grad():
+                    fake = average(rule.latent_).double().numpy()
+                valid = rule.valid_.double().numpy()
+                distances = np.linalg.norm(fake[:, None] - valid[None], axis=2)
+                criterion = distances.min(1).mean() + distances.min(0).mean()
+                state = {k: v.clone() for k, v in average.state_dict().items()}
+                snapshots[step] = (criterion, state)
+
+    X = _blobs()
+    gan = GAN(max_steps=5000, random_state=0, callbacks=[Snapshot()],
+              **EARLY).fit(X)
+    steps = sorted(snapshots)
+    criteria = np.array([snapshots[s][0] for s in steps])
+    assert_allclose(-gan.validation_scores_, criteria, rtol=1e-4)
+    best = steps[int(np.argmin(criteria))]
+    assert best == gan.best_step_ < gan.n_steps_
+    for name, value in gan.net_.module_.state_dict().items():
+        assert torch.equal(value, snapshots[best][1][name])
+    assert not torch.equal(gan.net_.module_.net[0].weight,
+                           snapshots[steps[-1]][1]["net.0.weight"])
 
 
 # ------------------------------------------------------------ determinism
@@ -320,17 +396,20 @@ def test_scores_do_not_depend_on_the_other_rows_or_their_order(seed, size):
 
 @settings(max_examples=6, deadline=None)
 @given(
-    n_samples=st.integers(5, 40),
+    n_samples=st.integers(7, 40),
     n_features=st.integers(1, 5),
     pac=st.integers(1, 5),
     loss=st.sampled_from(["wgan-gp", "nonsaturating"]),
+    early_stopping=st.booleans(),
     seed=st.integers(0, 1000),
 )
-def test_shapes_and_finite_outputs(n_samples, n_features, pac, loss, seed):
+def test_shapes_and_finite_outputs(n_samples, n_features, pac, loss, early_stopping,
+                                   seed):
     X = np.random.default_rng(seed).uniform(size=(n_samples, n_features))
     gan = GAN(2, loss=loss, pac=pac, generator_hidden_layer_sizes=(8,),
               discriminator_hidden_layer_sizes=(8,), max_steps=5, n_critic=2,
-              batch_size=min(16, n_samples), random_state=seed).fit(X)
+              batch_size=min(16, n_samples - 4), early_stopping=early_stopping,
+              validation_interval=2, random_state=seed).fit(X)
     scores = gan.score_samples(X)
     assert scores.shape == (n_samples,) and np.all(np.isfinite(scores))
     samples = gan.sample(3, random_state=0)
@@ -390,13 +469,32 @@ def test_user_callbacks_run_each_epoch():
     assert used.n_epochs == gan.n_iter_ > 1
 
 
-def test_verbose_prints_the_epoch_table_and_quiet_prints_nothing(capsys):
-    _, X = _fitted()
-    GAN(2, random_state=0, **FAST).fit(X)
+def test_verbose_prints_a_plain_table_in_steps_and_quiet_prints_nothing(capsys):
+    X = _blobs(300)
+    params = {**EARLY, "max_steps": 2000, "validation_interval": 20,
+              "n_iter_no_change": 2, "jacobian_truncation": 0.0, "random_state": 0}
+    quiet = GAN(2, **params).fit(X)
     assert capsys.readouterr().out == ""
-    GAN(2, random_state=0, verbose=1, **FAST).fit(X)
+    gan = GAN(2, verbose=1, **params).fit(X)
     out = capsys.readouterr().out
-    assert "train_loss" in out and "generator_loss" in out
+    assert "\x1b" not in out  # no colour codes in a captured log
+    lines = out.splitlines()
+    header = lines[1].split()
+    assert header == ["step", "critic_loss", "generator_loss", "valid_distance",
+                      "dur"]
+    rows = [line.split() for line in lines[3:-1]]
+    # One row per check, counted in generator steps out of the cap, with the
+    # distance the model recorded; the best so far is starred.
+    assert [row[0] for row in rows] == [
+        f"{step}/2000" for step in range(20, gan.n_steps_ + 1, 20)]
+    assert_allclose([float(row[3]) for row in rows], -gan.validation_scores_,
+                    atol=1e-4)
+    starred = [row[0] for row in rows if "*" in row]
+    assert starred[-1] == f"{gan.best_step_}/2000"
+    assert f"stopped early at step {gan.n_steps_}" in lines[-1]
+    assert gan.n_steps_ < 2000
+    # Printing changes nothing.
+    assert_array_equal(gan.sample(5, random_state=0), quiet.sample(5, random_state=0))
 
 
 # ------------------------------------------------------------ bad input
@@ -448,6 +546,11 @@ def test_bad_parameters_raise():
         GAN(jacobian_truncation=1.0).fit(X)
     with pytest.raises(ValueError, match="generator_hidden_layer_sizes"):
         GAN(generator_hidden_layer_sizes=(8, 0)).fit(X)
+    for name, value in [("early_stopping", "yes"), ("validation_fraction", 1.0),
+                        ("validation_fraction", 0.0), ("n_iter_no_change", 0),
+                        ("validation_interval", 0), ("tol", -1.0)]:
+        with pytest.raises(InvalidParameterError, match=name):
+            GAN(**{name: value}).fit(X)
 
 
 def test_unfitted_model_raises():
@@ -471,7 +574,7 @@ def test_sampling_generator_is_the_running_average_of_the_iterates():
 
     X = np.random.default_rng(0).normal(size=(64, 2))
     gan = GAN(**{**FAST, "max_steps": 30, "n_critic": 1, "batch_size": 32,
-                 "callbacks": [Snapshot()]}).fit(X)
+                 "early_stopping": False, "callbacks": [Snapshot()]}).fit(X)
     assert len(snapshots) == 30
     average = [p.double() for p in snapshots[0]]
     for n, iterate in enumerate(snapshots[1:], start=1):
