@@ -44,6 +44,7 @@ __all__ = [
     "CategoricalFamily",
     "ExpandedGaussianFamily",
     "IntervalGaussianFamily",
+    "LinearProductFamily",
     "ProductFamily",
     "TensorSource",
     "WhitenedGaussianFamily",
@@ -51,6 +52,7 @@ __all__ = [
     "em_pass",
     "gaussian_family",
     "normalise_",
+    "product_family",
 ]
 
 # On the CPU a chunk is also kept small enough to stay in cache: the
@@ -436,6 +438,14 @@ class ExpandedGaussianFamily:
         stats["phi"] += (phi @ resp.T).to(torch.float64)
         return stats
 
+    # A log-density linear in a feature map: see LinearProductFamily.
+
+    def features(self, frame, x):
+        return self.whiten(frame, x)
+
+    def stats_of_features(self, block):
+        return {"phi": block}
+
     def m_step(self, frame, stats, eps):
         """New ``(nk, means, covariances)`` from the statistics."""
         return _parameters_from_stats(
@@ -482,6 +492,12 @@ class CategoricalFamily:
     def accumulate_(self, stats, x, resp):
         stats["counts"] += (resp @ x).to(torch.float64)
         return stats
+
+    def features(self, frame, x):
+        return x.T
+
+    def stats_of_features(self, block):
+        return {"counts": block.T}
 
     def m_step(self, frame, stats, eps):
         """New ``{"log_proba"}``, each block normalised over its levels."""
@@ -598,6 +614,65 @@ class ProductFamily:
             )
         )
         return stats["nk"], results
+
+
+class LinearProductFamily(ProductFamily):
+    """A product whose parts are all linear in a feature map: one GEMM a chunk.
+
+    When every part's log-density is ``coef_k . phi(x)`` (the expanded
+    Gaussian, the categorical), so is their sum: the parts' feature maps are
+    stacked, with a row of ones for ``log w_k``, and a pass costs one GEMM
+    for the log-densities and one for the statistics ``Phi R^T``, as for a
+    single family.  Parameters, statistics split by part and M-step are
+    those of :class:`ProductFamily`.
+    """
+
+    def frame(self, params, shift, dtype):
+        frame = super().frame(params, shift, dtype)
+        coefs = [part_frame["coef"] for part_frame in frame["parts"]]
+        coefs.append(frame["log_weights"][:, None])
+        frame["coef"] = torch.cat(coefs, dim=1).contiguous()
+        return frame
+
+    def whiten(self, frame, x):
+        """The stacked feature map (n_features_total, n) of a chunk."""
+        maps = [
+            family.features(part_frame, x[:, columns])
+            for (family, columns), part_frame in zip(
+                self.parts, frame["parts"], strict=True
+            )
+        ]
+        maps.append(x.new_ones((1, x.shape[0])))
+        return torch.cat(maps, dim=0)
+
+    def log_prob(self, frame, phi):
+        return frame["coef"] @ phi
+
+    def new_stats(self, frame):
+        coef = frame["coef"]
+        return {"phi": torch.zeros(
+            (coef.shape[1], coef.shape[0]), dtype=torch.float64, device=coef.device
+        )}
+
+    def accumulate_(self, stats, phi, resp):
+        stats["phi"] += (phi @ resp.T).to(torch.float64)
+        return stats
+
+    def m_step(self, frame, stats, eps):
+        phi, start, parts = stats["phi"], 0, []
+        for (family, _), part_frame in zip(self.parts, frame["parts"], strict=True):
+            width = part_frame["coef"].shape[1]
+            block = family.stats_of_features(phi[start : start + width])
+            parts.append(family.m_step(part_frame, block, eps))
+            start += width
+        return phi[-1], tuple(parts)
+
+
+def product_family(parts):
+    """A :class:`LinearProductFamily` when every part allows, else a product."""
+    if all(hasattr(family, "features") for family, _ in parts):
+        return LinearProductFamily(parts)
+    return ProductFamily(parts)
 
 
 def gaussian_family(covariance_type, reg_covar, params, shift, spread, dtype):

@@ -25,11 +25,11 @@ from skgen.mixture._em import (
     CategoricalFamily,
     ExpandedGaussianFamily,
     IntervalGaussianFamily,
-    ProductFamily,
     TensorSource,
     em_pass,
     gaussian_family,
     normalise_,
+    product_family,
     stats_of_responsibilities,
 )
 from skgen.mixture._gaussian_mixture import _weighted_order
@@ -70,10 +70,10 @@ class TabularMixture(DensityMixin, BaseEstimator):
     n_components : int or 'auto', default='auto'
         Number of components. ``'auto'`` holds out ``validation_fraction``
         of the distinct rows, fits 1, 2, 4, ... components on the rest
-        while the validation log-likelihood rises (and at most one row in
+        until the validation log-likelihood stops rising (and at most one row in
         eight of training weight per component), then refits the best
-        number on all rows. The validation scores are in
-        ``validation_scores_``.
+        number on all rows, starting EM from the chosen fit. The validation
+        scores are in ``validation_scores_``.
 
     categorical_features : 'from_dtype', None or array-like, default='from_dtype'
         Which columns are categorical, as in
@@ -88,13 +88,15 @@ class TabularMixture(DensityMixin, BaseEstimator):
         Map of the numeric columns before the mixture (see
         :class:`~skgen.preprocessing.TableEncoder`).
 
-    prior_strength : float, default=1.0
+    prior_strength : float, default=0.01
         Pseudo-rows of the data's overall distribution added to each
         component at every M-step: a component's category probabilities are
         drawn towards the data's shares, and its variances towards the
-        normal scores' unit variance. This keeps small components from
-        collapsing onto a few rows and keeps the categories' overall shares
-        in the samples. 0 gives maximum likelihood.
+        normal scores' unit variance. This keeps a component of one or a few
+        rows from collapsing onto them, and gives every category seen some
+        probability in every component. Larger values smooth more: a
+        variance ``v`` of ``n`` rows becomes ``(n v + a) / (n + a)``. 0 gives
+        maximum likelihood.
 
     reg_covar : float, default=1e-4
         Added to each variance of the normal scores.
@@ -211,7 +213,7 @@ class TabularMixture(DensityMixin, BaseEstimator):
         *,
         categorical_features="from_dtype",
         numeric_transform="quantile-normal",
-        prior_strength=1.0,
+        prior_strength=0.01,
         reg_covar=1e-4,
         tol=1e-3,
         max_iter=100,
@@ -290,7 +292,7 @@ class TabularMixture(DensityMixin, BaseEstimator):
             encoded = encoder.transform(X)
             held_out = _hashed_split(encoded, self.validation_fraction, random_state)
             S = layout.scoring_matrix(encoder, X, encoded)
-            n_components, self.validation_scores_ = self._select_n_components(
+            n_components, self.validation_scores_, start = self._select_n_components(
                 layout, Z, S, weights, held_out, device, random_state
             )
         else:
@@ -300,9 +302,9 @@ class TabularMixture(DensityMixin, BaseEstimator):
                     f"n_components={n_components} must be <= the number of rows "
                     f"of positive weight ({np.count_nonzero(weights)})."
                 )
-            self.validation_scores_ = {}
+            self.validation_scores_, start = {}, None
         params, lower_bound, n_iter, converged = self._fit_em(
-            layout, Z, weights, n_components, device, random_state
+            layout, Z, weights, n_components, device, random_state, start
         )
         if not converged:
             warnings.warn(
@@ -327,32 +329,38 @@ class TabularMixture(DensityMixin, BaseEstimator):
         largest = max(1, min(n_train, train_weights.sum() / _ROWS_PER_COMPONENT))
         S_valid = as_tensor(S[valid], device)
         w_valid = weights[valid]
-        scores, best, misses = {}, None, 0
+        scores, best, best_params = {}, None, None
         for k in _AUTO_CANDIDATES:
             if k > largest and k > 1:
                 break
-            params, *_ = self._fit_em(layout, Z, train_weights, k, device, rng)
+            params, _, n_iter, _ = self._fit_em(
+                layout, Z, train_weights, k, device, rng
+            )
             log_lik = self._log_likelihood(layout, params, S_valid)
             scores[k] = float(np.average(log_lik, weights=w_valid))
             if self.verbose:
-                print(f"n_components={k}: validation log-likelihood {scores[k]:.4f}")
-            if best is None or scores[k] > scores[best]:
-                best, misses = k, 0
-            else:
-                misses += 1
-                if misses == 2:
-                    break
-        return best, scores
+                print(f"n_components={k}: validation log-likelihood {scores[k]:.4f}"
+                      f" ({n_iter} EM iterations)")
+            if best is not None and scores[k] <= scores[best]:
+                break
+            best, best_params = k, params
+        return best, scores, best_params
 
-    def _fit_em(self, layout, Z, weights, n_components, device, rng):
-        """EM with ``n_components`` on the rows of positive weight."""
+    def _fit_em(self, layout, Z, weights, n_components, device, rng, params=None):
+        """EM with ``n_components`` on the rows of positive weight.
+
+        ``params`` are where EM starts: the chosen candidate's, when
+        ``n_components='auto'`` refits on all rows; otherwise the init's.
+        """
         keep = np.flatnonzero(weights > 0)
         Z_fit = as_tensor(np.ascontiguousarray(Z[keep]), device)
         w = as_tensor(weights[keep], device)
         source = TensorSource(Z_fit, w, row_width=Z.shape[1] * 2 + 3 * n_components)
         total_weight = float(weights.sum())
-        params = self._initial_parameters(layout, Z[keep], weights[keep],
-                                          n_components, source, rng)
+        if params is None:
+            params = self._initial_parameters(
+                layout, Z[keep], weights[keep], n_components, source, rng
+            )
         eps = np.finfo(np.float64).eps
         lower_bound = -np.inf
         converged, n_iter = False, 0
@@ -657,7 +665,7 @@ class _Layout:
                 self.block_sizes, self.prior.to(self._device(params)), prior_strength
             )
             parts.append((categorical, slice(self.n_numeric, None)))
-        return ProductFamily(parts)
+        return product_family(parts)
 
     # The scoring form: integer columns are scored as interval masses.
 
@@ -681,7 +689,7 @@ class _Layout:
         if self.n_levels:
             parts.append((CategoricalFamily(self.block_sizes, None, 0.0),
                           slice(c + 2 * i, None)))
-        return ProductFamily(parts)
+        return product_family(parts)
 
     def _continuous(self, params):
         gaussian, c = params["parts"][0], self.n_continuous
