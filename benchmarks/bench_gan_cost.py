@@ -17,11 +17,19 @@ Two tables, 1 torch thread and 1 BLAS thread (``torch.set_num_threads`` and
   N = 300, 3 000, 30 000 and 300 000 rows of 8-feature data (5 Gaussian
   blobs, ``sklearn.datasets.make_blobs``, seed 0): fit seconds, generator
   steps run, the step whose generator was kept, and seconds per step.
+* **P3 subset** (``--p3 NAME ...``, needs ``--baseline``): P3's split of
+  ``PROTOCOLS.md`` for seed 0 on the named ODDS sets (read from
+  ``../shared/data/odds`` beside the repository, or ``--odds``), the
+  baseline's and the working tree's default GAN behind a
+  ``StandardScaler``, fitted in turn on each set: fit+score seconds and
+  test ROC AUC side by side. A check between full P3 runs, not P3 itself.
 
 Usage::
 
     python benchmarks/bench_gan_cost.py --baseline HEAD~3
     python benchmarks/bench_gan_cost.py --quick   # 1 repeat, N up to 30 000
+    python benchmarks/bench_gan_cost.py --baseline HEAD~3 --skip-step \
+        --skip-scaling --p3 cardio pima --out results/gan_p3_subset.md
 """
 
 import argparse
@@ -37,6 +45,10 @@ import numpy as np
 import torch
 from _machine import load_average, machine_line
 from sklearn.datasets import make_blobs
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from skgen import GAN
@@ -103,12 +115,37 @@ def scaling(sizes):
     return rows
 
 
+def p3_subset(classes, names, folder):
+    """``[(name, {class name: (seconds, auc, steps)})]`` on P3's seed-0 split."""
+    rows = []
+    for name in names:
+        data = np.load(folder / f"{name}.npz")
+        X, y = data["X"].astype(np.float64), data["y"]
+        X_tr, X_te, _, y_te = train_test_split(X, y, test_size=0.3, stratify=y,
+                                               random_state=0)
+        found = {}
+        for label, cls in classes.items():
+            detector = make_pipeline(StandardScaler(), cls(random_state=0))
+            start = time.perf_counter()
+            detector.fit(X_tr)
+            auc = roc_auc_score(y_te, -detector.score_samples(X_te))
+            seconds = time.perf_counter() - start
+            found[label] = (seconds, auc, detector[-1].n_steps_)
+            print(name, label, found[label], file=sys.stderr, flush=True)
+        rows.append((name, found))
+    return rows
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline", default=None,
                         help="git revision whose GAN the step cost is compared with")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--skip-scaling", action="store_true")
+    parser.add_argument("--skip-step", action="store_true")
+    parser.add_argument("--p3", nargs="*", default=[])
+    parser.add_argument("--odds", type=Path,
+                        default=ROOT.parent / "shared" / "data" / "odds")
     parser.add_argument("--out", type=Path, default=RESULTS / "gan_cost.md")
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -119,6 +156,7 @@ def main():
     if args.baseline:
         classes = {f"baseline ({args.baseline})": baseline_class(args.baseline),
                    "working tree": GAN}
+    if args.baseline and not args.skip_step:
         grid, _ = make_grid(10_000, random_state=0)
         normal = np.random.default_rng(0).standard_normal((10_000, 32))
         found = step_cost(classes, {"P4 grid, d=2": grid, "normal, d=32": normal},
@@ -152,6 +190,29 @@ def main():
         lines += [f"| {n} | {s:.1f} | {steps} | {best} | {1000 * s / steps:.2f} |"
                   for n, s, steps, best in rows]
         lines.append("")
+    if args.p3:
+        rows = p3_subset(classes, args.p3, args.odds)
+        base, new = classes
+        lines += [
+            "## P3 subset: default GAN, seed 0 split, StandardScaler in front",
+            "",
+            f"| data set | {base} AUC | working tree AUC | {base} fit+score s "
+            "| working tree fit+score s | steps run (baseline / working tree) |",
+            "|---|---|---|---|---|---|",
+        ]
+        for name, found in rows:
+            (s0, a0, n0), (s1, a1, n1) = found[base], found[new]
+            lines.append(f"| {name} | {a0:.3f} | {a1:.3f} | {s0:.1f} | {s1:.1f} "
+                         f"| {n0} / {n1} |")
+        means = [np.mean([found[c][i] for _, found in rows])
+                 for i in (1, 0) for c in (base, new)]
+        medians = [np.median([found[c][0] for _, found in rows]) for c in (base, new)]
+        lines += [
+            f"| **mean** | **{means[0]:.3f}** | **{means[1]:.3f}** | {means[2]:.1f} "
+            f"| {means[3]:.1f} | |",
+            f"| median s | | | {medians[0]:.1f} | {medians[1]:.1f} | |",
+            "",
+        ]
     lines[1:1] = ["", machine_line(load_at_start)]
     table = "\n".join(lines) + "\n"
     print(table)

@@ -14,7 +14,7 @@ Follows P4 of ``PROTOCOLS.md`` (in the shared folder beside the checkout):
   (``skgen.metrics.mode_coverage``);
 * mean +- standard error over the tuning seeds 0-2 and, in separate rows,
   the held-out seeds 3-5 (the defaults were chosen on seeds 0-2); fit
-  seconds.
+  seconds and, for the GAN, generator steps run (its stopping rule decides).
 
 Rows: ``skgen.GAN`` (the subject); the same fitted GAN sampled without its
 Jacobian truncation ("GAN, untruncated": its stored truncation set to 0 on a
@@ -111,8 +111,8 @@ def main():
         "choose the defaults (tuning); seeds 3-5 were not (held out).",
         "",
         "| data | model | seeds | modes captured | high quality % | reverse KL "
-        "| fit s |",
-        "|---|---|---|---|---|---|---|",
+        "| fit s | steps |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     flags = []
     for name in args.datasets:
@@ -133,6 +133,8 @@ def main():
                         samples = samples[0]
                     scores = mode_coverage(samples, centers, std)
                     scores["seconds"] = seconds
+                    # Generator steps run (the GAN's stopping rule decides).
+                    scores["steps"] = getattr(model, "n_steps_", math.nan)
                     results.setdefault(sampler_name, {})[seed] = scores
                     print(f"{name} seed {seed} {sampler_name}: {scores}",
                           file=sys.stderr, flush=True)
@@ -156,7 +158,9 @@ def main():
                 lines.append(
                     f"| {name} | {model_name} | {group} | "
                     f"{mean_se(col('modes'))} / {n_modes} | {mean_se(hq)}{mark} | "
-                    f"{mean_se(col('reverse_kl'))} | {mean_se(col('seconds'))} |")
+                    f"{mean_se(col('reverse_kl'))} | {mean_se(col('seconds'))} | "
+                    + (f"{mean_se(col('steps'))} |"
+                       if np.all(np.isfinite(col("steps"))) else "- |"))
     # The load at the end is known only now: the machine line goes in the header.
     lines[4:4] = [machine_line(load_at_start), ""]
     lines += [

@@ -395,8 +395,8 @@ class _SampleEarlyStopping(Callback):
     rows by their symmetric nearest-neighbour distance (``_distance``), in
     the standardised units the networks work in. The best-checked generator
     is kept; training stops once
-    ``patience`` checks in a row have not lowered the best distance by
-    ``tol``, and the kept generator replaces the trained one at the end.
+    ``patience`` checks in a row have not lowered the best distance by a
+    share ``tol`` of it, and the kept generator replaces the trained one at the end.
     Without held-out rows (``early_stopping=False``) it only logs.
 
     skorch's ``EarlyStopping`` acts at the end of an epoch; a GAN's budget
@@ -513,7 +513,9 @@ class _SampleEarlyStopping(Callback):
             self.steps_.append(step)
             self.scores_.append(score)
             net.history.record_batch("valid_distance", -score)
-            if score > self.best_score_ + self.tol:
+            # Relative: the distance's scale grows with the number of
+            # features, so that no one absolute tolerance fits every table.
+            if score > self.best_score_ * (1.0 - self.tol):
                 self.misses_ = 0
             else:
                 self.misses_ += 1
@@ -539,10 +541,12 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
     A generator network maps standard normal latent draws to rows of data;
     a critic network is trained against it to tell data from generated
     rows. The defaults (the non-saturating logistic loss, PacGAN packing of
-    4 rows, internal standardisation of the data, a budget in optimiser
-    steps, a running average of the generator's weights as the final
-    generator, and the rejection of the latent draws where the generator is
-    steepest) aim at covering every mode of the data with sharp samples.
+    4 rows, internal standardisation of the data, a running average of the
+    generator's weights as the final generator, and the rejection of the
+    latent draws where the generator is steepest) aim at covering every mode
+    of the data with sharp samples. Training ends when the generator's
+    samples stop getting closer to rows held out of training
+    (``early_stopping``), or at ``max_steps`` generator steps.
     Once fitted it gives:
 
     * **samples**: :meth:`sample` draws new rows (generator in eval mode),
@@ -626,7 +630,8 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         in the standardised units of the model. The first term falls as the
         samples sharpen onto the data, the second rises when a mode is
         dropped. Training stops after ``n_iter_no_change`` checks in a row
-        without a fall of at least ``tol``, or at ``max_steps``, and the
+        that do not lower the best distance so far by a share ``tol`` of
+        it, or at ``max_steps``, and the
         best-checked generator is kept (``best_step_``). False: every row is
         trained on and ``max_steps`` sets the training.
 
@@ -642,10 +647,12 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         Generator steps between two checks of ``early_stopping`` (and
         between two rows of the ``verbose`` table).
 
-    tol : float, default=0.0
-        Least fall of the held-out distance that counts as an improvement,
-        in standardised units. The best-checked generator is kept whatever
-        ``tol``.
+    tol : float, default=0.01
+        Least relative fall of the held-out distance that counts as an
+        improvement, in [0, 1): a check improves when its distance is below
+        ``(1 - tol)`` times the best so far. Relative, because the
+        distance grows with the number of features. The best-checked
+        generator is kept whatever ``tol``.
 
     batch_size : int or 'auto', default='auto'
         Number of rows of data per critic step (and of generated rows per
@@ -793,7 +800,7 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         "validation_fraction": [Interval(Real, 0.0, 1.0, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "validation_interval": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0.0, None, closed="left")],
+        "tol": [Interval(Real, 0.0, 1.0, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left"),
                        StrOptions({"auto"})],
         "lr": [Interval(Real, 0.0, None, closed="neither"), StrOptions({"auto"})],
@@ -821,7 +828,7 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         validation_fraction=0.1,
         n_iter_no_change=5,
         validation_interval=250,
-        tol=0.0,
+        tol=0.01,
         batch_size="auto",
         lr="auto",
         jacobian_truncation=0.15,

@@ -291,7 +291,7 @@ EARLY = dict(generator_hidden_layer_sizes=(32, 32),
 
 def test_early_stopping_ends_before_the_cap_and_can_be_turned_off():
     X = _blobs()
-    gan = GAN(max_steps=5000, random_state=0, **EARLY).fit(X)
+    gan = GAN(max_steps=5000, tol=0.0, random_state=0, **EARLY).fit(X)
     assert gan.n_steps_ < 5000
     # It stopped n_iter_no_change checks after the best one (tol=0) ...
     assert gan.n_steps_ == gan.best_step_ + 3 * 25
@@ -300,11 +300,21 @@ def test_early_stopping_ends_before_the_cap_and_can_be_turned_off():
     assert np.all(scores[-3:] <= gan.best_validation_score_)
     assert gan.best_validation_score_ == scores.max()
     # ... and the same random_state stops at the same step with the same model.
-    again = GAN(max_steps=5000, random_state=0, **EARLY).fit(X)
+    again = GAN(max_steps=5000, tol=0.0, random_state=0, **EARLY).fit(X)
     assert again.n_steps_ == gan.n_steps_
     assert_array_equal(again.sample(20, random_state=1), gan.sample(20, random_state=1))
-    # A tolerance counts the small gains as misses: it stops no later.
-    tolerant = GAN(max_steps=5000, random_state=0, tol=0.05, **EARLY).fit(X)
+    # A relative tolerance counts the small gains as misses: the rule stops
+    # n_iter_no_change checks after the last check that beat the best so far
+    # by that share, and still keeps the best-checked generator.
+    tolerant = GAN(max_steps=5000, random_state=0, tol=0.2, **EARLY).fit(X)
+    distances = -tolerant.validation_scores_
+    best, last_gain = np.inf, None
+    for i, distance in enumerate(distances):
+        if distance < 0.8 * best:
+            last_gain = i
+        best = min(best, distance)
+    assert len(distances) == last_gain + 1 + 3
+    assert tolerant.best_validation_score_ == tolerant.validation_scores_.max()
     assert tolerant.n_steps_ <= gan.n_steps_
     fixed = GAN(max_steps=300, early_stopping=False, random_state=0, **EARLY).fit(X)
     assert fixed.n_steps_ == fixed.best_step_ == 300
@@ -548,7 +558,7 @@ def test_bad_parameters_raise():
         GAN(generator_hidden_layer_sizes=(8, 0)).fit(X)
     for name, value in [("early_stopping", "yes"), ("validation_fraction", 1.0),
                         ("validation_fraction", 0.0), ("n_iter_no_change", 0),
-                        ("validation_interval", 0), ("tol", -1.0)]:
+                        ("validation_interval", 0), ("tol", -1.0), ("tol", 1.0)]:
         with pytest.raises(InvalidParameterError, match=name):
             GAN(**{name: value}).fit(X)
 
