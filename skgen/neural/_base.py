@@ -29,9 +29,13 @@ small models.  :class:`_TensorBatches` feeds the net slices of a permuted
 tensor instead.
 """
 
+import contextlib
 import copy
 import functools
 import math
+import re
+import sys
+import threading
 from numbers import Integral, Real
 
 import numpy as np
@@ -42,12 +46,12 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNet
-from skorch.callbacks import EarlyStopping, ProgressBar
+from skorch.callbacks import EarlyStopping, PrintLog, ProgressBar
 
 from skgen.mixture._gaussian_mixture import _is_dask_collection
 from skgen.utils._torch import as_tensor, resolve_device
 
-__all__ = ["BaseTorchEstimator", "initialise_module_", "make_mlp"]
+__all__ = ["BaseTorchEstimator", "initialise_module_", "make_mlp", "torch_threads"]
 
 _REMEDY = (
     "The learning rate is probably too large for this data; try a smaller lr "
@@ -75,6 +79,69 @@ _EXPLOSION_FACTOR = 1e3
 def _far_above(value, reference):
     """Whether a loss ``value`` is far above the loss ``reference`` at the start."""
     return value > reference + _EXPLOSION_FACTOR * max(abs(reference), 1.0)
+
+
+# Below this many multiply-adds per batch (rows x parameters) a network is
+# small: its matrix products take microseconds, so torch's intra-op threads
+# gain little on an idle machine, and on a busy one they wait on each other
+# at every operation (benchmarks/results/vae_cost.md).
+_SMALL_NETWORK_WORK = 2**27
+
+_threads_lock = threading.Lock()
+_threads_users = 0
+_threads_saved = None
+
+
+@contextlib.contextmanager
+def torch_threads(n_threads):
+    """Run the block with ``torch.set_num_threads(n_threads)``, then restore.
+
+    ``None`` leaves the setting alone.  Nested and concurrent blocks (Dask
+    runs several tasks in threads of one process) share one saved value:
+    the first block in saves the user's setting and the last one out
+    restores it, whether the block returns or raises.
+    """
+    global _threads_users, _threads_saved
+    if n_threads is None:
+        yield
+        return
+    with _threads_lock:
+        if _threads_users == 0:
+            _threads_saved = torch.get_num_threads()
+            if _threads_saved != n_threads:
+                torch.set_num_threads(n_threads)
+        _threads_users += 1
+    try:
+        yield
+    finally:
+        with _threads_lock:
+            _threads_users -= 1
+            if _threads_users == 0 and torch.get_num_threads() != _threads_saved:
+                torch.set_num_threads(_threads_saved)
+
+
+_ANSI_CODE = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class _PrintLog(PrintLog):
+    """skorch's epoch table, without colour codes unless stdout is a terminal.
+
+    skorch colours the best value of each column with ANSI codes, which a
+    log file or a notebook shows as raw escapes.
+    """
+
+    def table(self, row):
+        text = super().table(row)
+        if self.sink is print and not _isatty(sys.stdout):
+            text = _ANSI_CODE.sub("", text)
+        return text
+
+
+def _isatty(stream):
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 class _TensorBatches:
@@ -107,12 +174,23 @@ class _EarlyStopping(EarlyStopping):
     """skorch's early stopping, idle in epochs without a validation loss.
 
     ``partial_fit`` trains without a validation split; skorch's callback
-    would fail there on the missing ``valid_loss``.
+    would fail there on the missing ``valid_loss``.  Each epoch's row of the
+    history (and of the ``verbose`` table) records ``event_best``, whether
+    the monitored loss improved on the best by the threshold, and
+    ``stop_by``, the last epoch training will run unless it improves again.
     """
 
     def on_epoch_end(self, net, **kwargs):
-        if "valid_loss" in net.history[-1]:
+        if self.monitor not in net.history[-1]:
+            return
+        best = self.best_epoch_
+        try:
             super().on_epoch_end(net, **kwargs)
+        finally:
+            net.history.record("event_best", self.best_epoch_ != best)
+            net.history.record(
+                "stop_by", min(net.max_epochs, self.best_epoch_ + self.patience)
+            )
 
 
 class _TorchNet(NeuralNet):
@@ -131,6 +209,26 @@ class _TorchNet(NeuralNet):
     # that tells a diverging loss from a merely large one. Set once per net,
     # so that partial_fit keeps the reference of its first call.
     initial_loss_ = None
+
+    def get_default_callbacks(self):
+        return [(name, _PrintLog() if name == "print_log" else callback)
+                for name, callback in super().get_default_callbacks()]
+
+    def notify(self, method_name, **cb_kwargs):
+        if method_name != "on_epoch_end":
+            return super().notify(method_name, **cb_kwargs)
+        # Every callback sees the end of the epoch even when one stops the
+        # training (by KeyboardInterrupt, as skorch's early stopping does),
+        # so that the epoch table, printed last, shows the last epoch too.
+        getattr(self, method_name)(self, **cb_kwargs)
+        stop = None
+        for _, callback in self.callbacks_:
+            try:
+                getattr(callback, method_name)(self, **cb_kwargs)
+            except KeyboardInterrupt as exc:
+                stop = exc
+        if stop is not None:
+            raise stop
 
     def get_split_datasets(self, X, y=None, **fit_params):
         return X
@@ -310,7 +408,27 @@ class BaseTorchEstimator(BaseEstimator):
             setattr(cls, name, _blockwise(name, method))
         cls._in_memory_methods = in_memory
 
+    # Whether fits and inference of a small network run torch at one thread
+    # (see ``_threads``); a subclass opts in.
+    _one_thread_when_small = False
+
     # ------------------------------------------------------------ training
+
+    def _threads(self):
+        """The ``torch_threads`` context of this estimator's fit and inference.
+
+        One thread when the subclass opts in and its network is small
+        (``batch_size`` times the number of parameters below
+        ``_SMALL_NETWORK_WORK`` multiply-adds); otherwise torch's setting,
+        whatever the user made it.  The user's setting is restored at the
+        end of the block.
+        """
+        if not self._one_thread_when_small or not hasattr(self, "net_"):
+            return torch_threads(None)
+        n_params = sum(p.numel() for p in self.net_.module_.parameters())
+        batch_size = self.batch_size if isinstance(self.batch_size, Integral) else 256
+        small = n_params * batch_size < _SMALL_NETWORK_WORK
+        return torch_threads(1 if small else None)
 
     def _check_training_input(self, X):
         """Raise on training data the model cannot take; no-op by default."""
@@ -336,7 +454,8 @@ class BaseTorchEstimator(BaseEstimator):
             data, epochs = self._split(X_tensor, generator), self.max_epochs
         net.generator = generator
         try:
-            net.partial_fit(data, epochs=epochs)
+            with self._threads():
+                net.partial_fit(data, epochs=epochs)
         finally:
             net.generator = None
         self.n_iter_ = len(net.history)

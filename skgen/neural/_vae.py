@@ -34,6 +34,7 @@ of the integers, with the same importance-weighted bound; the ``k`` offsets
 """
 
 import math
+import time
 import warnings
 from numbers import Integral, Real
 
@@ -76,6 +77,14 @@ _LOG_2PI = math.log(2 * math.pi)
 # out in the tails (60 standard deviations on ODDS pageblocks) drove it to
 # exp(127), which overflows float32 and ended training with an infinite loss.
 _MAX_LOG_VAR = 6.0
+# Importance draws every row gets before its estimate's bias is judged:
+# enough weights for a rough variance, few enough that a tight bound costs
+# little more than a forward pass.
+_FIRST_DRAWS = 16
+# Rows times draws per block of scoring: the block's temporaries then stay
+# in the processor's cache, where a pass over memory-sized tensors would
+# make every elementwise step wait on memory.
+_BLOCK_DRAWS = 1024
 
 
 # A feature has a point mass when one value holds at least this share of the
@@ -101,26 +110,28 @@ def _integer_valued(X):
     return np.all(X == np.floor(X), axis=0)
 
 
-def _stratified_uniform(n_draws, n_features, generator):
-    """``(n_draws, n_features)`` offsets, each uniform on [0, 1).
+def _balanced_uniform(n_draws, dimension, generator):
+    """``(n_draws, dimension)`` points, each uniform on [0, 1)^dimension.
 
-    Stratified per feature: the ``n_draws`` offsets of a feature fall one in
-    each interval ``[j / n_draws, (j + 1) / n_draws)``, in a random order.
-    Each offset is still uniform, so an importance-weighted estimate over
-    them keeps its expectation; stratifying only lowers its variance.
+    A scrambled Sobol sequence, seeded from ``generator``: each point is
+    still uniform, so an importance-weighted estimate over them keeps its
+    expectation, and every prefix of 2, 4, 8, ... points is spread evenly
+    over each coordinate. The scores use the first draws alone where the
+    bound is tight; drawn independently, those few would share the same
+    chance error in every row, and the scores of all rows would move
+    together.
     """
-    strata = torch.argsort(torch.rand(n_draws, n_features, generator=generator), 0)
-    return (strata + torch.rand(n_draws, n_features, generator=generator)) / n_draws
+    seed = int(torch.randint(2**62, (), generator=generator))
+    if dimension > torch.quasirandom.SobolEngine.MAXDIM:
+        return torch.rand(n_draws, dimension, generator=generator,
+                          dtype=torch.float64)
+    engine = torch.quasirandom.SobolEngine(dimension, scramble=True, seed=seed)
+    return engine.draw(n_draws, dtype=torch.float64)
 
 
 def _variance(raw, log_floor):
     """Decoder variance: fixed bound + learned per-feature floor + softplus."""
     return _MIN_VARIANCE + torch.exp(log_floor) + torch.nn.functional.softplus(raw)
-
-
-def _normal_log_pdf(x, mean, var):
-    """Elementwise log N(x; mean, var)."""
-    return -0.5 * (_LOG_2PI + torch.log(var) + (x - mean) ** 2 / var)
 
 
 class _VAEModule(torch.nn.Module):
@@ -168,13 +179,18 @@ class _VAEModule(torch.nn.Module):
         initialise_module_(self, generator)
         self.register_buffer("loc", torch.as_tensor(loc, dtype=torch.float32))
         self.register_buffer("scale", torch.as_tensor(scale, dtype=torch.float32))
-        self.register_buffer(
-            "eps", torch.randn(n_importance_samples, latent_dim, generator=generator)
+        # The draws of z (through the normal quantile) and of the offsets,
+        # from one balanced sequence.
+        points = _balanced_uniform(
+            n_importance_samples, latent_dim + n_features, generator
         )
+        tiny = torch.finfo(torch.float32).tiny
+        eps = torch.special.ndtri(points[:, :latent_dim].clamp(tiny, 1 - tiny))
+        self.register_buffer("eps", eps.to(torch.float32))
         dequantized = torch.as_tensor(np.asarray(dequantized, dtype=bool))
         self.n_dequantized = int(dequantized.sum())
         self.register_buffer("dequantized", dequantized)
-        offsets = _stratified_uniform(n_importance_samples, n_features, generator)
+        offsets = points[:, latent_dim:].to(torch.float32)
         self.register_buffer("offsets", offsets * dequantized)
         self.register_buffer("low", torch.as_tensor(low, dtype=torch.float32))
         self.register_buffer("high", torch.as_tensor(high, dtype=torch.float32))
@@ -223,15 +239,35 @@ class _VAEModule(torch.nn.Module):
 
     def log_likelihood(self, x_std, out):
         """Log-likelihood log p(x | z) in standardised units, summed over features."""
-        if self.likelihood == "gaussian":
-            log_weight, mean, var = self.mixture(out)
-            log_pdf = log_weight + _normal_log_pdf(x_std[..., None], mean, var)
-            # One component: logsumexp of one term is that term, exactly.
-            return torch.logsumexp(log_pdf, dim=-1).sum(-1)
-        bce = torch.nn.functional.binary_cross_entropy_with_logits(
-            out, x_std.expand_as(out), reduction="none"
-        )
-        return -bce.sum(-1)
+        if self.likelihood == "bernoulli":
+            bce = torch.nn.functional.binary_cross_entropy_with_logits(
+                out, x_std.expand_as(out), reduction="none"
+            )
+            return -bce.sum(-1)
+        n_features = len(self.log_floor)
+        # Components before features, (..., params, components, features):
+        # the sums over components then run across contiguous rows of
+        # features, where the decoder's order would make them reductions
+        # over a tiny innermost axis, several times slower in torch.
+        params = out.unflatten(-1, (-1, n_features, self.n_components))
+        params = params.transpose(-1, -2).contiguous().unbind(-3)
+        floor = _MIN_VARIANCE + torch.exp(self.log_floor)
+        if self.n_components == 1:
+            mean, raw = params
+            var = torch.nn.functional.softplus(raw[..., 0, :]) + floor
+            diff = x_std - mean[..., 0, :]
+            return -0.5 * (_LOG_2PI + torch.log(var) + diff**2 / var).sum(-1)
+        logit, mean, raw = params
+        # A single-normal feature gives all weight to its first component.
+        others = torch.arange(self.n_components, device=logit.device) > 0
+        logit = logit.masked_fill(others[:, None] & self.single, -math.inf)
+        var = torch.nn.functional.softplus(raw) + floor
+        # log sum_c w_c N(x; m_c, v_c), with w = softmax(logit): the
+        # normaliser of the weights is taken once, outside the sum.
+        log_pdf = logit - 0.5 * (torch.log(var) + (x_std[..., None, :] - mean) ** 2
+                                 / var)
+        log_p = torch.logsumexp(log_pdf, dim=-2) - torch.logsumexp(logit, dim=-2)
+        return log_p.sum(-1) - 0.5 * _LOG_2PI * n_features
 
     def centre(self, x):
         """``x`` with each integer feature moved to the centre of its cell."""
@@ -307,34 +343,48 @@ class _VAEModule(torch.nn.Module):
 
     # -- scoring: importance weighting over the fixed draws
 
-    def log_marginal(self, x):
-        """IWAE estimate of log p(x) in the units of the data, per row.
+    def log_weights(self, x, draws, encoded=None):
+        """Log importance weights of the fixed draws ``draws`` (a slice), per row.
 
-        With integer features, of the log-probability of their values (and
-        the log-density of the others): the offsets ``u`` are a second
-        latent variable with proposal U[0, 1), ``u_j`` paired with
-        ``eps_j``, and ``z_j`` drawn from ``q(z | x + u_j)``.
+        ``log p(x | z_j) + log p(z_j) - log q(z_j | x)``, of shape
+        ``(n, n_draws)``, in standardised units (the Jacobian is left out).
+        With integer features, the offsets ``u_j`` are a second latent
+        variable with proposal U[0, 1), ``u_j`` paired with ``eps_j``, and
+        ``z_j`` drawn from ``q(z | x + u_j)``. ``encoded``, the
+        ``(mu, log_var)`` of ``x`` without offsets, saves the encoder pass
+        when there are none.
         """
-        k, latent_dim = self.eps.shape
+        eps = self.eps[draws]
+        k, latent_dim = eps.shape
         if self.n_dequantized:
-            x = x[:, None, :] + self.offsets  # (n, k, features)
+            x = x[:, None, :] + self.offsets[draws]  # (n, k, features)
             mu, log_var = self.encode(x)  # (n, k, latent)
         else:
-            mu, log_var = self.encode(x)
+            mu, log_var = self.encode(x) if encoded is None else encoded
             x, mu, log_var = x[:, None, :], mu[:, None, :], log_var[:, None, :]
-        std = torch.exp(0.5 * log_var)
-        z = mu + std * self.eps  # (n, k, latent)
+        z = torch.addcmul(mu, torch.exp(0.5 * log_var), eps)  # (n, k, latent)
         out = self.decoder(z.reshape(-1, latent_dim)).reshape(len(x), k, -1)
         log_px = self.log_likelihood((x - self.loc) / self.scale, out)
-        log_pz = -0.5 * (z**2).sum(-1)
-        # log q(z | x) at z = mu + std * eps; the 2 pi terms of p and q cancel,
-        # and q(u) = 1. log(std) is 0.5 * log_var, taken from log_var: on a
-        # far-out row exp(0.5 * log_var) underflows to 0 and torch.log(std)
-        # would be -inf.
-        log_qz = -0.5 * (self.eps**2).sum(-1) - 0.5 * log_var.sum(-1)
-        log_w = log_px + log_pz - log_qz
-        log_jacobian = torch.log(self.scale).sum()
-        return torch.logsumexp(log_w, dim=1) - math.log(k) - log_jacobian
+        # log p(z) - log q(z | x) at z = mu + std * eps; the 2 pi terms
+        # cancel, and q(u) = 1. log(std) is 0.5 * log_var, taken from
+        # log_var: on a far-out row exp(0.5 * log_var) underflows to 0 and
+        # torch.log(std) would be -inf.
+        log_ratio = 0.5 * ((eps**2).sum(-1) - (z**2).sum(-1) + log_var.sum(-1))
+        return log_px + log_ratio
+
+    def log_marginal(self, x):
+        """IWAE estimate of log p(x) over all the fixed draws, per row.
+
+        In the units of the data; with integer features, of the
+        log-probability of their values times the density of the others.
+        """
+        k = len(self.eps)
+        log_w = self.log_weights(x, slice(0, k))
+        return torch.logsumexp(log_w, dim=1) - math.log(k) - self.log_jacobian()
+
+    def log_jacobian(self):
+        """Log-Jacobian of the standardisation, ``sum(log scale)``."""
+        return torch.log(self.scale).sum()
 
 
 class _NegativeELBO(torch.nn.Module):
@@ -449,10 +499,22 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         Number of epochs without improvement before stopping.
 
     n_importance_samples : int, default=128
-        Number ``k`` of importance samples of :meth:`score_samples`. The
-        estimate is a lower bound of ``log p(x)`` in expectation that
-        tightens as ``k`` grows; its cost grows linearly with ``k``. Read at
-        fit time, when the draws are made.
+        Largest number ``k`` of importance samples of :meth:`score_samples`
+        per row. The estimate is a lower bound of ``log p(x)`` in
+        expectation that tightens as ``k`` grows; its cost grows linearly
+        with the draws a row uses (see ``importance_tol``). Read at fit
+        time, when the draws are made.
+
+    importance_tol : float, default=0.005
+        When a row's estimate is close enough, in nats. Each row starts with
+        16 of the fixed draws and doubles them, up to
+        ``n_importance_samples``, while the estimated bias of its estimate,
+        ``Var(w) / (2 k E[w]^2)`` over its ``k`` importance weights ``w``,
+        exceeds ``importance_tol``. A tight bound (a good encoder) then
+        costs a few forward passes, and a loose one gets every draw. 0 uses
+        all ``n_importance_samples`` draws for every row. A row's draws
+        depend on that row alone, so its score does not depend on the other
+        rows.
 
     contamination : float, default=0.1
         Expected share of outliers in the training data, in (0, 0.5]. It
@@ -501,8 +563,13 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         samples drawn by :meth:`sample` when it is not given its own.
 
     verbose : int, default=0
-        0 prints nothing, 1 prints skorch's table of losses per epoch, 2
-        adds a progress bar per epoch.
+        0 prints nothing. 1 prints skorch's table of losses per epoch (no
+        colour codes unless stdout is a terminal): with ``early_stopping``,
+        ``valid_loss`` is the monitored criterion, ``best`` marks the epochs
+        that improved it, and ``stop_by`` is the last epoch training will
+        run unless it improves again; then a line for the scoring of the
+        training rows that sets ``offset_``. 2 adds a progress bar per
+        epoch.
 
     callbacks : list of skorch callbacks or None, default=None
         Extra :mod:`skorch.callbacks` (instances or ``(name, callback)``
@@ -576,6 +643,8 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
     True
     """
 
+    _one_thread_when_small = True
+
     _parameter_constraints: dict = {
         **BaseTorchEstimator._parameter_constraints,
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
@@ -585,6 +654,7 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         "n_decoder_components": [Interval(Integral, 1, None, closed="left")],
         "beta": [Interval(Real, 0.0, None, closed="left")],
         "n_importance_samples": [Interval(Integral, 1, None, closed="left")],
+        "importance_tol": [Interval(Real, 0.0, None, closed="left")],
         "contamination": [Interval(Real, 0.0, 0.5, closed="right")],
         "support_fraction": [Interval(Real, 0.0, 1.0, closed="right")],
         "dequantize": [StrOptions({"auto"}), "boolean"],
@@ -607,6 +677,7 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         validation_fraction=0.1,
         n_iter_no_change=20,
         n_importance_samples=128,
+        importance_tol=0.005,
         contamination=0.1,
         support_fraction=0.9,
         dequantize="auto",
@@ -629,6 +700,7 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.n_importance_samples = n_importance_samples
+        self.importance_tol = importance_tol
         self.contamination = contamination
         self.support_fraction = support_fraction
         self.dequantize = dequantize
@@ -792,7 +864,16 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
 
     def _checked_training_scores(self, X):
         """Scores of the training rows, checked for the signs of divergence."""
-        scores = self._score_samples(X)
+        if self.verbose:
+            print(f"Scoring the {len(X)} training rows for offset_ ...", end="",
+                  flush=True)
+        start = time.perf_counter()
+        with self._threads():
+            scores, n_draws = self._importance_scores(X)
+        if self.verbose:
+            print(f" {time.perf_counter() - start:.2f} s, {n_draws.mean():.1f} "
+                  f"importance draws per row on average (at most "
+                  f"{len(self.net_.module_.eps)}).", flush=True)
         # The training loss is in standardised units: undo the Jacobian.
         log_jacobian = float(torch.log(self.net_.module_.scale.double()).sum())
         check_log_likelihoods(scores + log_jacobian, self.net_)
@@ -801,8 +882,23 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
     # --------------------------------------------------------- inference
 
     def _score_samples(self, X):
+        with self._threads():
+            return self._importance_scores(X)[0]
+
+    def _importance_scores(self, X):
+        """Importance-weighted scores, with draws added only where they count.
+
+        Every row starts with the first ``_FIRST_DRAWS`` fixed draws; a row
+        gets the next draws, doubling its count, while the estimated bias
+        of its estimate exceeds ``importance_tol`` and draws remain. The
+        bias of the log of a mean of ``k`` weights is about
+        ``Var(w) / (2 k E[w]^2)`` (the delta method), estimated from the
+        row's own weights; so a row's draws, and its score, depend on that
+        row alone. Returns the scores and the number of draws of each row.
+        """
         module = self._inference_module()
-        k = module.eps.shape[0]
+        n_draws = len(module.eps)
+        tol = self.importance_tol
         # Per row and draw: the decoder's layers, and four tensors of
         # (features x components) in the mixture's log-likelihood.
         widths = [self.n_features_in_ * 4 * module.n_components, *module.eps.shape[1:]]
@@ -813,14 +909,47 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
             widths += [self.n_features_in_]
             widths += [layer.out_features for layer in module.encoder
                        if isinstance(layer, torch.nn.Linear)]
-        rows = self._chunk_rows(4 * 8 * k * sum(widths))
+        draw_bytes = 4 * 8 * sum(widths)
         X = self._as_inference_tensor(X)
-        out = np.empty(len(X), dtype=np.float64)
+        n_rows = len(X)
+        # Running log-sum-exp of the weights and of their squares, per row.
+        top = torch.full((n_rows,), -math.inf, dtype=torch.float64)
+        sum_w = torch.zeros(n_rows, dtype=torch.float64)
+        sum_w2 = torch.zeros(n_rows, dtype=torch.float64)
+        used = torch.zeros(n_rows, dtype=torch.float64)
+        active = torch.arange(n_rows)
+        done = 0
+        stop = min(_FIRST_DRAWS, n_draws) if tol > 0 else n_draws
         with torch.no_grad():
-            for start in range(0, len(X), rows):
-                stop = start + rows
-                out[start:stop] = module.log_marginal(X[start:stop]).cpu().numpy()
-        return out
+            encoded = None
+            if not module.n_dequantized:
+                encoded = module.encode(X)
+            while len(active):
+                rows = max(1, min(self._chunk_rows(draw_bytes * (stop - done)),
+                                  _BLOCK_DRAWS // (stop - done)))
+                for start in range(0, len(active), rows):
+                    index = active[start : start + rows]
+                    log_w = module.log_weights(
+                        X[index], slice(done, stop),
+                        None if encoded is None else (encoded[0][index],
+                                                      encoded[1][index]),
+                    ).to(torch.float64)
+                    new_top = torch.maximum(top[index], log_w.amax(1))
+                    shift = torch.exp(top[index] - new_top)
+                    log_w = log_w - new_top[:, None]
+                    sum_w[index] = sum_w[index] * shift + torch.exp(log_w).sum(1)
+                    sum_w2[index] = (sum_w2[index] * shift**2
+                                     + torch.exp(2 * log_w).sum(1))
+                    top[index] = new_top
+                used[active] = stop
+                done = stop
+                if done == n_draws:
+                    break
+                excess = done * sum_w2[active] / sum_w[active] ** 2 - 1
+                active = active[excess > 2 * done * tol]
+                stop = min(2 * done, n_draws)
+            log_p = top + torch.log(sum_w) - torch.log(used) - module.log_jacobian()
+        return log_p.cpu().numpy(), used.cpu().numpy()
 
     def score_samples(self, X):
         """Log-likelihood of each sample, an importance-weighted estimate.
