@@ -1,6 +1,6 @@
 """skgen: generative models that are true scikit-learn estimators."""
 
-from skgen import datasets, metrics
+from skgen import datasets, metrics, pipeline, preprocessing
 from skgen.impute import GenerativeImputer
 from skgen.mixture import GaussianMixture, TabularMixture
 from skgen.neural import GAN, VAE
@@ -18,4 +18,6 @@ __all__ = [
     "__version__",
     "datasets",
     "metrics",
+    "pipeline",
+    "preprocessing",
 ]

@@ -132,16 +132,16 @@ class TabularMixture(DensityMixin, BaseEstimator):
     n_components_ : int
         Number of components of the fitted mixture.
 
-    weights_ : ndarray of shape (n_components_,)
+    weights_ : ndarray of shape (`n_components_`,)
         Component weights.
 
-    means_ : ndarray of shape (n_components_, n_numeric)
+    means_ : ndarray of shape (`n_components_`, n_numeric)
         Means of the numeric columns' normal scores per component.
 
-    variances_ : ndarray of shape (n_components_, n_numeric)
+    variances_ : ndarray of shape (`n_components_`, n_numeric)
         Their variances.
 
-    category_probas_ : list of ndarray of shape (n_components_, n_levels)
+    category_probas_ : list of ndarray of shape (`n_components_`, n_levels)
         Per categorical column, each component's level probabilities, over
         ``encoder_.categories_``.
 
@@ -461,7 +461,7 @@ class TabularMixture(DensityMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : DataFrame or array-like of shape (n_samples, n_features_in_)
+        X : DataFrame or array-like of shape (n_samples, `n_features_in_`)
 
         Returns
         -------
@@ -481,7 +481,7 @@ class TabularMixture(DensityMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : DataFrame or array-like of shape (n_samples, n_features_in_)
+        X : DataFrame or array-like of shape (n_samples, `n_features_in_`)
 
         y : Ignored
             Not used, present for API consistency by convention.
@@ -497,11 +497,11 @@ class TabularMixture(DensityMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : DataFrame or array-like of shape (n_samples, n_features_in_)
+        X : DataFrame or array-like of shape (n_samples, `n_features_in_`)
 
         Returns
         -------
-        resp : ndarray of shape (n_samples, n_components_)
+        resp : ndarray of shape (n_samples, `n_components_`)
         """
         S, _ = self._encoded(X)
         device = self._device()
@@ -515,7 +515,7 @@ class TabularMixture(DensityMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : DataFrame or array-like of shape (n_samples, n_features_in_)
+        X : DataFrame or array-like of shape (n_samples, `n_features_in_`)
 
         Returns
         -------
@@ -537,7 +537,7 @@ class TabularMixture(DensityMixin, BaseEstimator):
 
         Returns
         -------
-        X : DataFrame or ndarray of shape (n_samples, n_features_in_)
+        X : DataFrame or ndarray of shape (n_samples, `n_features_in_`)
             A DataFrame with the training columns, dtypes and category sets
             when fitted on one; the rows are in random order (``predict``
             gives their components).
@@ -574,7 +574,7 @@ class TabularMixture(DensityMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : DataFrame or array-like of shape (n_samples, n_features_in_)
+        X : DataFrame or array-like of shape (n_samples, `n_features_in_`)
 
         Returns
         -------
@@ -588,7 +588,7 @@ class TabularMixture(DensityMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : DataFrame or array-like of shape (n_samples, n_features_in_)
+        X : DataFrame or array-like of shape (n_samples, `n_features_in_`)
 
         Returns
         -------

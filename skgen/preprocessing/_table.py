@@ -218,7 +218,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
-    kinds_ : ndarray of str, shape (n_features_in_,)
+    kinds_ : ndarray of str, shape (`n_features_in_`,)
         The kind of each input column: 'continuous', 'discrete', 'integer'
         or 'categorical'.
 
@@ -522,12 +522,12 @@ class TableEncoder(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : DataFrame or array-like of shape (n_samples, n_features_in_)
+        X : DataFrame or array-like of shape (n_samples, `n_features_in_`)
             A table with the columns seen in fit.
 
         Returns
         -------
-        Z : ndarray of shape (n_samples, n_numeric_ + total levels)
+        Z : ndarray of shape (n_samples, `n_numeric_` + total levels)
         """
         check_is_fitted(self)
         columns = self._columns(X, reset=False)
@@ -602,7 +602,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : DataFrame or array-like of shape (n_samples, n_features_in_)
+        X : DataFrame or array-like of shape (n_samples, `n_features_in_`)
 
         Returns
         -------
@@ -629,7 +629,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : DataFrame or array-like of shape (n_samples, n_features_in_)
+        X : DataFrame or array-like of shape (n_samples, `n_features_in_`)
 
         Returns
         -------
@@ -667,11 +667,11 @@ class TableEncoder(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        Z : array-like of shape (n_samples, n_numeric_ + total levels)
+        Z : array-like of shape (n_samples, `n_numeric_` + total levels)
 
         Returns
         -------
-        X : DataFrame or ndarray of shape (n_samples, n_features_in_)
+        X : DataFrame or ndarray of shape (n_samples, `n_features_in_`)
             A DataFrame with the training columns and dtypes when fitted on
             one; otherwise an array of the training dtype (object when
             categories were given).
