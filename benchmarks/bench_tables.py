@@ -82,6 +82,7 @@ for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import pickle  # noqa: E402
+import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
@@ -416,6 +417,14 @@ def fmt(value, digits=3):
     return "–" if value is None or pd.isna(value) else f"{value:.{digits}f}"
 
 
+def revision_of(fit):
+    """The skgen commit a cached fit was made with, as far as it was noted."""
+    for part in fit.get("versions", "").split(", "):
+        if part.startswith("skgen checkout "):
+            return part.removeprefix("skgen checkout ")
+    return "not noted"
+
+
 def rows_for(cache, datasets, seeds, splits):
     rows = []
     for name in datasets:
@@ -446,6 +455,8 @@ def rows_for(cache, datasets, seeds, splits):
                     "fit_s": fit["fit_seconds"],
                     "sample_s": fit["sample_seconds"],
                     "load": fit.get("load"),
+                    "revision": revision_of(fit) if model.startswith("skgen-")
+                    else "",
                 })
     return pd.DataFrame(rows)
 
@@ -478,8 +489,8 @@ def detail(frame):
     lines = [
         "| dataset | seed | model | n train | detection AUC | shapes | "
         "pair trends | TSTR R² | real R² | DCR ratio | category ratio min "
-        "(at) | max (at) | fit s | sample s | load at fit |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "(at) | max (at) | fit s | sample s | load at fit | skgen at fit |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for _, r in frame.iterrows():
         lines.append(
@@ -489,12 +500,27 @@ def detail(frame):
             f"{fmt(r['cat_min'], 2)} ({r['cat_min_at']}) | "
             f"{fmt(r['cat_max'], 2)} ({r['cat_max_at']}) | "
             f"{fmt(r['fit_s'], 1)} | {fmt(r['sample_s'], 2)} | "
-            f"{fmt(r['load'], 2)} |")
+            f"{fmt(r['load'], 2)} | {r['revision']} |")
     return lines
 
 
+def skgen_revision():
+    """The commit of the skgen checkout, marked when its package has edits."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short",
+                                 "HEAD"], capture_output=True, text=True,
+                                check=True).stdout.strip()
+        edits = subprocess.run(["git", "-C", str(root), "status", "--porcelain",
+                                "skgen"], capture_output=True, text=True,
+                               check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit + (" with uncommitted edits" if edits else "")
+
+
 def versions():
-    parts = []
+    parts = [f"skgen checkout {skgen_revision()}"]
     for module in ("skgen", "ctgan", "sdmetrics", "sklearn", "torch", "pandas"):
         try:
             parts.append(f"{module} {__import__(module).__version__}")
@@ -544,8 +570,11 @@ def write_table(path, frame, start, skipped):
     ]
     if skipped:
         text += ["", "## Skipped", "", *[f"- {line}" for line in skipped]]
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text("\n".join(text) + "\n")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    partial.write_text("\n".join(text) + "\n")
+    partial.replace(path)  # a reader never sees half a table
     log(f"wrote {path} ({len(frame)} rows)")
 
 
@@ -592,6 +621,11 @@ def main(argv=None):
                         synthetic, fit_s, sample_s = fit_model(model, train, seed)
                     except Skipped as reason:
                         log(f"skipped: {reason}")
+                        skipped.append(f"{name} seed {seed}: {reason}")
+                        continue
+                    except Exception as error:  # one failure must not end a long run
+                        reason = f"{model} failed: {type(error).__name__}: {error}"
+                        log(reason)
                         skipped.append(f"{name} seed {seed}: {reason}")
                         continue
                     log(f"{model} on {name} seed {seed}: fit {fit_s:.1f} s, "
