@@ -17,10 +17,10 @@ Two tables, 1 torch thread and 1 BLAS thread (``torch.set_num_threads`` and
   N = 300, 3 000, 30 000 and 300 000 rows of 8-feature data (5 Gaussian
   blobs, ``sklearn.datasets.make_blobs``, seed 0): fit seconds, generator
   steps run, the step whose generator was kept, and seconds per step.
-* **P3 subset** (``--p3 NAME ...``, needs ``--baseline``): P3's split of
+* **P3 subset** (``--p3 NAME ...``): P3's split of
   ``PROTOCOLS.md`` for seed 0 on the named ODDS sets (read from
   ``../shared/data/odds`` beside the repository, or ``--odds``), the
-  baseline's and the working tree's default GAN behind a
+  baseline's (with ``--baseline``) and the working tree's default GAN behind a
   ``StandardScaler``, fitted in turn on each set: fit+score seconds and
   test ROC AUC side by side. A check between full P3 runs, not P3 itself.
 
@@ -191,26 +191,30 @@ def main():
                   for n, s, steps, best in rows]
         lines.append("")
     if args.p3:
+        if not args.baseline:
+            classes = {"working tree": GAN}
         rows = p3_subset(classes, args.p3, args.odds)
-        base, new = classes
         lines += [
             "## P3 subset: default GAN, seed 0 split, StandardScaler in front",
             "",
-            f"| data set | {base} AUC | working tree AUC | {base} fit+score s "
-            "| working tree fit+score s | steps run (baseline / working tree) |",
-            "|---|---|---|---|---|---|",
+            "| data set | " + " | ".join(f"{c} AUC" for c in classes) + " | "
+            + " | ".join(f"{c} fit+score s" for c in classes) + " | steps run ("
+            + " / ".join(classes) + ") |",
+            "|---|" + "---|" * (2 * len(classes) + 1),
         ]
         for name, found in rows:
-            (s0, a0, n0), (s1, a1, n1) = found[base], found[new]
-            lines.append(f"| {name} | {a0:.3f} | {a1:.3f} | {s0:.1f} | {s1:.1f} "
-                         f"| {n0} / {n1} |")
-        means = [np.mean([found[c][i] for _, found in rows])
-                 for i in (1, 0) for c in (base, new)]
-        medians = [np.median([found[c][0] for _, found in rows]) for c in (base, new)]
+            lines.append(
+                f"| {name} | " + " | ".join(f"{found[c][1]:.3f}" for c in classes)
+                + " | " + " | ".join(f"{found[c][0]:.1f}" for c in classes)
+                + " | " + " / ".join(str(found[c][2]) for c in classes) + " |")
+        mean_auc = [np.mean([found[c][1] for _, found in rows]) for c in classes]
+        mean_s = [np.mean([found[c][0] for _, found in rows]) for c in classes]
+        median_s = [np.median([found[c][0] for _, found in rows]) for c in classes]
         lines += [
-            f"| **mean** | **{means[0]:.3f}** | **{means[1]:.3f}** | {means[2]:.1f} "
-            f"| {means[3]:.1f} | |",
-            f"| median s | | | {medians[0]:.1f} | {medians[1]:.1f} | |",
+            "| **mean** | " + " | ".join(f"**{v:.3f}**" for v in mean_auc) + " | "
+            + " | ".join(f"{v:.1f}" for v in mean_s) + " | |",
+            "| median s | " + " | " * (len(classes) - 1) + " | "
+            + " | ".join(f"{v:.1f}" for v in median_s) + " | |",
             "",
         ]
     lines[1:1] = ["", machine_line(load_at_start)]

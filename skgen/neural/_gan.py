@@ -396,7 +396,8 @@ class _SampleEarlyStopping(Callback):
     the standardised units the networks work in. The best-checked generator
     is kept; training stops once
     ``patience`` checks in a row have not lowered the best distance by a
-    share ``tol`` of it, and the kept generator replaces the trained one at the end.
+    share ``tol`` of it (not in the first quarter of ``max_steps``), and
+    the kept generator replaces the trained one at the end.
     Without held-out rows (``early_stopping=False``) it only logs.
 
     skorch's ``EarlyStopping`` acts at the end of an epoch; a GAN's budget
@@ -440,7 +441,8 @@ class _SampleEarlyStopping(Callback):
             rule = "no early stopping"
         else:
             rule = (f"stops after {self.patience} checks without improvement of "
-                    "the held-out distance")
+                    "the held-out distance, not before step "
+                    f"{-(-net.max_steps // 4)}")
         self.sink(f"GAN: at most {net.max_steps} generator steps, checked every "
                   f"{self.interval}; {rule}.")
         columns = ["step", "critic_loss", "generator_loss"]
@@ -463,7 +465,11 @@ class _SampleEarlyStopping(Callback):
         if step % self.interval or step == self.checked_step_:
             return
         self._check(net, net.averaged_generator(), step)
-        if self.valid_ is not None and self.misses_ >= self.patience:
+        # No stop in the first quarter of the cap: a GAN's held-out distance
+        # can stall while the generator is still finding the modes, before
+        # the fall that sharpens them.
+        if (self.valid_ is not None and self.misses_ >= self.patience
+                and 4 * step >= net.max_steps):
             net.batches_left_ = 0
             self.stopped_ = True
 
@@ -631,7 +637,9 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         samples sharpen onto the data, the second rises when a mode is
         dropped. Training stops after ``n_iter_no_change`` checks in a row
         that do not lower the best distance so far by a share ``tol`` of
-        it, or at ``max_steps``, and the
+        it, but not in the first quarter of ``max_steps`` (the distance can
+        stall while the generator is still finding the modes), or at
+        ``max_steps``, and the
         best-checked generator is kept (``best_step_``). False: every row is
         trained on and ``max_steps`` sets the training.
 
