@@ -60,6 +60,61 @@ def test_score_is_the_log_density_of_a_correlated_gaussian():
     assert abs(vae.score(X_test) - true_mean) < 0.2
 
 
+def _reference_scores(vae, X, n_draws, seed=0):
+    """A slow IWAE estimate of log p(x) with ``n_draws`` fresh independent draws.
+
+    Written from the model's definition (prior, encoder, decoder), not from
+    the estimator's scoring: z_j = mu + std * eps_j with eps_j ~ N(0, I),
+    log w_j = log p(x | z_j) + log N(z_j; 0, I) - log N(z_j; mu, std^2).
+    """
+    module = vae.net_.module_
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.as_tensor(X, dtype=torch.float32)
+    with torch.no_grad():
+        mu, log_var = module.encode(x)
+        std = torch.exp(0.5 * log_var)
+        prior = torch.distributions.Normal(0.0, 1.0)
+        posterior = torch.distributions.Normal(mu[:, None], std[:, None])
+        log_w = []
+        for _ in range(n_draws // 256):
+            eps = torch.randn(len(X), 256, mu.shape[1], generator=generator)
+            z = mu[:, None] + std[:, None] * eps
+            out = module.decoder(z)
+            x_std = (x - module.loc) / module.scale
+            log_px = module.log_likelihood(x_std[:, None, :].expand(-1, 256, -1), out)
+            log_w.append(log_px.double() + prior.log_prob(z).sum(-1).double()
+                         - posterior.log_prob(z).sum(-1).double())
+        log_w = torch.cat(log_w, dim=1)
+        log_p = torch.logsumexp(log_w, dim=1) - np.log(log_w.shape[1])
+    return log_p.numpy() - np.log(module.scale.double().numpy()).sum()
+
+
+def test_score_matches_a_slow_estimate_with_many_draws():
+    # The adaptive estimate (few draws where the bound is tight, more where
+    # it is not) agrees with a brute-force one of 4096 fresh draws: a wrong
+    # count of draws in a row's mean, a lost Jacobian or a weight of the
+    # wrong draws would move the scores by a nat or more.
+    rng = np.random.default_rng(0)
+    X, _ = _correlated_gaussian(rng, 800)
+    vae = VAE(2, hidden_layer_sizes=(32, 32), max_epochs=30, early_stopping=False,
+              random_state=0).fit(X[:600])
+    reference = _reference_scores(vae, X[600:], 4096)
+    scores, n_draws = vae._importance_scores(X[600:])
+    # The few fixed draws of a tight row err by a few hundredths of a nat,
+    # with the same sign in neighbouring rows.
+    assert np.median(np.abs(scores - reference)) < 0.03
+    assert abs(np.mean(scores - reference)) < 0.03
+    assert np.abs(scores - reference).max() < 0.3
+    # Rows stop early where the bound is tight: fewer draws than the cap.
+    assert n_draws.min() >= 16 and n_draws.mean() < 128
+    # importance_tol=0 uses every draw.
+    vae.importance_tol = 0.0
+    full, n_draws = vae._importance_scores(X[600:])
+    assert np.all(n_draws == 128)
+    assert abs(np.mean(full - reference)) < 0.01
+    assert np.median(np.abs(full - reference)) < 0.02
+
+
 @pytest.mark.parametrize("n_decoder_components", [1, 4])
 def test_gaussian_density_integrates_to_one(n_decoder_components):
     # exp(score_samples) is a density on the line: a missing log k, a
@@ -502,6 +557,54 @@ def test_early_stopping_stops_and_keeps_history():
     assert "valid_loss" in vae.net_.history[-1]
 
 
+def test_early_stopping_ends_before_the_cap_on_easy_data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 2))
+    vae = VAE(1, hidden_layer_sizes=(16,), max_epochs=300, n_iter_no_change=5,
+              random_state=0).fit(X)
+    history = vae.net_.history
+    assert vae.n_iter_ < 300
+    # The table's stop_by column: the last epoch is the one it announced.
+    assert history[-1, "stop_by"] == vae.n_iter_
+    best = [row["epoch"] for row in history if row["event_best"]]
+    assert vae.n_iter_ == best[-1] + 5
+
+
+class _RecordThreads(Callback):
+    def initialize(self):
+        self.threads = []
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        self.threads.append(torch.get_num_threads())
+
+
+@pytest.fixture
+def three_threads():
+    before = torch.get_num_threads()
+    torch.set_num_threads(3)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_small_network_trains_at_one_thread_and_restores_the_setting(three_threads):
+    _, X = _fitted()
+    vae = VAE(2, callbacks=[_RecordThreads()], random_state=0, **FAST).fit(X)
+    (used,) = [cb for _, cb in vae.net_.callbacks_ if isinstance(cb, _RecordThreads)]
+    assert used.threads == [1] * FAST["max_epochs"]
+    assert torch.get_num_threads() == 3
+    # Also when the fit raises.
+    with pytest.raises(ValueError, match="diverged"):
+        VAE(2, lr=1e6, max_epochs=20, early_stopping=False, random_state=0).fit(X)
+    assert torch.get_num_threads() == 3
+    # A large network keeps the user's setting.
+    recorder = _RecordThreads()
+    big = VAE(2, hidden_layer_sizes=(1024, 1024), batch_size=256, max_epochs=1,
+              early_stopping=False, callbacks=[recorder], random_state=0).fit(X)
+    (used,) = [cb for _, cb in big.net_.callbacks_ if isinstance(cb, _RecordThreads)]
+    assert used.threads == [3]
+
+
 def test_user_callbacks_run_each_epoch():
     class CountEpochs(Callback):
         def initialize(self):
@@ -525,6 +628,26 @@ def test_verbose_prints_the_epoch_table_and_quiet_prints_nothing(capsys):
     VAE(2, random_state=0, verbose=1, **FAST).fit(X)
     out = capsys.readouterr().out
     assert "train_loss" in out and "epoch" in out
+
+
+def test_verbose_table_is_plain_text_and_tells_when_training_ends(capsys):
+    _, X = _fitted()
+    vae = VAE(2, hidden_layer_sizes=(8,), lr=1e-9, max_epochs=50, n_iter_no_change=2,
+              verbose=1, random_state=0).fit(X)
+    out = capsys.readouterr().out
+    # No colour codes in captured (not a terminal) output.
+    assert "\x1b" not in out
+    header, rule, *rows = out.splitlines()
+    assert header.split() == ["epoch", "stop_by", "train_loss", "valid_loss", "best",
+                              "dur"]
+    table = [line.split() for line in rows if line.split()[0].isdigit()]
+    # Every epoch has its row, the last (which stopped training) included,
+    # and each announces that training ends at epoch 3 unless it improves.
+    assert [row[0] for row in table] == ["1", "2", "3"] == [
+        str(i + 1) for i in range(vae.n_iter_)]
+    assert [row[1] for row in table] == ["3", "3", "3"]
+    assert table[0][4] == "+"
+    assert f"Scoring the {len(X)} training rows for offset_" in out
 
 
 def test_posterior_variance_stays_bounded_on_extreme_rows():

@@ -1,0 +1,320 @@
+"""What a default skgen.VAE costs: scoring, stopping, threads, epochs (issue #16).
+
+Every timing runs at 1 torch thread and 1 BLAS thread unless a section says
+otherwise; comparisons are interleaved (A, B, A, B, ...) in one process and
+medians are quoted. Sections (``--only``):
+
+* ``score``: ``score_samples`` of the default VAE on 10 000 rows x 32
+  features (three data sets: the fitted model's own kind of data decides how
+  many importance draws a row needs), and on 5 000 rows x 2, at the default
+  ``importance_tol`` and at 0 (every draw, the former behaviour); the mean
+  draws per row; and the share of ``VAE(max_epochs=3).fit`` that scores the
+  training rows for ``offset_``.
+* ``p3``: a handful of P3's ODDS sets (protocol P3 split, one seed), the
+  former stopping and scoring defaults (``n_iter_no_change=20``,
+  ``importance_tol=0``) against today's, side by side: test ROC-AUC,
+  fit+score seconds and epochs.
+* ``p2``: protocol P2 (digits) with the same two settings: held-out
+  nats/image, fit seconds, epochs.
+* ``threads``: a small VAE fit at torch's default thread count and at one
+  thread, on an otherwise idle machine and beside one CPU-bound process
+  (``while True: pass``, started and killed by this script). Uses
+  ``VAE._one_thread_when_small = False`` for the default-threads rows, which
+  is what fit did before it held small networks to one thread.
+* ``epoch``: seconds per epoch of the default ``VAE.fit`` (P5's data and
+  slope, 2 to 6 epochs) against a bare loop over a plain VAE of the same
+  widths (one normal per feature, no trimming): the cost of the mixture
+  decoder and the trimmed loss.
+
+Usage::
+
+    python benchmarks/bench_vae_cost.py --only score
+    python benchmarks/bench_vae_cost.py --only p3 --seed 0
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from _machine import load_average, machine_line  # noqa: E402
+
+from skgen import VAE  # noqa: E402
+
+RESULTS = Path(__file__).parent / "results"
+ODDS = Path(__file__).resolve().parents[2] / "shared" / "data" / "odds"
+P3_SETS = ["cardio", "thyroid", "vowels", "pima", "wbc", "satellite", "letter",
+           "mammography"]
+# The defaults before issue #16, on today's code.
+FORMER = {"n_iter_no_change": 20, "importance_tol": 0.0}
+
+
+def _timed(function, *args):
+    start = time.perf_counter()
+    result = function(*args)
+    return result, time.perf_counter() - start
+
+
+# ----------------------------------------------------------------- score
+
+
+def _score_data(rng):
+    n = 10_000
+    mixing = rng.normal(size=(32, 32)) / np.sqrt(32)
+    return {
+        "standard normal": rng.normal(size=(n, 32)),
+        "correlated normal": rng.normal(size=(n, 32)) @ mixing,
+        "4-factor + noise": rng.normal(size=(n, 4)) @ rng.normal(size=(4, 32))
+        + 0.1 * rng.normal(size=(n, 32)),
+    }
+
+
+def run_score(repeats):
+    rng = np.random.default_rng(0)
+    lines = ["| data | fit s (epochs) | tol | score_samples s (median) | "
+             "draws per row | mean score |", "|---|---|---|---|---|---|"]
+    sets = _score_data(rng)
+    sets["5 000 x 2 normal"] = rng.normal(size=(5000, 2))
+    for name, X in sets.items():
+        vae, fit_s = _timed(VAE(random_state=0).fit, X)
+        for tol in (vae.importance_tol, 0.0):
+            vae.importance_tol = tol
+            times = []
+            for _ in range(repeats):
+                (scores, draws), seconds = _timed(vae._importance_scores, X)
+                times.append(seconds)
+            lines.append(f"| {name} ({len(X)} x {X.shape[1]}) | {fit_s:.1f} "
+                         f"({vae.n_iter_}) | {tol:g} | {statistics.median(times):.2f}"
+                         f" | {draws.mean():.1f} | {scores.mean():.3f} |")
+            print(lines[-1], file=sys.stderr)
+    lines += ["", "`VAE(max_epochs=3).fit`, and the part of it that scores the "
+              "training rows for `offset_`:", "",
+              "| data | tol | fit s | of which scoring s | draws per row |",
+              "|---|---|---|---|---|"]
+    for name, X in [("standard normal 10 000 x 32", sets["standard normal"]),
+                    ("5 000 x 2 normal", sets["5 000 x 2 normal"])]:
+        for tol in (VAE().importance_tol, 0.0):
+            vae, fit_s = _timed(VAE(max_epochs=3, importance_tol=tol,
+                                    random_state=0).fit, X)
+            (_, draws), score_s = _timed(vae._importance_scores, X)
+            lines.append(f"| {name} | {tol:g} | {fit_s:.2f} | {score_s:.2f} | "
+                         f"{draws.mean():.1f} |")
+            print(lines[-1], file=sys.stderr)
+    return "\n".join(lines)
+
+
+# -------------------------------------------------------------------- P3
+
+
+def run_p3(seed, sets):
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import train_test_split
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    configs = {"former": FORMER, "today": {}}
+    rows = []
+    lines = ["| dataset | n x d | AUC former | AUC today | s former | s today | "
+             "epochs former | epochs today |", "|---|---|---|---|---|---|---|---|"]
+    for name in sets:
+        data = np.load(ODDS / f"{name}.npz")
+        X, y = data["X"].astype(np.float64), data["y"]
+        X_tr, X_te, _, y_te = train_test_split(X, y, test_size=0.3, stratify=y,
+                                               random_state=seed)
+        result = {}
+        for config, kwargs in configs.items():  # interleaved per data set
+            start = time.perf_counter()
+            model = make_pipeline(StandardScaler(),
+                                  VAE(random_state=seed, **kwargs)).fit(X_tr)
+            auc = roc_auc_score(y_te, -model.score_samples(X_te))
+            result[config] = (auc, time.perf_counter() - start, model[-1].n_iter_)
+        rows.append(result)
+        (a0, s0, e0), (a1, s1, e1) = result["former"], result["today"]
+        lines.append(f"| {name} | {X.shape[0]} x {X.shape[1]} | {a0:.3f} | {a1:.3f} |"
+                     f" {s0:.1f} | {s1:.1f} | {e0} | {e1} |")
+        print(lines[-1], file=sys.stderr)
+    summary = "| **mean AUC / median s** |  | "
+    summary += " | ".join(f"**{np.mean([r[c][0] for r in rows]):.3f}**"
+                          for c in configs)
+    summary += " | " + " | ".join(
+        f"**{statistics.median([r[c][1] for r in rows]):.1f}**" for c in configs)
+    lines.append(summary + " |  |  |")
+    return "\n".join(lines)
+
+
+# -------------------------------------------------------------------- P2
+
+
+def run_p2(seeds):
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    lines = ["| seed | nats/image former | nats/image today | fit s former | "
+             "fit s today | epochs former | epochs today |",
+             "|---|---|---|---|---|---|---|"]
+    for seed in seeds:
+        X = load_digits().data
+        X = X + np.random.default_rng(seed).uniform(size=X.shape)
+        X_tr, X_te = train_test_split(X, test_size=0.2, random_state=seed)
+        result = {}
+        for config, kwargs in {"former": FORMER, "today": {}}.items():
+            vae, seconds = _timed(VAE(random_state=seed, **kwargs).fit, X_tr)
+            result[config] = (vae.score(X_te), seconds, vae.n_iter_)
+        (a0, s0, e0), (a1, s1, e1) = result["former"], result["today"]
+        lines.append(f"| {seed} | {a0:.1f} | {a1:.1f} | {s0:.1f} | {s1:.1f} | "
+                     f"{e0} | {e1} |")
+        print(lines[-1], file=sys.stderr)
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------- threads
+
+
+def _small_fit(X, n_threads, limit):
+    torch.set_num_threads(n_threads)
+    VAE._one_thread_when_small = limit
+    try:
+        return _timed(VAE(max_epochs=5, early_stopping=False, random_state=0).fit,
+                      X)[1]
+    finally:
+        VAE._one_thread_when_small = True
+
+
+def run_threads(repeats):
+    X = np.random.default_rng(0).normal(size=(2000, 8))
+    # torch's own default is one thread per core; OMP_NUM_THREADS=1, set
+    # above for the other sections, would hide it.
+    default_threads = os.cpu_count() or 1
+    settings = {
+        f"torch default ({default_threads} threads)": (default_threads, False),
+        "1 thread": (1, False),
+        f"today's fit (user setting {default_threads}, held to 1 inside fit)":
+            (default_threads, True),
+    }
+    lines = ["| load | setting | fit s (median) | all |", "|---|---|---|---|"]
+    for load in ("idle", "one busy process"):
+        busy = None
+        if load != "idle":
+            busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+            time.sleep(0.5)
+        try:
+            times = {name: [] for name in settings}
+            for _ in range(repeats):
+                for name, (n_threads, limit) in settings.items():
+                    times[name].append(_small_fit(X, n_threads, limit))
+        finally:
+            if busy is not None:
+                busy.kill()
+                busy.wait()
+        for name, values in times.items():
+            lines.append(f"| {load} | {name} | {statistics.median(values):.2f} | "
+                         + ", ".join(f"{v:.2f}" for v in values) + " |")
+            print(lines[-1], file=sys.stderr)
+    torch.set_num_threads(1)
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------- epoch
+
+
+def _bare_plain_seconds(X, epochs, batch_size, seed):
+    """A bare loop over a plain VAE's modules: one normal, no trimming."""
+    template = VAE(batch_size=batch_size, max_epochs=1, early_stopping=False,
+                   n_decoder_components=1, support_fraction=1.0,
+                   n_importance_samples=1, random_state=seed).fit(X[:64])
+    net = template.net_
+    module = type(net.module_)(**net.get_params_for("module"))
+    criterion = type(net.criterion_)(**net.get_params_for("criterion"))
+    optimizer = torch.optim.Adam(module.parameters(), lr=net.lr)
+    generator = torch.Generator().manual_seed(seed)
+    X_tensor = torch.as_tensor(X, dtype=torch.float32)
+    module.train()
+    start = time.perf_counter()
+    for _ in range(epochs):
+        order = torch.randperm(len(X_tensor), generator=generator)
+        for first in range(0, len(X_tensor), batch_size):
+            batch = X_tensor[order[first : first + batch_size]]
+            optimizer.zero_grad()
+            loss = criterion(module(batch, generator=generator), batch)
+            loss.backward()
+            optimizer.step()
+    return time.perf_counter() - start
+
+
+def _default_fit_seconds(X, epochs, batch_size, seed):
+    vae = VAE(batch_size=batch_size, max_epochs=epochs, early_stopping=False,
+              n_importance_samples=1, random_state=seed)
+    return _timed(vae.fit, X)[1]
+
+
+def run_epoch(repeats):
+    X = np.random.default_rng(0).standard_normal((50_000, 32))
+    timers = {"default VAE.fit": _default_fit_seconds,
+              "bare loop, plain one-normal VAE": _bare_plain_seconds}
+    slopes = {name: [] for name in timers}
+    for repeat in range(repeats):
+        for name, timer in timers.items():
+            short = timer(X, 2, 256, repeat)
+            long = timer(X, 6, 256, repeat)
+            slopes[name].append((long - short) / 4)
+            print(f"  {name}: {slopes[name][-1]:.3f} s/epoch", file=sys.stderr)
+    bare = statistics.median(slopes["bare loop, plain one-normal VAE"])
+    lines = ["| loop | s/epoch (median) | all slopes | ratio |", "|---|---|---|---|"]
+    for name, values in slopes.items():
+        value = statistics.median(values)
+        lines.append(f"| {name} | {value:.3f} | "
+                     + ", ".join(f"{v:.3f}" for v in values)
+                     + f" | {value / bare:.2f}x |")
+    ratios = [a / b for a, b in zip(*slopes.values(), strict=True)]
+    lines += ["", "Per-repeat ratios: " + ", ".join(f"{r:.2f}" for r in ratios)
+              + f"; median {statistics.median(ratios):.2f}."]
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ main
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--only", required=True,
+                        choices=["score", "p3", "p2", "threads", "epoch"])
+    parser.add_argument("--seed", type=int, nargs="+", default=[0])
+    parser.add_argument("--sets", nargs="+", default=P3_SETS)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--tag", default="", help="suffix of the results file")
+    args = parser.parse_args()
+    if args.only != "threads":
+        torch.set_num_threads(1)
+    start = load_average()
+    if args.only == "score":
+        body = run_score(args.repeats)
+    elif args.only == "p3":
+        body = "\n\n".join(f"Seed {seed}.\n\n" + run_p3(seed, args.sets)
+                           for seed in args.seed)
+    elif args.only == "p2":
+        body = run_p2(args.seed)
+    elif args.only == "threads":
+        body = run_threads(args.repeats)
+    else:
+        body = run_epoch(args.repeats)
+    import skorch
+
+    table = (f"## VAE cost: {args.only}\n\n" + machine_line(start)
+             + f" torch {torch.__version__}, skorch {skorch.__version__}.\n\n"
+             + body)
+    print(table)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"vae_{args.only}{args.tag}.md").write_text(table + "\n")
+
+
+if __name__ == "__main__":
+    main()
