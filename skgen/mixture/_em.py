@@ -45,6 +45,7 @@ __all__ = [
     "ExpandedGaussianFamily",
     "IntervalGaussianFamily",
     "LinearProductFamily",
+    "MaskedDiagonalGaussianFamily",
     "ProductFamily",
     "TensorSource",
     "WhitenedGaussianFamily",
@@ -453,6 +454,68 @@ class ExpandedGaussianFamily:
         )
 
 
+class MaskedDiagonalGaussianFamily:
+    """Diagonal Gaussian components over rows with missing entries (NaN).
+
+    A missing entry drops out of its row's log-density, which is then the
+    density of the observed entries: with independent columns this is the
+    exact marginal.  The log-density stays linear in a feature map,
+    ``[o x**2, o x, o]`` per column with ``o`` the observed indicator, so the
+    family composes in a :class:`LinearProductFamily`; its statistics are
+    the per-column ``(sum r o, sum r o x, sum r o x**2)`` and the M-step
+    estimates each column from the rows that observe it.  Parameters are
+    ``means`` and ``prec_chol`` as in the diagonal Gaussian families; the
+    component weights are the product's (a missing entry must not drop
+    them).
+    """
+
+    def __init__(self, reg_covar):
+        self.reg_covar = reg_covar
+
+    def frame(self, params, shift, dtype):
+        means, prec_chol = params["means"], params["prec_chol"]
+        precisions = prec_chol**2
+        constant = (
+            -0.5 * precisions * means**2
+            + torch.log(prec_chol)
+            - 0.5 * math.log(2 * math.pi)
+        )
+        coef = torch.cat([-0.5 * precisions, precisions * means, constant], dim=1)
+        return {"coef": coef.to(dtype).contiguous()}
+
+    def features(self, frame, x):
+        observed = ~torch.isnan(x)
+        filled = torch.where(observed, x, 0.0)
+        return torch.cat([filled * filled, filled, observed.to(x.dtype)], dim=1).T
+
+    whiten = features
+
+    def log_prob(self, frame, phi):
+        return frame["coef"] @ phi
+
+    def new_stats(self, frame):
+        coef = frame["coef"]
+        return {"phi": torch.zeros(
+            (coef.shape[1], coef.shape[0]), dtype=torch.float64, device=coef.device
+        )}
+
+    def accumulate_(self, stats, phi, resp):
+        stats["phi"] += (phi @ resp.T).to(torch.float64)
+        return stats
+
+    def stats_of_features(self, block):
+        return {"phi": block}
+
+    def m_step(self, frame, stats, eps):
+        """``(n_kj, means, variances)``: ``n_kj`` (k, d) counts each column."""
+        phi = stats["phi"]
+        d = phi.shape[0] // 3
+        counts = phi[2 * d :].T + 10 * eps
+        means = phi[d : 2 * d].T / counts
+        variances = phi[:d].T / counts - means**2 + self.reg_covar
+        return counts, means, variances
+
+
 class CategoricalFamily:
     """Categorical components over one-hot blocks of columns.
 
@@ -545,7 +608,8 @@ class IntervalGaussianFamily:
         log_high = torch.special.log_ndtr(high)
         log_low = torch.special.log_ndtr(low)
         mass = log_high + torch.log(-torch.expm1(log_low - log_high))
-        return mass.sum(-1)
+        # A missing value (NaN edges) drops out: its mass is one.
+        return torch.nan_to_num(mass, nan=0.0).sum(-1)
 
 
 class ProductFamily:

@@ -6,6 +6,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
+from scipy.special import roots_hermitenorm
 from sklearn.base import BaseEstimator, DensityMixin, _fit_context
 from sklearn.cluster import kmeans_plusplus
 from sklearn.exceptions import ConvergenceWarning
@@ -25,6 +26,7 @@ from skgen.mixture._em import (
     CategoricalFamily,
     ExpandedGaussianFamily,
     IntervalGaussianFamily,
+    MaskedDiagonalGaussianFamily,
     TensorSource,
     em_pass,
     gaussian_family,
@@ -41,6 +43,8 @@ __all__ = ["TabularMixture"]
 # Candidates of n_components="auto": powers of two, each tried while the
 # validation likelihood still rises (see _select_n_components).
 _AUTO_CANDIDATES = tuple(2**i for i in range(11))
+# Gauss-Hermite nodes of the components' means in the data's units (impute).
+_QUADRATURE_NODES = 64
 # Rows of training weight per component below which a candidate is not tried.
 _ROWS_PER_COMPONENT = 8
 
@@ -236,6 +240,12 @@ class TabularMixture(DensityMixin, BaseEstimator):
         self.verbose = verbose
         self.device = device
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # fit and the scoring methods take missing entries.
+        tags.input_tags.allow_nan = True
+        return tags
+
     # ------------------------------------------------------------------ fit
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -265,6 +275,7 @@ class TabularMixture(DensityMixin, BaseEstimator):
             self.categorical_features,
             numeric_transform=self.numeric_transform,
             handle_unknown="ignore",
+            allow_missing=True,
             random_state=random_state.randint(np.iinfo(np.int32).max),
         )
         Z = encoder.fit_transform_dequantized(X, sample_weight)
@@ -290,7 +301,10 @@ class TabularMixture(DensityMixin, BaseEstimator):
             # The split goes by the rows' values, not their positions, so
             # that copies of a row and a weighted row fall on the same side.
             encoded = encoder.transform(X)
-            held_out = _hashed_split(encoded, self.validation_fraction, random_state)
+            held_out = _hashed_split(
+                np.nan_to_num(encoded, nan=0.5), self.validation_fraction,
+                random_state,
+            )
             S = layout.scoring_matrix(encoder, X, encoded)
             n_components, self.validation_scores_, start = self._select_n_components(
                 layout, Z, S, weights, held_out, device, random_state
@@ -390,6 +404,8 @@ class TabularMixture(DensityMixin, BaseEstimator):
         their weights (see ``_weighted_order``), so that weights and copies
         of rows draw the same centres.
         """
+        # A missing score starts at 0, the middle of the normal scores.
+        Z = np.nan_to_num(Z, nan=0.0)
         order, ordered_weights = _weighted_order(Z, weights)
         _, chosen = kmeans_plusplus(
             Z[order], n_components, random_state=rng, sample_weight=ordered_weights
@@ -418,7 +434,8 @@ class TabularMixture(DensityMixin, BaseEstimator):
         ``S`` is a tensor of rows in the layout's scoring form (see
         ``_Layout.scoring_matrix``).
         """
-        family = layout.scoring_family(params)
+        gaps = bool(torch.isnan(S[:, : layout.n_continuous]).any())
+        family = layout.scoring_family(params, gaps)
         frame = family.frame(
             layout.scoring_params(params), layout.scoring_shifts(S.device), S.dtype
         )
@@ -553,16 +570,114 @@ class TabularMixture(DensityMixin, BaseEstimator):
         )
         weights = self.weights_ / self.weights_.sum()
         components = rng.choice(weights.size, size=n_samples, p=weights)
+        return self.encoder_.inverse_transform(self._draw(components, rng))
+
+    def _draw(self, components, rng):
+        """Encoded rows drawn from the given component of each row."""
+        n_samples = components.size
         numeric = self.means_[components] + np.sqrt(
             self.variances_[components]
         ) * rng.standard_normal((n_samples, self.means_.shape[1]))
         blocks = [numeric]
         for probas in self.category_probas_:
-            cumulative = np.cumsum(probas[components], axis=1)
-            u = rng.uniform(size=(n_samples, 1)) * cumulative[:, -1:]
-            level = np.minimum((cumulative < u).sum(1), probas.shape[1] - 1)
-            blocks.append(np.eye(probas.shape[1])[level])
-        return self.encoder_.inverse_transform(np.hstack(blocks))
+            blocks.append(np.eye(probas.shape[1])[
+                _inverse_cdf(probas[components], rng)
+            ])
+        return np.hstack(blocks)
+
+    def sample_conditional(self, X, n_samples=1, *, random_state=None):
+        """Draw the missing entries of each row from their exact conditional.
+
+        Each draw takes a component from ``p(k | observed entries)``, then
+        every missing entry from that component, whose columns are
+        independent: exact draws from ``p(missing | observed)``.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_rows, `n_features_in_`)
+            Rows with missing entries (NaN, None or ``pd.NA``) to draw.
+
+        n_samples : int, default=1
+            Number of draws per row.
+
+        random_state : int, RandomState instance or None, default=None
+            Randomness of this call; None uses the estimator's
+            ``random_state``.
+
+        Returns
+        -------
+        X_drawn : DataFrame or ndarray
+            For a DataFrame, the ``n_samples`` filled copies of X stacked
+            under a first index level ``"draw"`` (``X_drawn.xs(0,
+            level="draw")`` is the first); for an array, an array of shape
+            ``(n_samples, n_rows, n_features_in_)``. Observed entries are
+            unchanged.
+        """
+        if not isinstance(n_samples, Integral) or n_samples < 1:
+            raise ValueError(
+                f"Invalid value for 'n_samples': {n_samples!r}; give an integer "
+                ">= 1."
+            )
+        resp = self.predict_proba(X)
+        missing = self.encoder_.missing_mask(X)
+        rng = check_random_state(
+            self.random_state if random_state is None else random_state
+        )
+        draws = [
+            self.encoder_.inverse_transform(self._draw(_inverse_cdf(resp, rng), rng))
+            for _ in range(n_samples)
+        ]
+        filled = [_fill(X, draw, missing) for draw in draws]
+        if hasattr(X, "iloc"):
+            import pandas as pd
+
+            return pd.concat(filled, keys=range(n_samples), names=["draw"])
+        return np.stack(filled)
+
+    def impute(self, X):
+        """Fill the missing entries of X with their conditional expectation.
+
+        A number gets its conditional mean ``sum_k p(k | observed) E_k[x]``
+        in the data's units (each component's mean by Gauss-Hermite
+        quadrature through the column's map), rounded to the nearest value
+        the column takes when it is an integer or discrete column; a
+        category gets its most probable level given the observed entries.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_rows, `n_features_in_`)
+            Rows with missing entries (NaN, None or ``pd.NA``).
+
+        Returns
+        -------
+        X_filled : DataFrame or ndarray
+            A copy of X with its missing entries filled; observed entries are
+            unchanged.
+        """
+        resp = self.predict_proba(X)
+        missing = self.encoder_.missing_mask(X)
+        encoder = self.encoder_
+        blocks = [encoder.numeric_forward(resp @ self._component_numeric_means())]
+        for probas in self.category_probas_:
+            blocks.append(resp @ probas)  # decoded to the most probable level
+        return _fill(X, encoder.inverse_transform(np.hstack(blocks)), missing)
+
+    def _component_numeric_means(self):
+        """Each component's mean of each numeric column, in the data's units.
+
+        ``E_k[g(z)]``, with ``g`` the decoding of a score as :meth:`sample`
+        decodes it, by Gauss-Hermite quadrature.
+        """
+        nodes, node_weights = roots_hermitenorm(_QUADRATURE_NODES)
+        node_weights = node_weights / node_weights.sum()
+        k, d = self.means_.shape
+        if d == 0:
+            return np.zeros((k, 0))
+        scores = self.means_[:, None, :] + np.sqrt(self.variances_)[:, None, :] * (
+            nodes[None, :, None]
+        )
+        values = self.encoder_.numeric_inverse(scores.reshape(-1, d))
+        return (values.reshape(k, -1, d) * node_weights[None, :, None]).sum(1)
 
     def _n_parameters(self):
         k = self.weights_.size
@@ -645,14 +760,19 @@ class _Layout:
         total = weights.sum()
         shares = (weights @ Z[:, self.n_numeric :]) / total
         self.prior = torch.as_tensor(shares, dtype=torch.float64)
+        numeric = Z[:, : self.n_numeric]
+        self.gaps = bool(np.isnan(numeric).any())
         # Mean squared norm of the scores: bounds the expanded form's loss.
-        self.spread = float(weights @ (Z[:, : self.n_numeric] ** 2).sum(1) / total)
+        squares = np.nan_to_num(numeric, nan=0.0) ** 2
+        self.spread = float(weights @ squares.sum(1) / total)
 
     def family(self, params, reg_covar, prior_strength=0.0):
         parts = []
         numeric = slice(0, self.n_numeric)
         if self.n_numeric:
-            if params is None:  # the initialisation: statistics only
+            if self.gaps:
+                gaussian = MaskedDiagonalGaussianFamily(reg_covar)
+            elif params is None:  # the initialisation: statistics only
                 gaussian = ExpandedGaussianFamily("diag", reg_covar)
             else:
                 gaussian = gaussian_family(
@@ -675,14 +795,17 @@ class _Layout:
         c = self.n_continuous
         return np.hstack([Z[:, :c], lower, upper, Z[:, self.n_numeric :]])
 
-    def scoring_family(self, params):
+    def scoring_family(self, params, gaps):
         parts = []
         c, i = self.n_continuous, self.n_integer
-        if c:
+        if c and gaps:
+            gaussian = MaskedDiagonalGaussianFamily(0.0)
+        elif c:
             gaussian = gaussian_family(
                 "diag", 0.0, self._continuous(params),
                 self._zero(params)[:c], self.spread, torch.float64,
             )
+        if c:
             parts.append((gaussian, slice(0, c)))
         if i:
             parts.append((IntervalGaussianFamily(), slice(c, c + 2 * i)))
@@ -771,9 +894,10 @@ class _Layout:
         parts = []
         index = 0
         if self.n_numeric:
-            _, means, variances = results[index]
+            counts, means, variances = results[index]
             index += 1
-            n = nk[:, None]
+            # per column when the scores have gaps, per component otherwise
+            n = counts if counts.ndim == 2 else nk[:, None]
             variances = (n * (variances - reg_covar) + prior_strength) / (
                 n + prior_strength
             ) + reg_covar
@@ -800,6 +924,27 @@ class _Layout:
             log_proba = torch.log(torch.cat([t(p) for p in category_probas], dim=1))
             parts.append({"log_proba": log_proba})
         return {"weights": t(weights), "parts": tuple(parts)}
+
+
+def _inverse_cdf(probas, rng):
+    """One index per row of ``probas`` (n, m), drawn by its probabilities."""
+    cumulative = np.cumsum(probas, axis=1)
+    u = rng.uniform(size=(probas.shape[0], 1)) * cumulative[:, -1:]
+    return np.minimum((cumulative < u).sum(1), probas.shape[1] - 1)
+
+
+def _fill(X, values, missing):
+    """X with its ``missing`` entries taken from the table ``values``."""
+    if hasattr(X, "iloc"):
+        filled = X.copy()
+        for j, name in enumerate(X.columns):
+            if missing[:, j].any():
+                column = values.iloc[:, j].set_axis(X.index)
+                filled[name] = X[name].mask(missing[:, j], column)
+        return filled
+    filled = np.array(X, dtype=np.asarray(values).dtype, copy=True)
+    filled[missing] = np.asarray(values)[missing]
+    return filled
 
 
 def _n_rows(X):

@@ -213,6 +213,12 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         A category not seen in :meth:`fit`: raise, or encode it as an
         all-zero block (its mask is :meth:`unknown_mask`).
 
+    allow_missing : bool, default=False
+        Whether missing entries (NaN, None, ``pd.NA``) are taken: a numeric
+        one is encoded as NaN, a categorical one as an all-zero block (its
+        mask is :meth:`missing_mask`), and fit learns each column from its
+        observed entries. Otherwise they raise.
+
     random_state : int, RandomState instance or None, default=None
         Draws the dequantization noise of :meth:`fit_transform_dequantized`.
 
@@ -257,6 +263,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         "n_quantiles": [Interval(numbers.Integral, 2, None, closed="left")],
         "discrete_float_ratio": [Interval(numbers.Real, 0, 1, closed="both")],
         "handle_unknown": [StrOptions({"error", "ignore"})],
+        "allow_missing": ["boolean"],
         "random_state": ["random_state"],
     }
 
@@ -268,6 +275,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         n_quantiles=1000,
         discrete_float_ratio=0.5,
         handle_unknown="error",
+        allow_missing=False,
         random_state=None,
     ):
         self.categorical_features = categorical_features
@@ -275,6 +283,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         self.n_quantiles = n_quantiles
         self.discrete_float_ratio = discrete_float_ratio
         self.handle_unknown = handle_unknown
+        self.allow_missing = allow_missing
         self.random_state = random_state
 
     # ------------------------------------------------------------- columns
@@ -401,14 +410,13 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         for j, kind in enumerate(kinds):
             if kind == "categorical":
                 continue
-            values = self._numeric_values(columns[j], labels[j])
-            if not np.isfinite(values).all():
+            values = self._checked_numeric(columns[j], labels[j])
+            seen = values[positive & ~np.isnan(values)]
+            if seen.size == 0:
                 raise ValueError(
-                    f"Column {labels[j]} has NaN or infinite values. TableEncoder "
-                    "takes no missing values yet: impute them first (for example "
-                    "with skgen.GenerativeImputer), or drop the rows."
+                    f"Column {labels[j]} has no observed value (in the rows of "
+                    "positive weight): there is nothing to model. Drop it."
                 )
-            seen = values[positive]
             # One value (to within 1e-300, below which slopes overflow) is a
             # point mass: a categorical column of one level models it exactly.
             if seen.max() - seen.min() < 1e-300:
@@ -428,23 +436,28 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         self._categorical = [j for j, k in enumerate(kinds) if k == "categorical"]
         self._maps, self._ranges, self._ranks = [], [], {}
         for j in self._numeric:
+            observed = positive & ~np.isnan(numeric_values[j])
             if kinds[j] == "discrete":
-                support = np.unique(numeric_values[j][positive])
+                support = np.unique(numeric_values[j][observed])
                 self._ranks[j] = _PiecewiseLinear(support, np.arange(support.size))
             values = self._model_values(j, numeric_values[j])
-            seen = values[positive]
+            seen = values[observed]
             lo, hi = seen.min(), seen.max()
             if kinds[j] in _INTERVAL_KINDS:
                 hi += 1.0
             self._ranges.append((lo, hi))
-            self._maps.append(
-                self._numeric_map(values[positive], weights[positive], kinds[j])
-            )
+            self._maps.append(self._numeric_map(seen, weights[observed], kinds[j]))
         self.n_numeric_ = len(self._numeric)
         self.categories_ = []
         for j in self._categorical:
-            values = self._categorical_values(columns[j], labels[j])
-            self.categories_.append(self._levels(columns[j], values[positive]))
+            values, missing = self._categorical_values(columns[j], labels[j])
+            levels = self._levels(columns[j], values[positive & ~missing])
+            if levels.size == 0:
+                raise ValueError(
+                    f"Column {labels[j]} has no observed value (in the rows of "
+                    "positive weight): there is nothing to model. Drop it."
+                )
+            self.categories_.append(levels)
         return columns, labels, weights
 
     def _labels(self, X, n_features):
@@ -464,18 +477,35 @@ class TableEncoder(TransformerMixin, BaseEstimator):
                 "or list it in categorical_features."
             ) from exc
 
-    @staticmethod
-    def _categorical_values(column, label):
+    def _checked_numeric(self, column, label):
+        """A numeric column as float64, NaN where missing (if allowed)."""
+        values = self._numeric_values(column, label)
+        if np.isinf(values).any():
+            raise ValueError(
+                f"Column {label} has infinite values. Replace them, or drop the "
+                "rows."
+            )
+        if not self.allow_missing and np.isnan(values).any():
+            raise ValueError(
+                f"Column {label} has missing values (NaN). This model takes none: "
+                "impute them first (for example with skgen.GenerativeImputer), or "
+                "drop the rows."
+            )
+        return values
+
+    def _categorical_values(self, column, label):
+        """A categorical column as objects, and its mask of missing entries."""
         import pandas as pd
 
         values = np.asarray(column, dtype=object)
-        if pd.isna(values).any():
+        missing = np.asarray(pd.isna(values), dtype=bool)
+        if missing.any() and not self.allow_missing:
             raise ValueError(
-                f"Column {label} has missing categories. TableEncoder takes no "
-                "missing values yet: fill them (for example with a category of "
-                "their own), or drop the rows."
+                f"Column {label} has missing categories. This model takes none: "
+                "fill them (for example with a category of their own), or drop "
+                "the rows."
             )
-        return values
+        return values, missing
 
     @staticmethod
     def _levels(column, values):
@@ -539,14 +569,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         width = self.n_numeric_ + sum(c.size for c in self.categories_)
         Z = np.zeros((n_samples, width))
         for out, (j, f) in enumerate(zip(self._numeric, self._maps, strict=True)):
-            values = self._numeric_values(columns[j], labels[j])
-            if not np.isfinite(values).all():
-                raise ValueError(
-                    f"Column {labels[j]} has NaN or infinite values; this model takes "
-                    "no missing values yet: impute them first (for example with "
-                    "skgen.GenerativeImputer)."
-                )
-            values = self._model_values(j, values)
+            values = self._model_values(j, self._checked_numeric(columns[j], labels[j]))
             if self.kinds_[j] in _INTERVAL_KINDS:
                 values = values + (
                     0.5 if dequantize is None else dequantize.uniform(size=n_samples)
@@ -554,9 +577,9 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             Z[:, out] = f(values)
         start = self.n_numeric_
         for j, levels in zip(self._categorical, self.categories_, strict=True):
-            values = self._categorical_values(columns[j], labels[j])
+            values, missing = self._categorical_values(columns[j], labels[j])
             codes = _codes(values, levels)
-            unknown = codes < 0
+            unknown = (codes < 0) & ~missing
             if unknown.any() and self.handle_unknown == "error":
                 raise ValueError(
                     f"Column {labels[j]} has categories not seen in fit: "
@@ -564,7 +587,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
                     "that has them, or set handle_unknown to score them with a "
                     "floor probability."
                 )
-            rows = np.flatnonzero(~unknown)
+            rows = np.flatnonzero(codes >= 0)
             Z[rows, start + codes[rows]] = 1.0
             start += levels.size
         return Z
@@ -585,12 +608,25 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         columns = self._columns(X, reset=False)
         labels = self._labels(X, len(columns))
-        masks = [
-            _codes(self._categorical_values(columns[j], labels[j]), levels) < 0
-            for j, levels in zip(self._categorical, self.categories_, strict=True)
-        ]
+        masks = []
+        for j, levels in zip(self._categorical, self.categories_, strict=True):
+            values, missing = self._categorical_values(columns[j], labels[j])
+            masks.append((_codes(values, levels) < 0) & ~missing)
         n_samples = len(columns[0])
         return np.column_stack(masks) if masks else np.zeros((n_samples, 0), bool)
+
+    def missing_mask(self, X):
+        """Boolean (n_samples, n_features_in_) mask of the missing entries."""
+        check_is_fitted(self)
+        columns = self._columns(X, reset=False)
+        labels = self._labels(X, len(columns))
+        masks = []
+        for j, column in enumerate(columns):
+            if self.kinds_[j] == "categorical":
+                masks.append(self._categorical_values(column, labels[j])[1])
+            else:
+                masks.append(np.isnan(self._checked_numeric(column, labels[j])))
+        return np.column_stack(masks)
 
     def log_jacobian(self, X):
         """Per-row sum of the log-derivatives of the continuous columns' maps.
@@ -614,7 +650,9 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         total = np.zeros(len(columns[0]))
         for j, f in zip(self._numeric, self._maps, strict=True):
             if self.kinds_[j] == "continuous":
-                total += f.log_slope(self._numeric_values(columns[j], labels[j]))
+                values = self._checked_numeric(columns[j], labels[j])
+                observed = ~np.isnan(values)
+                total[observed] += f.log_slope(values[observed])
         return total
 
     def integer_intervals(self, X):
@@ -645,7 +683,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         lower, upper = [], []
         for j, f, (lo, hi) in zip(self._numeric, self._maps, self._ranges, strict=True):
             if self.kinds_[j] in _INTERVAL_KINDS:
-                values = self._numeric_values(columns[j], labels[j])
+                values = self._checked_numeric(columns[j], labels[j])
                 values = self._model_values(j, values)
                 # The end values take the tails, as the samples that
                 # inverse_transform clips to the training range do.
@@ -685,23 +723,59 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             )
         n_features = len(self.kinds_)
         out = [None] * n_features
-        for col, (j, f, (lo, hi)) in enumerate(
-            zip(self._numeric, self._maps, self._ranges, strict=True)
-        ):
-            values = f.inverse(Z[:, col])
-            if self.kinds_[j] in _INTERVAL_KINDS:
-                values = np.clip(np.floor(values), lo, hi - 1)
-                if self.kinds_[j] == "discrete":
-                    values = self._ranks[j].x[values.astype(np.int64)]
-            else:
-                values = np.clip(values, lo, hi)
-            out[j] = values
+        numeric = self.numeric_inverse(Z[:, : self.n_numeric_])
+        for col, j in enumerate(self._numeric):
+            out[j] = numeric[:, col]
         start = self.n_numeric_
         for j, levels in zip(self._categorical, self.categories_, strict=True):
             block = Z[:, start : start + levels.size]
             out[j] = levels[np.argmax(block, axis=1)]
             start += levels.size
         return self._assemble(out)
+
+    def numeric_inverse(self, Z_numeric):
+        """Numeric columns in the data's units from their encoded scores.
+
+        As :meth:`inverse_transform` decodes them: within the training
+        range, integer and discrete columns at the value of their interval.
+
+        Parameters
+        ----------
+        Z_numeric : ndarray of shape (n_samples, n_numeric_)
+
+        Returns
+        -------
+        values : ndarray of shape (n_samples, n_numeric_), float64
+        """
+        out = np.empty_like(Z_numeric, dtype=np.float64)
+        for col, (j, f, (lo, hi)) in enumerate(
+            zip(self._numeric, self._maps, self._ranges, strict=True)
+        ):
+            values = f.inverse(Z_numeric[:, col])
+            if self.kinds_[j] in _INTERVAL_KINDS:
+                values = np.clip(np.floor(values), lo, hi - 1)
+                if self.kinds_[j] == "discrete":
+                    values = self._ranks[j].x[values.astype(np.int64)]
+            else:
+                values = np.clip(values, lo, hi)
+            out[:, col] = values
+        return out
+
+    def numeric_forward(self, values):
+        """Scores that decode to the value nearest to each of ``values``.
+
+        ``values`` (n_samples, n_numeric_) are in the data's units and need
+        not be values a column takes (a mean, say): a continuous column maps
+        them as they are, an integer column rounds them, a discrete column
+        takes the nearest value seen in fit.
+        """
+        out = np.empty_like(values, dtype=np.float64)
+        for col, (j, f) in enumerate(zip(self._numeric, self._maps, strict=True)):
+            v = self._model_values(j, values[:, col])
+            if self.kinds_[j] in _INTERVAL_KINDS:
+                v = np.round(v) + 0.5
+            out[:, col] = f(v)
+        return out
 
     def _assemble(self, out):
         if self._is_frame:

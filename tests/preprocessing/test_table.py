@@ -229,3 +229,25 @@ def test_weights_equal_repeated_rows():
     a = TableEncoder().fit(X, sample_weight=w)
     b = TableEncoder().fit(np.repeat(X, w, axis=0))
     np.testing.assert_allclose(a.transform(X), b.transform(X))
+
+
+def test_missing_entries_raise_unless_allowed():
+    df = _table(50)
+    df["x"] = df["x"].where(np.arange(50) % 7 != 0)
+    df["city"] = df["city"].where(np.arange(50) % 5 != 0)
+    with pytest.raises(ValueError, match="'x' has missing values"):
+        TableEncoder().fit(df)
+    enc = TableEncoder(allow_missing=True).fit(df)
+    Z = enc.transform(df)
+    missing = enc.missing_mask(df)
+    np.testing.assert_array_equal(missing[:, 0], np.arange(50) % 7 == 0)
+    np.testing.assert_array_equal(missing[:, 2], np.arange(50) % 5 == 0)
+    assert np.isnan(Z[missing[:, 0], 0]).all()
+    assert not np.isnan(Z[~missing[:, 0], 0]).any()
+    city_block = Z[:, 2:5]
+    np.testing.assert_array_equal(city_block.sum(1), ~missing[:, 2])
+    # a missing category is not an unknown one
+    assert not enc.unknown_mask(df).any()
+    # the map is learnt from the observed entries only
+    full = TableEncoder().fit(df[~missing[:, 0]].drop(columns="city"))
+    np.testing.assert_allclose(enc._maps[0].x, full._maps[0].x)
