@@ -74,16 +74,8 @@ _N_THRESHOLD = 8192
 # (a generator or threshold changed since fit) would otherwise loop forever.
 _MAX_ROUNDS = 10
 
-# Rows per critic step with batch_size="auto" (fewer when the data have fewer),
-# and the larger batch taken from _LARGE_DATA training rows on: with many
-# rows a step can afford more of them, and the less noisy steps of a larger
-# batch (at a learning rate scaled by the square root of its size) sharpen
-# the modes in fewer steps.
+# Rows per critic step with batch_size="auto" (fewer when the data have fewer).
 _AUTO_BATCH_SIZE = 256
-_LARGE_BATCH_SIZE = 1024
-_LARGE_DATA = 50_000
-# The learning rate of lr="auto" at _AUTO_BATCH_SIZE rows per step.
-_BASE_LR = 1e-3
 
 # Generated rows drawn once at fit time; score_samples measures the distance
 # of a row to its nearest neighbours among them.
@@ -655,7 +647,7 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         Generator steps between two checks of ``early_stopping`` (and
         between two rows of the ``verbose`` table).
 
-    tol : float, default=0.01
+    tol : float, default=0.0
         Least relative fall of the held-out distance that counts as an
         improvement, in [0, 1): a check improves when its distance is below
         ``(1 - tol)`` times the best so far. Relative, because the
@@ -664,16 +656,13 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
 
     batch_size : int or 'auto', default='auto'
         Number of rows of data per critic step (and of generated rows per
-        generator step), at least ``pac``. 'auto' takes 256 rows, or 1 024
-        from 50 000 training rows on (at most the training rows). A larger
-        number than the training rows is clipped to them, with a warning:
-        every step then sees all the data.
+        generator step), at least ``pac``. 'auto' takes
+        ``min(256, n_train)``, ``n_train`` the rows left for training. A
+        larger number than the training rows is clipped to them, with a
+        warning: every step then sees all the data.
 
-    lr : float or 'auto', default='auto'
+    lr : float, default=1e-3
         Learning rate of the two Adam optimisers (``betas=(0.5, 0.9)``).
-        'auto' takes ``1e-3 * sqrt(batch_rows / 256)`` for batches of more
-        than 256 rows and 1e-3 otherwise: 2e-3 with the 1 024-row batches
-        of ``batch_size='auto'`` on large data.
 
     jacobian_truncation : float, default=0.15
         Share of latent draws that :meth:`sample` rejects: those where the
@@ -811,7 +800,7 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         "tol": [Interval(Real, 0.0, 1.0, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left"),
                        StrOptions({"auto"})],
-        "lr": [Interval(Real, 0.0, None, closed="neither"), StrOptions({"auto"})],
+        "lr": [Interval(Real, 0.0, None, closed="neither")],
         "jacobian_truncation": [Interval(Real, 0.0, 1.0, closed="left")],
         "contamination": [Interval(Real, 0.0, 0.5, closed="right")],
         "device": [str, torch.device],
@@ -836,9 +825,9 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         validation_fraction=0.1,
         n_iter_no_change=5,
         validation_interval=250,
-        tol=0.01,
+        tol=0.0,
         batch_size="auto",
-        lr="auto",
+        lr=1e-3,
         jacobian_truncation=0.15,
         contamination=0.1,
         device="cpu",
@@ -914,7 +903,7 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
             # One fused kernel per step instead of a loop over the tensors.
             optimizer__fused=True,
             critic_optimizer__fused=True,
-            lr=self._learning_rate(self._batch_rows(self._n_train(len(X)))),
+            lr=self.lr,
             loss=self.loss,
             gp_weight=self.gp_weight,
             n_critic=self.n_critic,
@@ -933,8 +922,7 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
 
     def _batch_rows(self, n_samples):
         if isinstance(self.batch_size, str):
-            size = _LARGE_BATCH_SIZE if n_samples >= _LARGE_DATA else _AUTO_BATCH_SIZE
-            return min(size, n_samples)
+            return min(_AUTO_BATCH_SIZE, n_samples)
         return min(self.batch_size, n_samples)
 
     def _n_train(self, n_samples):
@@ -942,12 +930,6 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         if not self.early_stopping:
             return n_samples
         return n_samples - math.ceil(self.validation_fraction * n_samples)
-
-    def _learning_rate(self, batch_rows):
-        if isinstance(self.lr, str):
-            return _BASE_LR * math.sqrt(max(batch_rows, _AUTO_BATCH_SIZE)
-                                        / _AUTO_BATCH_SIZE)
-        return self.lr
 
     def _check_training_input(self, X):
         n_samples, pac = len(X), self.pac
