@@ -196,7 +196,11 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         most ``n_quantiles`` knots and followed by the normal quantile
         function, so that the encoded column is close to a standard normal;
         beyond the training range it is extended by its end slopes.
-        ``'standard'``: ``(x - mean) / std``.
+        ``'standard'``: ``(x - mean) / std``. ``'identity'``: the numbers as
+        they are, for a model that standardises and dequantizes them itself
+        (the VAE and the GAN); integers are then encoded as themselves and
+        decoded rounded down, discrete columns decoded to the nearest value
+        seen.
 
     n_quantiles : int, default=1000
         Largest number of knots of the quantile map.
@@ -259,7 +263,9 @@ class TableEncoder(TransformerMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "categorical_features": [StrOptions({"from_dtype"}), "array-like", None],
-        "numeric_transform": [StrOptions({"quantile-normal", "standard"})],
+        "numeric_transform": [
+            StrOptions({"quantile-normal", "standard", "identity"})
+        ],
         "n_quantiles": [Interval(numbers.Integral, 2, None, closed="left")],
         "discrete_float_ratio": [Interval(numbers.Real, 0, 1, closed="both")],
         "handle_unknown": [StrOptions({"error", "ignore"})],
@@ -524,11 +530,23 @@ class TableEncoder(TransformerMixin, BaseEstimator):
 
     def _model_values(self, j, values):
         """A numeric column in the units its map takes: ranks if discrete."""
-        if self.kinds_[j] == "discrete":
+        if self.kinds_[j] == "discrete" and self.numeric_transform != "identity":
             return self._ranks[j](values)
         return values
 
+    def _interval_offset(self, n_samples, dequantize):
+        """Where an integer's interval is read: its midpoint, or a draw in it.
+
+        Under the identity map the model reads the integers themselves and
+        spreads them over their intervals itself.
+        """
+        if dequantize is not None:
+            return dequantize.uniform(size=n_samples)
+        return 0.0 if self.numeric_transform == "identity" else 0.5
+
     def _numeric_map(self, values, weights, kind):
+        if self.numeric_transform == "identity":
+            return _PiecewiseLinear([0.0, 1.0], [0.0, 1.0])
         if kind in _INTERVAL_KINDS:
             values = values + 0.5
         if self.numeric_transform == "standard":
@@ -571,9 +589,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         for out, (j, f) in enumerate(zip(self._numeric, self._maps, strict=True)):
             values = self._model_values(j, self._checked_numeric(columns[j], labels[j]))
             if self.kinds_[j] in _INTERVAL_KINDS:
-                values = values + (
-                    0.5 if dequantize is None else dequantize.uniform(size=n_samples)
-                )
+                values = values + self._interval_offset(n_samples, dequantize)
             Z[:, out] = f(values)
         start = self.n_numeric_
         for j, levels in zip(self._categorical, self.categories_, strict=True):
@@ -752,7 +768,9 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             zip(self._numeric, self._maps, self._ranges, strict=True)
         ):
             values = f.inverse(Z_numeric[:, col])
-            if self.kinds_[j] in _INTERVAL_KINDS:
+            if self.kinds_[j] == "discrete" and self.numeric_transform == "identity":
+                values = _nearest(self._ranks[j].x, values)
+            elif self.kinds_[j] in _INTERVAL_KINDS:
                 values = np.clip(np.floor(values), lo, hi - 1)
                 if self.kinds_[j] == "discrete":
                     values = self._ranks[j].x[values.astype(np.int64)]
@@ -773,7 +791,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         for col, (j, f) in enumerate(zip(self._numeric, self._maps, strict=True)):
             v = self._model_values(j, values[:, col])
             if self.kinds_[j] in _INTERVAL_KINDS:
-                v = np.round(v) + 0.5
+                v = np.round(v) + self._interval_offset(len(v), None)
             out[:, col] = f(v)
         return out
 
@@ -802,6 +820,14 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         for j, levels in zip(self._categorical, self.categories_, strict=True):
             out += [f"{names[j]}_{level}" for level in levels]
         return np.asarray(out, dtype=object)
+
+
+def _nearest(support, values):
+    """The value of the sorted ``support`` nearest to each of ``values``."""
+    right = np.clip(np.searchsorted(support, values), 1, support.size - 1)
+    left = right - 1
+    closer_left = np.abs(values - support[left]) <= np.abs(support[right] - values)
+    return np.where(closer_left, support[left], support[right])
 
 
 def _codes(values, levels):

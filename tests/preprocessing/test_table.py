@@ -251,3 +251,23 @@ def test_missing_entries_raise_unless_allowed():
     # the map is learnt from the observed entries only
     full = TableEncoder().fit(df[~missing[:, 0]].drop(columns="city"))
     np.testing.assert_allclose(enc._maps[0].x, full._maps[0].x)
+
+
+def test_identity_map_passes_numbers_and_decodes_to_values_a_column_takes():
+    df = _table()
+    df["rounded"] = np.round(np.random.default_rng(7).normal(size=len(df)), 1)
+    enc = TableEncoder(numeric_transform="identity").fit(df)
+    assert enc.kinds_[-1] == "discrete"
+    Z = enc.transform(df)
+    numeric = ["x", "count", "rounded"]  # continuous, then interval kinds
+    np.testing.assert_array_equal(Z[:, :3], df[numeric].to_numpy(float))
+    assert enc.log_jacobian(df) == pytest.approx(np.zeros(len(df)))
+    # a model's real-valued output: integers spread over [v, v + 1), discrete
+    # values off by less than half their spacing
+    noisy = Z.copy()
+    rng = np.random.default_rng(8)
+    noisy[:, 1] += rng.uniform(0, 0.99, len(df))
+    noisy[:, 2] += rng.uniform(-0.04, 0.04, len(df))
+    back = enc.inverse_transform(noisy)
+    assert (back["count"] == df["count"]).all()
+    np.testing.assert_array_equal(back["rounded"], df["rounded"])
