@@ -242,8 +242,9 @@ class TabularMixture(DensityMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        # fit and the scoring methods take missing entries.
+        # fit and the scoring methods take missing entries, and categories.
         tags.input_tags.allow_nan = True
+        tags.input_tags.categorical = True
         return tags
 
     # ------------------------------------------------------------------ fit

@@ -4,8 +4,14 @@ from numbers import Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context, clone
+from sklearn.utils import get_tags
 from sklearn.utils._param_validation import HasMethods, Interval
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_feature_names,
+    _check_n_features,
+    check_is_fitted,
+    validate_data,
+)
 
 from skgen.outlier._conventions import OutlierConventionsMixin
 
@@ -90,13 +96,13 @@ class DensityOutlierDetector(OutlierConventionsMixin, BaseEstimator):
         self : object
             The fitted detector.
         """
-        X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
         if self.estimator is None:
             from skgen.mixture import GaussianMixture
 
             self.estimator_ = GaussianMixture()
         else:
             self.estimator_ = clone(self.estimator)
+        X = self._validated(X, reset=True)
         self.estimator_.fit(X)
         self._set_offset(self._checked_scores(X))
         return self
@@ -133,5 +139,20 @@ class DensityOutlierDetector(OutlierConventionsMixin, BaseEstimator):
             a ValueError.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        return self._checked_scores(X)
+        return self._checked_scores(self._validated(X, reset=False))
+
+    def _validated(self, X, reset):
+        """X checked against the fit; a table as it is for a model of tables.
+
+        A model that takes categorical columns (its ``categorical`` input
+        tag, as :class:`skgen.TabularMixture`) validates the table itself:
+        only the column count and names are checked here.
+        """
+        if get_tags(self.estimator_).input_tags.categorical:
+            _check_feature_names(self, X, reset=reset)
+            _check_n_features(self, X, reset=reset)
+            return X
+        return validate_data(
+            self, X, dtype=[np.float64, np.float32], reset=reset,
+            ensure_min_samples=2 if reset else 1,
+        )

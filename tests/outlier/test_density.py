@@ -121,3 +121,27 @@ def test_zero_density_training_rows_are_outliers_below_a_finite_threshold(rng):
     assert 0.1 < share < 0.25
     with pytest.raises(ValueError, match="score -inf.*raise contamination"):
         DensityOutlierDetector(_ZeroDensityForSome(), contamination=0.1).fit(X)
+
+
+def test_a_model_of_tables_gets_the_table_as_it_is():
+    import pandas as pd
+
+    from skgen import TabularMixture
+
+    rng = np.random.default_rng(0)
+    n = 600
+    city = rng.choice(["Oslo", "Rome"], n)
+    df = pd.DataFrame({
+        "height": np.where(city == "Oslo", rng.normal(185, 4, n),
+                           rng.normal(160, 4, n)),
+        "city": pd.Categorical(city),
+    })
+    detector = DensityOutlierDetector(TabularMixture(random_state=0),
+                                      contamination=0.05).fit(df)
+    assert np.mean(detector.predict(df) == -1) == pytest.approx(0.05, abs=0.01)
+    # each value is common, their combination is not
+    odd = pd.DataFrame({"height": [185.0, 185.0],
+                        "city": pd.Categorical(["Rome", "Oslo"])})
+    np.testing.assert_array_equal(detector.predict(odd), [-1, 1])
+    with pytest.raises(ValueError, match="feature names"):
+        detector.predict(odd[["city", "height"]])
