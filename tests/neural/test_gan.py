@@ -290,12 +290,14 @@ EARLY = dict(generator_hidden_layer_sizes=(32, 32),
 
 
 def test_early_stopping_ends_before_the_cap_and_can_be_turned_off():
-    X = _blobs()
+    X = _blobs(300)
     gan = GAN(max_steps=800, tol=0.0, random_state=0, **EARLY).fit(X)
     assert gan.n_steps_ < 800
     # It stopped n_iter_no_change checks after the best one (tol=0), but not
-    # in the first quarter of the cap ...
-    assert gan.n_steps_ == max(gan.best_step_ + 3 * 25, 200)
+    # before a quarter of the cap nor before 50 passes over the 270 training
+    # rows (5 batches of 64 each) ...
+    warm_up = max(800 // 4, 50 * 5)
+    assert gan.n_steps_ == max(gan.best_step_ + 3 * 25, warm_up)
     scores = gan.validation_scores_
     assert len(scores) == gan.n_steps_ // 25
     assert np.all(scores[-3:] <= gan.best_validation_score_)
@@ -314,11 +316,11 @@ def test_early_stopping_ends_before_the_cap_and_can_be_turned_off():
         if distance < 0.8 * best:
             last_gain = i
         best = min(best, distance)
-    assert len(distances) == max(last_gain + 1 + 3, 200 // 25)
+    assert len(distances) == max(last_gain + 1 + 3, warm_up // 25)
     assert tolerant.best_validation_score_ == tolerant.validation_scores_.max()
     assert tolerant.n_steps_ <= gan.n_steps_
-    fixed = GAN(max_steps=300, early_stopping=False, random_state=0, **EARLY).fit(X)
-    assert fixed.n_steps_ == fixed.best_step_ == 300
+    fixed = GAN(max_steps=100, early_stopping=False, random_state=0, **EARLY).fit(X)
+    assert fixed.n_steps_ == fixed.best_step_ == 100
     assert fixed.validation_scores_ is None
 
 
@@ -502,9 +504,9 @@ def test_verbose_prints_a_plain_table_in_steps_and_quiet_prints_nothing(capsys):
                     atol=1e-4)
     starred = [row[0] for row in rows if "*" in row]
     assert starred[-1] == f"{gan.best_step_}/400"
-    assert "not before step 100" in lines[0]
+    assert "not before step 250" in lines[0]  # 50 passes of 5 batches
     assert f"stopped early at step {gan.n_steps_}" in lines[-1]
-    assert 100 <= gan.n_steps_ < 400
+    assert 250 <= gan.n_steps_ < 400
     # Printing changes nothing.
     assert_array_equal(gan.sample(5, random_state=0), quiet.sample(5, random_state=0))
 
