@@ -18,11 +18,12 @@ def test_quick_demo_writes_report_and_pictures(tmp_path, capsys):
     assert main(["demo", "--quick", "--out", str(out)]) == 0
     report = (out / "report.md").read_text()
     for picture in ("gmm_ring.png", "vae_digits.png", "roc_digits.png",
-                    "gan_ring.png"):
+                    "gan_ring.png", "tabular_diabetes.png"):
         assert (out / picture).stat().st_size > 1000
         assert f"]({picture})" in report
     assert "| GaussianMixture(40, diag) | digits 0-8 |" in report
     assert "unseen 9s among" in report
+    assert "| TabularMixture (defaults) | diabetes table, in its units |" in report
     # The report says on what the fits ran and against which baseline.
     for words in ("logical CPUs", "on 1 thread(s)", "load average", "| CPU s |",
                   "| IsolationForest (baseline) |"):
