@@ -64,10 +64,10 @@ _VALIDATION_STREAM = 2**20 + 3
 
 # Generated and held-out rows compared at each check of the stopping rule.
 _N_VALIDATION_ROWS = 1024
-# The stopping rule waits for this many passes over the training rows (and
-# a quarter of max_steps): on a large table the held-out distance falls
-# slowly, pass after pass, and stalls for a while at a time, which patience
-# alone reads as the end.
+# The stopping rule waits for this many passes over the training rows: on a
+# large table the held-out distance falls slowly, pass after pass, and
+# stalls for a while at a time, which patience alone reads as the end; a
+# small table is passed over this many times in a few hundred steps.
 _WARM_UP_EPOCHS = 50
 
 # Latent draws at fit time whose Jacobian norms set the truncation threshold.
@@ -393,9 +393,8 @@ class _SampleEarlyStopping(Callback):
     the standardised units the networks work in. The best-checked generator
     is kept; training stops once
     ``patience`` checks in a row have not lowered the best distance by a
-    share ``tol`` of it (not before a quarter of ``max_steps`` nor before
-    50 passes over the training rows), and the kept generator replaces the
-    trained one at the end.
+    share ``tol`` of it (not before 50 passes over the training rows), and
+    the kept generator replaces the trained one at the end.
     Without held-out rows (``early_stopping=False``) it only logs.
 
     skorch's ``EarlyStopping`` acts at the end of an epoch; a GAN's budget
@@ -421,8 +420,7 @@ class _SampleEarlyStopping(Callback):
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         train, valid = X
         per_epoch = math.ceil(len(train) / net.batch_size) / net.n_critic
-        self.warm_up_ = min(net.max_steps, max(-(-net.max_steps // 4),
-                                               math.ceil(_WARM_UP_EPOCHS * per_epoch)))
+        self.warm_up_ = min(net.max_steps, math.ceil(_WARM_UP_EPOCHS * per_epoch))
         self.valid_ = None
         if valid is not None:
             self.valid_ = net.standardise(valid[: self.n_rows])
@@ -465,9 +463,7 @@ class _SampleEarlyStopping(Callback):
         if step % self.interval or step == self.checked_step_:
             return
         self._check(net, net.averaged_generator(), step)
-        # No stop in the warm-up: a GAN's held-out distance can stall while
-        # the generator is still finding the modes, before the fall that
-        # sharpens them.
+        # No stop in the warm-up (see _WARM_UP_EPOCHS).
         if (self.valid_ is not None and self.misses_ >= self.patience
                 and step >= self.warm_up_):
             net.batches_left_ = 0
@@ -637,10 +633,9 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         samples sharpen onto the data, the second rises when a mode is
         dropped. Training stops after ``n_iter_no_change`` checks in a row
         that do not lower the best distance so far by a share ``tol`` of
-        it, but not before a quarter of ``max_steps`` nor before 50 passes
-        over the training rows (the distance can stall while the generator
-        is still finding the modes, and on a large table it falls slowly,
-        pass after pass), or at ``max_steps``, and the
+        it, but not before 50 passes over the training rows (on a large
+        table the distance falls slowly, pass after pass, and stalls for a
+        while at a time), or at ``max_steps``, and the
         best-checked generator is kept (``best_step_``). False: every row is
         trained on and ``max_steps`` sets the training.
 

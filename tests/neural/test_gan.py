@@ -294,9 +294,8 @@ def test_early_stopping_ends_before_the_cap_and_can_be_turned_off():
     gan = GAN(max_steps=800, tol=0.0, random_state=0, **EARLY).fit(X)
     assert gan.n_steps_ < 800
     # It stopped n_iter_no_change checks after the best one (tol=0), but not
-    # before a quarter of the cap nor before 50 passes over the 270 training
-    # rows (5 batches of 64 each) ...
-    warm_up = max(800 // 4, 50 * 5)
+    # before 50 passes over the 270 training rows (5 batches of 64 each) ...
+    warm_up = 50 * 5
     assert gan.n_steps_ == max(gan.best_step_ + 3 * 25, warm_up)
     scores = gan.validation_scores_
     assert len(scores) == gan.n_steps_ // 25
