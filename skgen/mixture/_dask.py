@@ -40,6 +40,7 @@ from skgen.mixture._gaussian_mixture import (
     _restored_on_failure,
     _weighted_sum,
 )
+from skgen.utils._missing import is_nan_marker
 from skgen.utils._torch import as_tensor
 
 __all__ = ["DaskSource", "map_blocks", "partial_fit_blocks", "prepare_fit"]
@@ -173,6 +174,13 @@ def as_dask_array(estimator, X, reset):
     length of its partitions.  Blocks that split the columns are joined
     (``rechunk({1: -1})``): each block must hold whole rows.
     """
+    marker = getattr(estimator, "missing_values", np.nan)
+    if not is_nan_marker(marker):
+        raise ValueError(
+            f"missing_values={marker!r}: on a Dask collection missing entries are "
+            "marked by NaN only. Replace the marker with NaN (e.g. "
+            "X.mask(X == marker)), or set missing_values=np.nan."
+        )
     from_dataframe = _is_dask_dataframe(X)
     if from_dataframe:
         # The empty pandas frame that describes the partitions carries the

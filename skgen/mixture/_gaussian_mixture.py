@@ -47,6 +47,7 @@ from skgen.mixture._em import (
     squared_distance_sum,
     stats_of_responsibilities,
 )
+from skgen.utils._missing import nan_marked
 from skgen.utils._torch import as_tensor, resolve_device
 
 __all__ = ["GaussianMixture"]
@@ -244,6 +245,12 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         Where the EM runs: ``'cpu'`` or ``'cuda'``. Fitted attributes are
         numpy arrays whatever the device.
 
+    missing_values : float, int, np.nan or None, default=np.nan
+        The marker of a missing entry, as in scikit-learn's imputers: every
+        method takes rows with such entries (see the User Guide). With a
+        marker other than NaN, a NaN in X raises. Dask collections take NaN
+        only.
+
     Attributes
     ----------
     weights_ : ndarray of shape (n_components,)
@@ -320,6 +327,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         "verbose": ["verbose"],
         "verbose_interval": [Interval(Integral, 1, None, closed="left")],
         "device": [str, torch.device],
+        "missing_values": [Real, None],
     }
 
     def __init__(
@@ -340,6 +348,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         verbose=0,
         verbose_interval=10,
         device="cpu",
+        missing_values=np.nan,
     ):
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -356,6 +365,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.verbose = verbose
         self.verbose_interval = verbose_interval
         self.device = device
+        self.missing_values = missing_values
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -664,7 +674,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             # fit takes missing entries (NaN); partial_fit and Dask do not yet.
             options["ensure_all_finite"] = "allow-nan"
         if check_features:
-            X = validate_data(self, X, reset=reset, **options)
+            X = validate_data(self, self._nan_marked(X), reset=reset, **options)
         else:
             X = check_array(X, **options)
         n_samples, n_features = X.shape
@@ -902,7 +912,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = validate_data(
-            self, X, dtype=[np.float64, np.float32], reset=False,
+            self, self._nan_marked(X), dtype=[np.float64, np.float32], reset=False,
             ensure_all_finite="allow-nan",
         )
         if np.isnan(X).any():
@@ -1175,9 +1185,13 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     def _validated_gaps(self, X):
         check_is_fitted(self)
         return validate_data(
-            self, X, dtype=[np.float64, np.float32], reset=False,
+            self, self._nan_marked(X), dtype=[np.float64, np.float32], reset=False,
             ensure_all_finite="allow-nan",
         )
+
+    def _nan_marked(self, X):
+        """X with its ``missing_values`` entries as NaN (see ``nan_marked``)."""
+        return nan_marked(X, self.missing_values)
 
     # -------------------------------------------------- model selection
 

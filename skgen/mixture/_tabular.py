@@ -36,6 +36,7 @@ from skgen.mixture._em import (
 )
 from skgen.mixture._gaussian_mixture import _weighted_order
 from skgen.preprocessing import TableEncoder
+from skgen.utils._missing import nan_marked
 from skgen.utils._torch import as_tensor, resolve_device
 
 __all__ = ["TabularMixture"]
@@ -131,6 +132,12 @@ class TabularMixture(DensityMixin, BaseEstimator):
     device : str or torch.device, default='cpu'
         Where EM runs.
 
+    missing_values : float, int, str, np.nan or None, default=np.nan
+        The marker of a missing entry besides NaN, None and ``pd.NA``, as in
+        scikit-learn's imputers (a number, or a string such as ``"?"`` for
+        categorical columns). With a marker other than NaN, a NaN in X
+        raises.
+
     Attributes
     ----------
     n_components_ : int
@@ -209,6 +216,7 @@ class TabularMixture(DensityMixin, BaseEstimator):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "device": [str, torch.device],
+        "missing_values": [Real, str, None],
     }
 
     def __init__(
@@ -226,6 +234,7 @@ class TabularMixture(DensityMixin, BaseEstimator):
         random_state=None,
         verbose=0,
         device="cpu",
+        missing_values=np.nan,
     ):
         self.n_components = n_components
         self.categorical_features = categorical_features
@@ -239,6 +248,7 @@ class TabularMixture(DensityMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.device = device
+        self.missing_values = missing_values
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -271,6 +281,7 @@ class TabularMixture(DensityMixin, BaseEstimator):
         self : TabularMixture
             The fitted mixture.
         """
+        X = nan_marked(X, self.missing_values)
         random_state = check_random_state(self.random_state)
         encoder = TableEncoder(
             self.categorical_features,
@@ -280,6 +291,7 @@ class TabularMixture(DensityMixin, BaseEstimator):
             random_state=random_state.randint(np.iinfo(np.int32).max),
         )
         Z = encoder.fit_transform_dequantized(X, sample_weight)
+        _check_observed_rows(encoder.missing_mask(X))
         weights = _check_sample_weight(
             sample_weight, Z, dtype=np.float64, ensure_non_negative=True
         )
@@ -450,12 +462,17 @@ class TabularMixture(DensityMixin, BaseEstimator):
         return torch.cat([log_norm for log_norm, _ in chunks]).cpu().numpy()
 
     def _encoded(self, X):
-        """Rows of X in scoring form, and each row's unknown-category count."""
+        """Rows of X in scoring form, each row's unknown-category count, and X.
+
+        X comes back with its ``missing_values`` entries as NaN.
+        """
         check_is_fitted(self)
         _check_feature_names(self, X, reset=False)
+        X = nan_marked(X, self.missing_values)
         if not hasattr(X, "iloc"):
             X = check_array(X, dtype=None, ensure_all_finite=False)
         _check_n_features(self, X, reset=False)
+        _check_observed_rows(self.encoder_.missing_mask(X))
         S = self._layout.scoring_matrix(self.encoder_, X, self.encoder_.transform(X))
         unknown = self.encoder_.unknown_mask(X)
         if unknown.any() and self.handle_unknown == "error":
@@ -472,7 +489,7 @@ class TabularMixture(DensityMixin, BaseEstimator):
                 f"{', '.join(columns)}. Fit on data that has them, or set "
                 "handle_unknown='floor' to give them a floor probability."
             )
-        return S, unknown.sum(1)
+        return S, unknown.sum(1), X
 
     def score_samples(self, X):
         """Log-density of each row, in the units of the data.
@@ -487,7 +504,7 @@ class TabularMixture(DensityMixin, BaseEstimator):
             Nats for the continuous columns plus the log-probabilities of
             the integer and categorical values.
         """
-        S, n_unknown = self._encoded(X)
+        S, n_unknown, X = self._encoded(X)
         device = self._device()
         params = self._params(device)
         log_lik = self._log_likelihood(self._layout, params, as_tensor(S, device))
@@ -521,7 +538,7 @@ class TabularMixture(DensityMixin, BaseEstimator):
         -------
         resp : ndarray of shape (n_samples, `n_components_`)
         """
-        S, _ = self._encoded(X)
+        S, _, _ = self._encoded(X)
         device = self._device()
         chunks = self._normalised_chunks(
             self._layout, self._params(device), as_tensor(S, device)
@@ -620,6 +637,7 @@ class TabularMixture(DensityMixin, BaseEstimator):
                 ">= 1."
             )
         resp = self.predict_proba(X)
+        X = nan_marked(X, self.missing_values)
         missing = self.encoder_.missing_mask(X)
         rng = check_random_state(
             self.random_state if random_state is None else random_state
@@ -656,6 +674,7 @@ class TabularMixture(DensityMixin, BaseEstimator):
             unchanged.
         """
         resp = self.predict_proba(X)
+        X = nan_marked(X, self.missing_values)
         missing = self.encoder_.missing_mask(X)
         encoder = self.encoder_
         blocks = [encoder.numeric_forward(resp @ self._component_numeric_means())]
@@ -925,6 +944,16 @@ class _Layout:
             log_proba = torch.log(torch.cat([t(p) for p in category_probas], dim=1))
             parts.append({"log_proba": log_proba})
         return {"weights": t(weights), "parts": tuple(parts)}
+
+
+def _check_observed_rows(missing):
+    """A row with no observed entry carries nothing: it is an error."""
+    empty = np.flatnonzero(missing.all(axis=1))
+    if empty.size:
+        raise ValueError(
+            f"{empty.size} row(s) of X have no observed entry, e.g. row "
+            f"{empty[0]}: they carry no information. Drop them."
+        )
 
 
 def _inverse_cdf(probas, rng):

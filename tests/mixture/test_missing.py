@@ -191,3 +191,33 @@ def test_sample_conditional_leaves_the_global_random_state_alone():
     before = np.random.get_state()[1].copy()
     gm.sample_conditional([[1.0, np.nan, np.nan]], n_samples=5)
     assert_array_equal(np.random.get_state()[1], before)
+
+
+def test_a_missing_values_marker_gives_the_nan_results():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(300, 3))
+    gaps = rng.random(X.shape) < 0.15
+    gaps[gaps.all(axis=1), 0] = False
+    marked = np.where(gaps, -999.0, X)
+    with_nan = np.where(gaps, np.nan, X)
+    a = GaussianMixture(2, random_state=0, missing_values=-999).fit(marked)
+    b = GaussianMixture(2, random_state=0).fit(with_nan)
+    assert_allclose(a.means_, b.means_)
+    assert_allclose(a.score_samples(marked), b.score_samples(with_nan))
+    assert_array_equal(a.predict(marked), b.predict(with_nan))
+    assert_allclose(a.impute(marked), b.impute(with_nan))
+    draws_a = a.sample_conditional(marked[:5], n_samples=2, random_state=0)
+    draws_b = b.sample_conditional(with_nan[:5], n_samples=2, random_state=0)
+    assert_allclose(draws_a, draws_b)
+    # a NaN beside another marker is neither a value nor a gap
+    with pytest.raises(ValueError, match="X contains NaN, but missing_values=-999"):
+        a.score_samples(with_nan)
+    with pytest.raises(ValueError, match="X contains NaN, but missing_values=-999"):
+        GaussianMixture(missing_values=-999).fit(with_nan)
+
+
+def test_a_marker_other_than_nan_is_refused_on_dask():
+    da = pytest.importorskip("dask.array")
+    X = da.from_array(np.random.default_rng(0).normal(size=(50, 2)), chunks=25)
+    with pytest.raises(ValueError, match="marked by NaN only"):
+        GaussianMixture(missing_values=-1).fit(X)

@@ -299,7 +299,9 @@ def test_missing_entries_are_marginalised_exactly(fitted_with_gaps):
 def test_one_component_with_gaps_learns_each_column_from_its_entries():
     rng = np.random.default_rng(9)
     X = rng.normal(size=(400, 3)) * [1.0, 5.0, 0.2] + [3.0, 0.0, -1.0]
-    X[rng.random(X.shape) < 0.3] = np.nan
+    gaps = rng.random(X.shape) < 0.3
+    gaps[gaps.all(axis=1), 0] = False  # a row with nothing observed raises
+    X[gaps] = np.nan
     model = TabularMixture(n_components=1, prior_strength=0.0, reg_covar=0.0,
                            numeric_transform="standard").fit(X)
     f = model.encoder_._maps
@@ -358,3 +360,30 @@ def test_gaps_that_cannot_be_modelled_raise():
         TabularMixture().fit(df.assign(height=np.nan))
     with pytest.raises(ValueError, match="'height' has infinite values"):
         TabularMixture().fit(df.assign(height=np.inf))
+    empty = _with_gaps(df)
+    empty.iloc[3] = None
+    with pytest.raises(ValueError, match="1 row.*no observed entry.*row 3"):
+        TabularMixture().fit(empty)
+    model = TabularMixture(random_state=0).fit(_with_gaps(df))
+    with pytest.raises(ValueError, match="no observed entry"):
+        model.score_samples(empty.iloc[2:5])
+
+
+def test_a_missing_values_marker_is_a_gap():
+    df = _table(300)
+    numbers = df.assign(height=df["height"].where(df.index % 7 != 0, -1.0))
+    numbers_nan = df.assign(height=df["height"].where(df.index % 7 != 0))
+    words = df.astype({"city": "object"})
+    words.loc[::5, "city"] = "?"
+    words_nan = words.replace({"city": {"?": None}})
+    for marked, gaps, marker in [(numbers, numbers_nan, -1.0),
+                                 (words, words_nan, "?")]:
+        a = TabularMixture(n_components=2, random_state=0, missing_values=marker)
+        b = TabularMixture(n_components=2, random_state=0)
+        a.fit(marked)
+        b.fit(gaps)
+        np.testing.assert_allclose(a.weights_, b.weights_)
+        np.testing.assert_allclose(a.score_samples(marked), b.score_samples(gaps))
+        pd.testing.assert_frame_equal(a.impute(marked), b.impute(gaps))
+        with pytest.raises(ValueError, match="X contains NaN, but missing_values"):
+            a.fit(gaps)
