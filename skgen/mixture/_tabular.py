@@ -308,19 +308,33 @@ class TabularMixture(DensityMixin, BaseEstimator):
         elif hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
         device = resolve_device(self.device)
-        layout = _Layout(encoder, Z, weights, self.prior_strength)
+        layout = _Layout(encoder, _layout_sums(Z, weights, encoder.n_numeric_))
+        keep = np.flatnonzero(weights > 0)
+        init_rows = (Z[keep], weights[keep])
 
         if self.n_components == "auto":
             # The split goes by the rows' values, not their positions, so
             # that copies of a row and a weighted row fall on the same side.
             encoded = encoder.transform(X)
-            held_out = _hashed_split(
-                np.nan_to_num(encoded, nan=0.5), self.validation_fraction,
-                random_state,
-            )
-            S = layout.scoring_matrix(encoder, X, encoded)
+            held_out = _held_out(encoded, self._hash(random_state, encoded.shape[1]))
+            train_weights = np.where(held_out, 0.0, weights)
+            valid = np.flatnonzero(held_out & (weights > 0))
+            if valid.size == 0 or np.count_nonzero(train_weights) < 2:
+                # too few distinct rows to hold some out
+                train_weights, valid = weights, keep
+            S_valid = as_tensor(layout.scoring_matrix(encoder, X, encoded)[valid],
+                                device)
+            w_valid = weights[valid]
+
+            def validation_score(params):
+                log_lik = self._log_likelihood(layout, params, S_valid)
+                return float(np.average(log_lik, weights=w_valid))
+
+            train = np.flatnonzero(train_weights > 0)
+            train_source = _row_source(Z[train], train_weights[train], device)
             n_components, self.validation_scores_, start = self._select_n_components(
-                layout, Z, S, weights, held_out, device, random_state
+                layout, train_source, float(train_weights.sum()), train.size,
+                (Z[train], train_weights[train]), validation_score, random_state,
             )
         else:
             n_components = self.n_components
@@ -330,8 +344,10 @@ class TabularMixture(DensityMixin, BaseEstimator):
                     f"of positive weight ({np.count_nonzero(weights)})."
                 )
             self.validation_scores_, start = {}, None
+        source = _row_source(Z[keep], weights[keep], device)
         params, lower_bound, n_iter, converged = self._fit_em(
-            layout, Z, weights, n_components, device, random_state, start
+            layout, source, total_weight, n_components, init_rows, random_state,
+            start,
         )
         if not converged:
             warnings.warn(
@@ -346,25 +362,22 @@ class TabularMixture(DensityMixin, BaseEstimator):
         self._total_weight = total_weight
         return self
 
-    def _select_n_components(self, layout, Z, S, weights, held_out, device, rng):
-        train_weights = np.where(held_out, 0.0, weights)
-        valid = np.flatnonzero(held_out & (weights > 0))
-        n_train = np.count_nonzero(train_weights)
-        if valid.size == 0 or n_train < 2:  # too few distinct rows to hold out
-            train_weights, valid = weights, np.flatnonzero(weights > 0)
-            n_train = np.count_nonzero(weights)
-        largest = max(1, min(n_train, train_weights.sum() / _ROWS_PER_COMPONENT))
-        S_valid = as_tensor(S[valid], device)
-        w_valid = weights[valid]
+    def _select_n_components(self, layout, source, total_weight, n_rows,
+                             init_rows, validation_score, rng):
+        """The best number of components by ``validation_score(params)``.
+
+        ``source`` holds the training rows (of total weight ``total_weight``,
+        ``n_rows`` of them); ``init_rows`` the rows the init draws from.
+        """
+        largest = max(1, min(n_rows, total_weight / _ROWS_PER_COMPONENT))
         scores, best, best_params = {}, None, None
         for k in _AUTO_CANDIDATES:
             if k > largest and k > 1:
                 break
             params, _, n_iter, _ = self._fit_em(
-                layout, Z, train_weights, k, device, rng
+                layout, source, total_weight, k, init_rows, rng
             )
-            log_lik = self._log_likelihood(layout, params, S_valid)
-            scores[k] = float(np.average(log_lik, weights=w_valid))
+            scores[k] = validation_score(params)
             if self.verbose:
                 print(f"n_components={k}: validation log-likelihood {scores[k]:.4f}"
                       f" ({n_iter} EM iterations)")
@@ -373,20 +386,19 @@ class TabularMixture(DensityMixin, BaseEstimator):
             best, best_params = k, params
         return best, scores, best_params
 
-    def _fit_em(self, layout, Z, weights, n_components, device, rng, params=None):
-        """EM with ``n_components`` on the rows of positive weight.
+    def _fit_em(self, layout, source, total_weight, n_components, init_rows, rng,
+                params=None):
+        """EM with ``n_components`` over the encoded rows of ``source``.
 
         ``params`` are where EM starts: the chosen candidate's, when
-        ``n_components='auto'`` refits on all rows; otherwise the init's.
+        ``n_components='auto'`` refits on all rows; otherwise the init's,
+        drawn from ``init_rows`` (encoded rows and their weights).
         """
-        keep = np.flatnonzero(weights > 0)
-        Z_fit = as_tensor(np.ascontiguousarray(Z[keep]), device)
-        w = as_tensor(weights[keep], device)
-        source = TensorSource(Z_fit, w, row_width=Z.shape[1] * 2 + 3 * n_components)
-        total_weight = float(weights.sum())
+        device = _source_device(source)
+        source = _resized(source, n_components)
         if params is None:
             params = self._initial_parameters(
-                layout, Z[keep], weights[keep], n_components, source, rng
+                layout, *init_rows, n_components, device, rng
             )
         eps = np.finfo(np.float64).eps
         lower_bound = -np.inf
@@ -410,13 +422,14 @@ class TabularMixture(DensityMixin, BaseEstimator):
                 break
         return params, lower_bound, n_iter, converged
 
-    def _initial_parameters(self, layout, Z, weights, n_components, source, rng):
+    def _initial_parameters(self, layout, Z, weights, n_components, device, rng):
         """One M-step from the nearest of k-means++ centres.
 
         The centres are drawn over the rows in lexicographic order with
         their weights (see ``_weighted_order``), so that weights and copies
         of rows draw the same centres.
         """
+        Z_rows = Z
         # A missing score starts at 0, the middle of the normal scores.
         Z = np.nan_to_num(Z, nan=0.0)
         order, ordered_weights = _weighted_order(Z, weights)
@@ -425,7 +438,8 @@ class TabularMixture(DensityMixin, BaseEstimator):
         )
         centres = Z[order][chosen]
         labels = pairwise_distances_argmin(Z, centres)
-        device = source.X.device
+        source = TensorSource(as_tensor(np.ascontiguousarray(Z_rows), device),
+                              as_tensor(weights, device))
         resp = torch.nn.functional.one_hot(
             torch.as_tensor(labels, device=device), n_components
         ).T.to(torch.float64)
@@ -736,6 +750,11 @@ class TabularMixture(DensityMixin, BaseEstimator):
     def _device(self):
         return resolve_device(self.device)
 
+    def _hash(self, random_state, width):
+        """The parameters of the validation split's hash (see ``_held_out``)."""
+        direction = random_state.standard_normal(width)
+        return direction, random_state.uniform(), self.validation_fraction
+
     def _set_attributes(self, layout, params):
         self._layout = layout
         self.n_components_ = int(params["weights"].shape[0])
@@ -771,20 +790,19 @@ class _Layout:
     prior is the data's level shares.
     """
 
-    def __init__(self, encoder, Z, weights, prior_strength):
+    def __init__(self, encoder, sums):
         self.n_numeric = encoder.n_numeric_
         self.n_integer = int(np.isin(encoder.kinds_, ["integer", "discrete"]).sum())
         self.n_continuous = self.n_numeric - self.n_integer
         self.block_sizes = [c.size for c in encoder.categories_]
         self.n_levels = sum(self.block_sizes)
-        total = weights.sum()
-        shares = (weights @ Z[:, self.n_numeric :]) / total
-        self.prior = torch.as_tensor(shares, dtype=torch.float64)
-        numeric = Z[:, : self.n_numeric]
-        self.gaps = bool(np.isnan(numeric).any())
+        total = float(sums["weight"])
+        self.prior = torch.as_tensor(
+            np.asarray(sums["levels"]) / total, dtype=torch.float64
+        )
+        self.gaps = bool(sums["gaps"])
         # Mean squared norm of the scores: bounds the expanded form's loss.
-        squares = np.nan_to_num(numeric, nan=0.0) ** 2
-        self.spread = float(weights @ squares.sum(1) / total)
+        self.spread = float(sums["squares"]) / total
 
     def family(self, params, reg_covar, prior_strength=0.0):
         parts = []
@@ -946,6 +964,18 @@ class _Layout:
         return {"weights": t(weights), "parts": tuple(parts)}
 
 
+def _layout_sums(Z, weights, n_numeric):
+    """What ``_Layout`` reads from the encoded rows: sums, so blocks add up."""
+    numeric = Z[:, :n_numeric]
+    squares = np.nan_to_num(numeric, nan=0.0) ** 2
+    return {
+        "weight": float(weights.sum()),
+        "levels": weights @ Z[:, n_numeric:],
+        "squares": float(weights @ squares.sum(1)),
+        "gaps": int(np.isnan(numeric).any()),
+    }
+
+
 def _check_observed_rows(missing):
     """A row with no observed entry carries nothing: it is an error."""
     empty = np.flatnonzero(missing.all(axis=1))
@@ -981,14 +1011,35 @@ def _n_rows(X):
     return _num_samples(X)
 
 
-def _hashed_split(Z, fraction, rng):
+def _held_out(encoded, hash_params):
     """Rows held out for validation, chosen by a hash of their values.
 
     Equal rows get equal hashes, so copies of a row and a weighted row fall
-    on the same side, and the split does not depend on the rows' order.
+    on the same side, and the split depends neither on the rows' order nor
+    on the block a row is in.  ``encoded`` are rows as ``transform`` gives
+    them (missing scores are NaN).
     """
-    direction = rng.standard_normal(Z.shape[1])
-    offset = rng.uniform()
-    projected = np.round(Z, 9) @ direction
+    direction, offset, fraction = hash_params
+    projected = np.round(np.nan_to_num(encoded, nan=0.5), 9) @ direction
     u = np.modf(np.abs(np.sin(projected * 12.9898 + offset) * 43758.5453))[0]
     return u < fraction
+
+
+def _row_source(Z, weights, device):
+    """The in-memory source of encoded rows and their weights."""
+    return TensorSource(as_tensor(np.ascontiguousarray(Z), device),
+                        as_tensor(np.ascontiguousarray(weights), device),
+                        row_width=3 * Z.shape[1] + 3)
+
+
+def _resized(source, n_components):
+    """The source with chunks sized for a pass of ``n_components``."""
+    width = 3 * source.X.shape[1] + 3 * n_components
+    if isinstance(source, TensorSource):
+        return TensorSource(source.X, source.sample_weight, row_width=width)
+    return source.resized(width)
+
+
+def _source_device(source):
+    X = getattr(source, "X", None)
+    return X.device if isinstance(X, torch.Tensor) else torch.device("cpu")
