@@ -1,11 +1,11 @@
 """Collection settings for the doctests of the package (``--doctest-modules``).
 
-Dask is an optional extra: without it, the module that needs it is not
-imported for its doctests (its tests skip themselves).
+Dask is an optional extra: without it, the modules that need it are not
+imported for their doctests (their tests skip themselves).
 """
 
 import importlib.util
 
 collect_ignore = []
 if importlib.util.find_spec("dask") is None:
-    collect_ignore.append("skgen/mixture/_dask.py")
+    collect_ignore += ["skgen/mixture/_dask.py", "skgen/mixture/_dask_tables.py"]

@@ -34,7 +34,7 @@ from skgen.mixture._em import (
     product_family,
     stats_of_responsibilities,
 )
-from skgen.mixture._gaussian_mixture import _weighted_order
+from skgen.mixture._gaussian_mixture import _is_dask_collection, _weighted_order
 from skgen.preprocessing import TableEncoder
 from skgen.utils._missing import nan_marked
 from skgen.utils._torch import as_tensor, resolve_device
@@ -281,7 +281,6 @@ class TabularMixture(DensityMixin, BaseEstimator):
         self : TabularMixture
             The fitted mixture.
         """
-        X = nan_marked(X, self.missing_values)
         random_state = check_random_state(self.random_state)
         encoder = TableEncoder(
             self.categorical_features,
@@ -290,6 +289,9 @@ class TabularMixture(DensityMixin, BaseEstimator):
             allow_missing=True,
             random_state=random_state.randint(np.iinfo(np.int32).max),
         )
+        if _is_dask_collection(X):
+            return self._fit_dask(X, sample_weight, encoder, random_state)
+        X = nan_marked(X, self.missing_values)
         Z = encoder.fit_transform_dequantized(X, sample_weight)
         _check_observed_rows(encoder.missing_mask(X))
         weights = _check_sample_weight(
@@ -301,12 +303,7 @@ class TabularMixture(DensityMixin, BaseEstimator):
                 "TabularMixture needs at least 2 rows of positive weight; got "
                 f"{np.count_nonzero(weights)}."
             )
-        self.encoder_ = encoder
-        self.n_features_in_ = encoder.n_features_in_
-        if hasattr(encoder, "feature_names_in_"):
-            self.feature_names_in_ = encoder.feature_names_in_
-        elif hasattr(self, "feature_names_in_"):
-            del self.feature_names_in_
+        self._set_encoder(encoder)
         device = resolve_device(self.device)
         layout = _Layout(encoder, _layout_sums(Z, weights, encoder.n_numeric_))
         keep = np.flatnonzero(weights > 0)
@@ -345,6 +342,22 @@ class TabularMixture(DensityMixin, BaseEstimator):
                 )
             self.validation_scores_, start = {}, None
         source = _row_source(Z[keep], weights[keep], device)
+        return self._finish_fit(
+            layout, source, total_weight, n_components, init_rows, random_state,
+            start,
+        )
+
+    def _set_encoder(self, encoder):
+        self.encoder_ = encoder
+        self.n_features_in_ = encoder.n_features_in_
+        if hasattr(encoder, "feature_names_in_"):
+            self.feature_names_in_ = encoder.feature_names_in_
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+
+    def _finish_fit(self, layout, source, total_weight, n_components, init_rows,
+                    random_state, start):
+        """The final EM on all rows, then the fitted attributes."""
         params, lower_bound, n_iter, converged = self._fit_em(
             layout, source, total_weight, n_components, init_rows, random_state,
             start,
@@ -361,6 +374,80 @@ class TabularMixture(DensityMixin, BaseEstimator):
         self.lower_bound_ = lower_bound
         self._total_weight = total_weight
         return self
+
+    def _fit_dask(self, X, sample_weight, encoder, random_state):
+        """Fit on a Dask DataFrame or array (see ``skgen.mixture._dask_tables``)."""
+        from skgen.mixture import _dask_tables as tables
+        from skgen.utils._missing import is_nan_marker
+
+        if sample_weight is not None:
+            raise ValueError(
+                "sample_weight is not supported with a Dask table yet: fit on "
+                "the rows repeated, or compute the table into memory."
+            )
+        if not is_nan_marker(self.missing_values):
+            raise ValueError(
+                f"missing_values={self.missing_values!r}: on a Dask collection "
+                "missing entries are marked by NaN (or None) only."
+            )
+        if resolve_device(self.device).type != "cpu":
+            raise ValueError(
+                f"device={self.device!r} applies to data in memory; with a Dask "
+                "table EM runs on the workers' CPUs: use device='cpu'."
+            )
+        blocks = tables.TableBlocks(X)
+        # The blocks' dequantization draws follow the encoder's seed, as the
+        # in-memory fit's do.
+        seed = encoder.random_state
+        sample, n_total = blocks.sample(tables._ENCODER_SAMPLE_ROWS, seed)
+        Z_sample = encoder.fit_transform_dequantized(sample)
+        # Levels outside the sample are levels too: complete them.
+        categorical = encoder._categorical
+        if categorical and len(sample) < n_total:
+            every = blocks.levels(categorical)
+            columns = encoder._columns(sample, reset=False)
+            for i, j in enumerate(categorical):
+                encoder.categories_[i] = encoder._levels(
+                    columns[j], np.asarray(list(every[j]), dtype=object)
+                )
+            Z_sample = encoder._encode(
+                columns, encoder._labels(sample, len(columns)),
+                dequantize=check_random_state(seed),
+            )
+        self._set_encoder(encoder)
+        if self.n_components == "auto":
+            hash_params = self._hash(random_state, Z_sample.shape[1])
+        else:
+            hash_params = None
+        sums = blocks.map_reduce(_block_sums, encoder, seed, hash_params)
+        _check_dask_sums(sums, self.n_components)
+        layout = _Layout(encoder, sums)
+        init_rows = (Z_sample, np.ones(Z_sample.shape[0]))
+        source = tables.TableSource(blocks, encoder, seed)
+        start, n_components = None, self.n_components
+        self.validation_scores_ = {}
+        if self.n_components == "auto":
+            train = tables.TableSource(blocks, encoder, seed, hash_params, "train")
+            held = _held_out(encoder.transform(sample), hash_params)
+            train_init = (Z_sample[~held], np.ones(int((~held).sum())))
+            if sums["valid_weight"] == 0 or train_init[0].shape[0] < 2:
+                # too few distinct rows to hold some out: validate on all
+                train, train_init = source, init_rows
+                sums["train_weight"] = sums["weight"]
+                hash_params = (hash_params[0], hash_params[1], 2.0)
+
+            def validation_score(params):
+                total = blocks.map_reduce(
+                    _validation_block, self, layout, params, hash_params
+                )
+                return float(total[0]) / float(total[1])
+
+            n_components, self.validation_scores_, start = self._select_n_components(
+                layout, train, sums["train_weight"], int(sums["train_weight"]),
+                train_init, validation_score, random_state,
+            )
+        return self._finish_fit(layout, source, sums["weight"], n_components,
+                                init_rows, random_state, start)
 
     def _select_n_components(self, layout, source, total_weight, n_rows,
                              init_rows, validation_score, rng):
@@ -518,6 +605,8 @@ class TabularMixture(DensityMixin, BaseEstimator):
             Nats for the continuous columns plus the log-probabilities of
             the integer and categorical values.
         """
+        if _is_dask_collection(X):
+            return self._lazy("score_samples", X)
         S, n_unknown, X = self._encoded(X)
         device = self._device()
         params = self._params(device)
@@ -552,6 +641,8 @@ class TabularMixture(DensityMixin, BaseEstimator):
         -------
         resp : ndarray of shape (n_samples, `n_components_`)
         """
+        if _is_dask_collection(X):
+            return self._lazy("predict_proba", X)
         S, _, _ = self._encoded(X)
         device = self._device()
         chunks = self._normalised_chunks(
@@ -570,6 +661,8 @@ class TabularMixture(DensityMixin, BaseEstimator):
         -------
         labels : ndarray of shape (n_samples,)
         """
+        if _is_dask_collection(X):
+            return self._lazy("predict", X)
         return self.predict_proba(X).argmax(1)
 
     def sample(self, n_samples=1, *, random_state=None):
@@ -749,6 +842,12 @@ class TabularMixture(DensityMixin, BaseEstimator):
 
     def _device(self):
         return resolve_device(self.device)
+
+    def _lazy(self, method, X):
+        from skgen.mixture._dask_tables import lazy
+
+        check_is_fitted(self)
+        return lazy(self, method, X)
 
     def _hash(self, random_state, width):
         """The parameters of the validation split's hash (see ``_held_out``)."""
@@ -974,6 +1073,44 @@ def _layout_sums(Z, weights, n_numeric):
         "squares": float(weights @ squares.sum(1)),
         "gaps": int(np.isnan(numeric).any()),
     }
+
+
+def _block_sums(encoder, seed, hash_params, block, index):
+    """A Dask block's share of the layout's sums, and of the split's weights."""
+    from skgen.mixture._dask_tables import encoded_block
+
+    Z = encoded_block(encoder, seed, block, index)
+    _check_observed_rows(encoder.missing_mask(block))
+    sums = _layout_sums(Z, np.ones(Z.shape[0]), encoder.n_numeric_)
+    if hash_params is not None:
+        held = _held_out(encoder.transform(block), hash_params)
+        sums["valid_weight"] = float(held.sum())
+        sums["train_weight"] = float((~held).sum())
+    return sums
+
+
+def _check_dask_sums(sums, n_components):
+    if sums["weight"] < 2:
+        raise ValueError(
+            f"TabularMixture needs at least 2 rows; the Dask table has "
+            f"{int(sums['weight'])}."
+        )
+    if n_components != "auto" and n_components > sums["weight"]:
+        raise ValueError(
+            f"n_components={n_components} must be <= the number of rows "
+            f"({int(sums['weight'])})."
+        )
+
+
+def _validation_block(estimator, layout, params, hash_params, block, index):
+    """``(sum of log-likelihoods, count)`` of a block's held-out rows."""
+    encoded = estimator.encoder_.transform(block)
+    held = _held_out(encoded, hash_params)
+    if not held.any():
+        return np.zeros(2)
+    S = layout.scoring_matrix(estimator.encoder_, block, encoded)[held]
+    log_lik = estimator._log_likelihood(layout, params, as_tensor(S, "cpu"))
+    return np.array([log_lik.sum(), held.sum()], dtype=np.float64)
 
 
 def _check_observed_rows(missing):

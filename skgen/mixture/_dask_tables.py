@@ -1,0 +1,237 @@
+"""TabularMixture on Dask: the partitions of a table as a source of blocks.
+
+Only imported when a Dask collection meets a TabularMixture, so that
+``import skgen`` never imports Dask.
+
+The encoder (column kinds, quantile maps, levels) is fitted on a uniform
+sample of at most ``_ENCODER_SAMPLE_ROWS`` rows, gathered in order when the
+table has no more rows than that; the levels of every categorical column are
+then completed from the whole table, so that a rare level outside the
+sample is still a level.  Each EM pass encodes every partition on its
+worker (integers dequantized by a generator seeded by the fit's seed and
+the partition's index, so that every pass sees the same draws) and reduces
+it to the engine's statistics with the in-memory code; the validation split
+of ``n_components="auto"`` is the same hash of the rows' values as in
+memory, computed block by block.
+"""
+
+from functools import partial
+
+import dask
+import numpy as np
+
+from skgen.mixture._dask import _tree_reduce
+from skgen.mixture._em import TensorSource, add_results
+from skgen.utils._torch import as_tensor
+
+__all__ = ["TableBlocks", "TableSource", "lazy"]
+
+_ENCODER_SAMPLE_ROWS = 100_000
+
+
+def _is_dask_dataframe(X):
+    try:
+        import dask.dataframe as dd
+    except ImportError:  # dask[dataframe] is not installed
+        return False
+    return isinstance(X, dd.DataFrame)
+
+
+class TableBlocks:
+    """The row blocks of a Dask DataFrame (or 2-D Dask array) of a table."""
+
+    def __init__(self, X):
+        import dask.array as da
+
+        if _is_dask_dataframe(X):
+            self.meta = X._meta
+        elif isinstance(X, da.Array):
+            if X.ndim != 2:
+                raise ValueError(
+                    f"Expected a 2D Dask array, got {X.ndim}D with shape {X.shape}."
+                )
+            if X.numblocks[1] > 1:
+                X = X.rechunk({1: -1})
+            self.meta = None
+        else:
+            raise TypeError(
+                f"{type(X).__name__} is not supported: pass a dask.dataframe."
+                "DataFrame or a dask.array.Array, or compute it first."
+            )
+        self.X = X
+        delayed = X.to_delayed()
+        self.blocks = list(np.ravel(delayed) if self.meta is None else delayed)
+
+    def sample(self, n_rows, seed):
+        """A pandas frame (or array) of at most ``n_rows`` rows, uniform.
+
+        All rows, in order, when the table has no more; otherwise each row
+        is kept with probability ``n_rows / n``, from a generator seeded by
+        ``seed`` and the block's index.
+        """
+        lengths = dask.compute([dask.delayed(len)(b) for b in self.blocks])[0]
+        n_total = int(sum(lengths))
+        if n_total <= n_rows:
+            parts = dask.compute(self.blocks)[0]
+        else:
+            share = n_rows / n_total
+            parts = dask.compute([
+                dask.delayed(_bernoulli_rows)(block, share, seed, index)
+                for index, block in enumerate(self.blocks)
+            ])[0]
+        return _concatenate(parts), n_total
+
+    def levels(self, columns):
+        """The distinct non-missing values of each of ``columns`` (indices)."""
+        parts = [dask.delayed(_block_levels)(b, columns) for b in self.blocks]
+        return dask.compute(_tree_reduce(parts, _union_levels))[0]
+
+    def map_reduce(self, func, *args):
+        """The sum over blocks of ``func(*args, block)`` (a pandas or numpy block)."""
+        shared = dask.delayed(args, traverse=False)
+        parts = [
+            dask.delayed(_call, pure=True)(func, shared, block, index)
+            for index, block in enumerate(self.blocks)
+        ]
+        return dask.compute(_tree_reduce(parts, add_results))[0]
+
+
+def _call(func, args, block, index):
+    return func(*args, block, index)
+
+
+def _bernoulli_rows(block, share, seed, index):
+    rng = np.random.default_rng([seed, index])
+    keep = rng.random(len(block)) < share
+    return block[keep] if hasattr(block, "iloc") else block[keep]
+
+
+def _concatenate(parts):
+    if hasattr(parts[0], "iloc"):
+        import pandas as pd
+
+        return pd.concat(parts)
+    return np.concatenate(parts)
+
+
+def _block_levels(block, columns):
+    import pandas as pd
+
+    out = {}
+    for j in columns:
+        column = block.iloc[:, j] if hasattr(block, "iloc") else block[:, j]
+        values = np.asarray(column, dtype=object)
+        out[j] = set(values[~np.asarray(pd.isna(values), dtype=bool)].tolist())
+    return out
+
+
+def _union_levels(a, b):
+    return {j: a[j] | b[j] for j in a}
+
+
+class TableSource:
+    """Encoded blocks of a table as a source for the EM engine.
+
+    ``mode`` says which rows a pass takes: ``"all"``, ``"train"`` (the rows
+    the validation hash keeps) or ``"valid"`` (the rows it holds out).
+    """
+
+    def __init__(self, blocks, encoder, seed, hash_params=None, mode="all",
+                 row_width=None):
+        self.blocks = blocks
+        self.encoder = encoder
+        self.seed = seed
+        self.hash_params = hash_params
+        self.mode = mode
+        self.row_width = row_width
+        self.X = _Shape(encoder)
+
+    def resized(self, row_width):
+        return TableSource(self.blocks, self.encoder, self.seed, self.hash_params,
+                           self.mode, row_width)
+
+    def map_reduce(self, func, *args):
+        """``func(*args, source)`` summed over blocks, each block encoded."""
+        return self.blocks.map_reduce(
+            partial(_on_encoded_block, func), args, self.encoder, self.seed,
+            self.hash_params, self.mode, self.row_width,
+        )
+
+
+class _Shape:
+    """What the engine reads of a source's X before a pass: its width."""
+
+    def __init__(self, encoder):
+        width = encoder.n_numeric_ + sum(c.size for c in encoder.categories_)
+        self.shape = (None, width)
+
+
+def encoded_block(encoder, seed, block, index):
+    """A block's rows encoded with its own dequantization draws."""
+    rng = np.random.default_rng([seed, index])
+    columns = encoder._columns(block, reset=False)
+    labels = encoder._labels(block, len(columns))
+    return encoder._encode(columns, labels, dequantize=_Uniform(rng))
+
+
+class _Uniform:
+    """The ``uniform(size=...)`` of a RandomState, from a numpy Generator."""
+
+    def __init__(self, rng):
+        self.rng = rng
+
+    def uniform(self, size):
+        return self.rng.random(size)
+
+
+def block_weights(encoder, hash_params, mode, block):
+    """Each row's weight in a pass of ``mode`` (the validation split)."""
+    from skgen.mixture._tabular import _held_out
+
+    n_rows = len(block)
+    if mode == "all":
+        return np.ones(n_rows)
+    held_out = _held_out(encoder.transform(block), hash_params)
+    return (held_out if mode == "valid" else ~held_out).astype(np.float64)
+
+
+def _on_encoded_block(func, args, encoder, seed, hash_params, mode, width,
+                      block, index):
+    Z = encoded_block(encoder, seed, block, index)
+    w = block_weights(encoder, hash_params, mode, block)
+    keep = np.flatnonzero(w > 0)
+    source = TensorSource(
+        as_tensor(np.ascontiguousarray(Z[keep]), "cpu"),
+        as_tensor(w[keep], "cpu"),
+        row_width=width,
+    )
+    return func(*args, source)
+
+
+def lazy(estimator, method, X):
+    """``estimator.method(X)`` as a lazy Dask array, block by block.
+
+    Each block is checked and answered on its worker as in memory; the
+    lengths of the blocks are not computed (their chunk sizes are unknown
+    until then).
+    """
+    import dask.array as da
+    from sklearn.utils.validation import _check_feature_names, _check_n_features
+
+    blocks = TableBlocks(X)
+    if blocks.meta is not None:
+        _check_feature_names(estimator, blocks.meta, reset=False)
+        _check_n_features(estimator, blocks.meta, reset=False)
+    else:
+        _check_n_features(estimator, X, reset=False)
+    if method == "predict_proba":
+        shape, dtype = (np.nan, estimator.n_components_), np.float64
+    else:
+        shape = (np.nan,)
+        dtype = np.int64 if method == "predict" else np.float64
+    answer = getattr(estimator, method)
+    parts = [
+        da.from_delayed(dask.delayed(answer)(block), shape=shape, dtype=dtype)
+        for block in blocks.blocks
+    ]
+    return da.concatenate(parts)
