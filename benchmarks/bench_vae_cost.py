@@ -17,8 +17,9 @@ medians are quoted. Sections (``--only``):
 * ``p2``: protocol P2 (digits) with the same two settings: held-out
   nats/image, fit seconds, epochs.
 * ``threads``: a small VAE fit at torch's default thread count and at one
-  thread, on an otherwise idle machine and beside one CPU-bound process
-  (``while True: pass``, started and killed by this script). Uses
+  thread, as the machine is (its load is in the table's header) and with
+  one more CPU-bound process (``while True: pass``, started and killed by
+  this script). Uses
   ``VAE._one_thread_when_small = False`` for the default-threads rows, which
   is what fit did before it held small networks to one thread.
 * ``epoch``: seconds per epoch of the default ``VAE.fit`` (P5's data and
@@ -98,7 +99,8 @@ def run_score(repeats):
             print(lines[-1], file=sys.stderr)
     lines += ["", "`VAE(max_epochs=3).fit`, and the part of it that scores the "
               "training rows for `offset_`:", "",
-              "| data | tol | fit s | of which scoring s | draws per row |",
+              "| data | tol | fit s | scoring the training rows again, s | "
+              "draws per row |",
               "|---|---|---|---|---|"]
     for name, X in [("standard normal 10 000 x 32", sets["standard normal"]),
                     ("5 000 x 2 normal", sets["5 000 x 2 normal"])]:
@@ -201,9 +203,9 @@ def run_threads(repeats):
             (default_threads, True),
     }
     lines = ["| load | setting | fit s (median) | all |", "|---|---|---|---|"]
-    for load in ("idle", "one busy process"):
+    for load in ("no added load", "one busy process added"):
         busy = None
-        if load != "idle":
+        if load != "no added load":
             busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
             time.sleep(0.5)
         try:
@@ -313,7 +315,7 @@ def main():
              + body)
     print(table)
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"vae_{args.only}{args.tag}.md").write_text(table + "\n")
+    (RESULTS / f"vae_cost_{args.only}{args.tag}.md").write_text(table + "\n")
 
 
 if __name__ == "__main__":

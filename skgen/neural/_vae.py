@@ -4,15 +4,18 @@ The model is ``z ~ N(0, I)``, ``x | z ~ p(x | z)`` with a neural decoder,
 and a Gaussian encoder ``q(z | x)``.  Training maximises the evidence lower
 bound (ELBO) through skorch, by default over the rows of each batch that
 the model explains best (a trimmed likelihood).  ``score_samples`` is the
-importance-weighted (IWAE) estimate of ``log p(x)`` with
-``k = n_importance_samples``::
+importance-weighted (IWAE) estimate of ``log p(x)`` over the first ``k`` of
+``n_importance_samples`` fixed draws::
 
     log p(x) ~ log (1/k) sum_j p(x | z_j) p(z_j) / q(z_j | x),
     z_j = mu(x) + sigma(x) * eps_j,
 
-where the ``eps_j`` are drawn once at fit time and kept in the module, so
-that a row's score does not depend on the other rows, their order, or the
-call: the estimate is a deterministic function of ``x``.
+where the ``eps_j`` are drawn once at fit time (normal quantiles of a
+scrambled Sobol sequence) and kept in the module, and ``k`` is chosen per
+row: 16, doubled while the estimated bias of the row's estimate exceeds
+``importance_tol``.  A row's score therefore does not depend on the other
+rows, their order, or the call: the estimate is a deterministic function of
+``x``, and a tight bound costs a few forward passes.
 
 With the Gaussian likelihood the data are standardised inside the module
 (mean and standard deviation of the training data) and each feature, given
@@ -957,8 +960,9 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         """Log-likelihood of each sample, an importance-weighted estimate.
 
         Deterministic: the importance draws (and the offsets that dequantise
-        integer features) are fixed at fit time, so a row's score does not
-        depend on the other rows or on the call.
+        integer features) are fixed at fit time, and each row uses as many
+        of them as its own weights ask for (see ``importance_tol``), so a
+        row's score does not depend on the other rows or on the call.
 
         For the features in ``dequantized_features_`` the score is of the
         probability of their integer values, ``log P(x)``: the log of the
