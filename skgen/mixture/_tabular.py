@@ -265,8 +265,11 @@ class TabularMixture(DensityMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The table. Missing values are not supported yet: they raise.
+        X : DataFrame, array-like or Dask DataFrame of shape \
+                (n_samples, n_features)
+            The table, with missing entries as NaN, None, ``pd.NA`` or
+            ``missing_values``. A Dask collection is fitted block by block
+            on its cluster (see the User Guide).
 
         y : Ignored
             Not used, present for API consistency by convention.

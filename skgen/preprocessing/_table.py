@@ -632,7 +632,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         return np.column_stack(masks) if masks else np.zeros((n_samples, 0), bool)
 
     def missing_mask(self, X):
-        """Boolean (n_samples, n_features_in_) mask of the missing entries."""
+        """Boolean (n_samples, `n_features_in_`) mask of the missing entries."""
         check_is_fitted(self)
         columns = self._columns(X, reset=False)
         labels = self._labels(X, len(columns))
@@ -757,11 +757,11 @@ class TableEncoder(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        Z_numeric : ndarray of shape (n_samples, n_numeric_)
+        Z_numeric : ndarray of shape (n_samples, `n_numeric_`)
 
         Returns
         -------
-        values : ndarray of shape (n_samples, n_numeric_), float64
+        values : ndarray of shape (n_samples, `n_numeric_`), float64
         """
         out = np.empty_like(Z_numeric, dtype=np.float64)
         for col, (j, f, (lo, hi)) in enumerate(
@@ -782,7 +782,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
     def numeric_forward(self, values):
         """Scores that decode to the value nearest to each of ``values``.
 
-        ``values`` (n_samples, n_numeric_) are in the data's units and need
+        ``values`` (n_samples, `n_numeric_`) are in the data's units and need
         not be values a column takes (a mean, say): a continuous column maps
         them as they are, an integer column rounds them, a discrete column
         takes the nearest value seen in fit.
