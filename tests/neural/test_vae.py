@@ -239,6 +239,28 @@ def test_contamination_sets_only_the_threshold():
     assert np.mean(other.predict(X) == -1) == pytest.approx(0.3, abs=1 / len(X))
 
 
+def test_offset_of_a_large_training_set_comes_from_a_sample_of_its_rows():
+    # Past max(2000, 200 / contamination) rows, fit scores a sample of the
+    # training rows for offset_: its percentile still flags about the
+    # contamination share of all training rows (a sample taken from one end
+    # of the data, or the wrong percentile, would not), and the sample is
+    # drawn from random_state.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(6000, 2)) * [1.0, 3.0]
+    X[:3000] += 4.0  # the rows in order: a sample of the first rows is biased
+    vae = VAE(1, contamination=0.2, random_state=0, **FAST).fit(X)
+    scores = vae.score_samples(X)
+    flagged = np.mean(scores < vae.offset_)
+    assert flagged == pytest.approx(0.2, abs=0.02)
+    assert vae.offset_ != np.percentile(scores, 20)
+    again = VAE(1, contamination=0.2, random_state=0, **FAST).fit(X)
+    assert again.offset_ == vae.offset_
+    # With a small contamination the sample grows to keep 200 rows in the
+    # tail: 200 / 0.02 = 10 000 > 6000 rows, so all rows count.
+    small = VAE(1, contamination=0.02, random_state=0, **FAST).fit(X)
+    assert small.offset_ == pytest.approx(np.percentile(scores, 2))
+
+
 def _zero_inflated_counts(rng, n_samples):
     """Counts with a known joint pmf and a large atom at zero: x1 is 0 with
     probability 0.4 and Poisson(4) otherwise, x2 given x1 is Binomial(x1,
@@ -647,7 +669,7 @@ def test_verbose_table_is_plain_text_and_tells_when_training_ends(capsys):
         str(i + 1) for i in range(vae.n_iter_)]
     assert [row[1] for row in table] == ["3", "3", "3"]
     assert table[0][4] == "+"
-    assert f"Scoring the {len(X)} training rows for offset_" in out
+    assert f"Scoring {len(X)} training rows for offset_" in out
 
 
 def test_posterior_variance_stays_bounded_on_extreme_rows():
