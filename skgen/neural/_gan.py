@@ -651,7 +651,7 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         Generator steps between two checks of ``early_stopping`` (and
         between two rows of the ``verbose`` table).
 
-    tol : float, default=0.0
+    tol : float, default=0.01
         Least relative fall of the held-out distance that counts as an
         improvement, in [0, 1): a check improves when its distance is below
         ``(1 - tol)`` times the best so far. Relative, because the
@@ -829,7 +829,7 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         validation_fraction=0.1,
         n_iter_no_change=5,
         validation_interval=250,
-        tol=0.0,
+        tol=0.01,
         batch_size="auto",
         lr=1e-3,
         jacobian_truncation=0.15,
