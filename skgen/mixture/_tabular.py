@@ -74,11 +74,13 @@ class TabularMixture(DensityMixin, BaseEstimator):
     ----------
     n_components : int or 'auto', default='auto'
         Number of components. ``'auto'`` holds out ``validation_fraction``
-        of the distinct rows, fits 1, 2, 4, ... components on the rest
-        until the validation log-likelihood stops rising (and at most one row in
-        eight of training weight per component), then refits the best
-        number on all rows, starting EM from the chosen fit. The validation
-        scores are in ``validation_scores_``.
+        of the distinct rows and fits 1, 2, 4, ... components on the rest
+        (at most one per eight rows of training weight) while the held-out
+        log-likelihood stays within one standard error of the best so far;
+        the largest of these is refitted on all rows, EM starting from its
+        fit. Differences within the standard error are noise of the split,
+        and more components keep more of the table's detail in the samples.
+        The validation scores are in ``validation_scores_``.
 
     categorical_features : 'from_dtype', None or array-like, default='from_dtype'
         Which columns are categorical, as in
@@ -326,9 +328,11 @@ class TabularMixture(DensityMixin, BaseEstimator):
                                 device)
             w_valid = weights[valid]
 
-            def validation_score(params):
+            def validation_score(params, reference):
                 log_lik = self._log_likelihood(layout, params, S_valid)
-                return float(np.average(log_lik, weights=w_valid))
+                ref = (np.zeros_like(log_lik) if reference is None
+                       else self._log_likelihood(layout, reference, S_valid))
+                return _paired_sums(log_lik, ref, w_valid)
 
             train = np.flatnonzero(train_weights > 0)
             train_source = _row_source(Z[train], train_weights[train], device)
@@ -439,11 +443,10 @@ class TabularMixture(DensityMixin, BaseEstimator):
                 sums["train_weight"] = sums["weight"]
                 hash_params = (hash_params[0], hash_params[1], 2.0)
 
-            def validation_score(params):
-                total = blocks.map_reduce(
-                    _validation_block, self, layout, params, hash_params
+            def validation_score(params, reference):
+                return blocks.map_reduce(
+                    _validation_block, self, layout, params, reference, hash_params
                 )
-                return float(total[0]) / float(total[1])
 
             n_components, self.validation_scores_, start = self._select_n_components(
                 layout, train, sums["train_weight"], int(sums["train_weight"]),
@@ -454,27 +457,43 @@ class TabularMixture(DensityMixin, BaseEstimator):
 
     def _select_n_components(self, layout, source, total_weight, n_rows,
                              init_rows, validation_score, rng):
-        """The best number of components by ``validation_score(params)``.
+        """The number of components by the held-out log-likelihood.
 
-        ``source`` holds the training rows (of total weight ``total_weight``,
-        ``n_rows`` of them); ``init_rows`` the rows the init draws from.
+        Candidates double while they score within one standard error of the
+        best so far (the error of the mean paired difference over the
+        held-out rows); the largest of them is chosen.  Differences below
+        that are noise of the split, and more components keep more of the
+        table's detail.  ``validation_score(params, reference)`` returns the
+        held-out sums of ``_paired_sums``.  ``source`` holds the training
+        rows (of total weight ``total_weight``, ``n_rows`` of them);
+        ``init_rows`` the rows the init draws from.
         """
         largest = max(1, min(n_rows, total_weight / _ROWS_PER_COMPONENT))
-        scores, best, best_params = {}, None, None
+        scores, best, chosen = {}, None, None
+        fitted = {}
         for k in _AUTO_CANDIDATES:
             if k > largest and k > 1:
                 break
             params, _, n_iter, _ = self._fit_em(
                 layout, source, total_weight, k, init_rows, rng
             )
-            scores[k] = validation_score(params)
+            reference = None if best is None else fitted[best]
+            sums = validation_score(params, reference)
+            weight = float(sums["weight"])
+            scores[k] = float(sums["new"]) / weight
             if self.verbose:
                 print(f"n_components={k}: validation log-likelihood {scores[k]:.4f}"
                       f" ({n_iter} EM iterations)")
-            if best is not None and scores[k] <= scores[best]:
+            fitted[k] = params
+            if best is None or scores[k] > scores[best]:
+                best, chosen = k, k
+                continue
+            difference = (float(sums["new"]) - float(sums["ref"])) / weight
+            variance = max(float(sums["squares"]) / weight - difference**2, 0.0)
+            if difference < -np.sqrt(variance / weight):
                 break
-            best, best_params = k, params
-        return best, scores, best_params
+            chosen = k
+        return chosen, scores, fitted[chosen]
 
     def _fit_em(self, layout, source, total_weight, n_components, init_rows, rng,
                 params=None):
@@ -1105,15 +1124,28 @@ def _check_dask_sums(sums, n_components):
         )
 
 
-def _validation_block(estimator, layout, params, hash_params, block, index):
-    """``(sum of log-likelihoods, count)`` of a block's held-out rows."""
+def _paired_sums(log_lik, reference, weights):
+    """Held-out sums that compare a candidate with a reference fit."""
+    difference = log_lik - reference
+    return {
+        "weight": float(weights.sum()),
+        "new": float(weights @ log_lik),
+        "ref": float(weights @ reference),
+        "squares": float(weights @ difference**2),
+    }
+
+
+def _validation_block(estimator, layout, params, reference, hash_params, block,
+                      index):
+    """A block's share of ``_paired_sums`` over its held-out rows."""
     encoded = estimator.encoder_.transform(block)
     held = _held_out(encoded, hash_params)
-    if not held.any():
-        return np.zeros(2)
-    S = layout.scoring_matrix(estimator.encoder_, block, encoded)[held]
-    log_lik = estimator._log_likelihood(layout, params, as_tensor(S, "cpu"))
-    return np.array([log_lik.sum(), held.sum()], dtype=np.float64)
+    S = as_tensor(layout.scoring_matrix(estimator.encoder_, block, encoded)[held],
+                  "cpu")
+    log_lik = estimator._log_likelihood(layout, params, S)
+    ref = (np.zeros_like(log_lik) if reference is None
+           else estimator._log_likelihood(layout, reference, S))
+    return _paired_sums(log_lik, ref, np.ones(log_lik.shape[0]))
 
 
 def _check_observed_rows(missing):

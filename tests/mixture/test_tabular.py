@@ -58,9 +58,31 @@ def test_rare_categories_keep_their_share(fitted):
 def test_auto_chooses_components_by_validation_likelihood(fitted):
     _, model = fitted
     scores = model.validation_scores_
+    best = max(scores, key=scores.get)
     assert model.n_components_ > 1
-    assert model.n_components_ == max(scores, key=scores.get)
-    assert scores[model.n_components_] > scores[1]
+    assert model.n_components_ >= best
+    assert scores[best] > scores[1]
+
+
+def test_auto_takes_the_largest_candidate_within_one_standard_error(monkeypatch):
+    # Held-out means and paired standard errors chosen by hand: 4 is within
+    # one error of 2, 8 is not, so the search stops at 8 and takes 4.
+    means = {1: -3.0, 2: -2.0, 4: -2.01, 8: -2.2, 16: -1.0}
+    model = TabularMixture()
+    monkeypatch.setattr(model, "_fit_em", lambda *a, **k: (a[3], 0.0, 1, True))
+
+    def validation_score(k, reference):
+        n = 100.0
+        ref = 0.0 if reference is None else means[reference]
+        # paired differences of standard deviation 0.5: error 0.05
+        difference = means[k] - ref
+        return {"weight": n, "new": n * means[k], "ref": n * ref,
+                "squares": n * (difference**2 + 0.25)}
+
+    chosen, scores, params = model._select_n_components(
+        None, None, 1000.0, 1000, None, validation_score, None)
+    assert (chosen, params) == (4, 4)
+    assert list(scores) == [1, 2, 4, 8]
 
 
 def test_integer_and_categorical_probabilities_sum_to_one(fitted):
