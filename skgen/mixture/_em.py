@@ -394,7 +394,38 @@ def _parameters_from_stats(stats, shift, covariance_type, reg_covar, eps):
     return nk, mu + shift, covariances
 
 
-class ExpandedGaussianFamily:
+class _LinearInFeatures:
+    """The pass of a family whose log-density is ``coef_k . phi(x)``.
+
+    ``whiten`` gives the feature map ``phi`` (n_phi, n) of a chunk and the
+    frame holds ``coef`` (k, n_phi): the log-densities are one GEMM and the
+    statistics ``phi R^T`` another, gathered in float64.
+    """
+
+    def features(self, frame, x):
+        return self.whiten(frame, x)
+
+    def log_prob(self, frame, phi):
+        """``log N(x | k)`` (plus ``log w_k`` where ``coef`` has it), (k, n)."""
+        return frame["coef"] @ phi
+
+    def new_stats(self, frame):
+        """Zero statistics ``phi R^T`` in float64."""
+        coef = frame["coef"]
+        return {"phi": torch.zeros(
+            (coef.shape[1], coef.shape[0]), dtype=torch.float64, device=coef.device
+        )}
+
+    def accumulate_(self, stats, phi, resp):
+        """Add a chunk's ``phi R^T``, ``resp`` (k, n) weights applied."""
+        stats["phi"] += (phi @ resp.T).to(torch.float64)
+        return stats
+
+    def stats_of_features(self, block):
+        return {"phi": block}
+
+
+class ExpandedGaussianFamily(_LinearInFeatures):
     """Gaussian components whose log-density is one GEMM on a feature map.
 
     Each row of a chunk becomes ``phi(x - shift)``: the upper triangle of
@@ -423,30 +454,6 @@ class ExpandedGaussianFamily:
         shift = frame["shift"].to(x.dtype)
         return _build_features(x, shift, self.covariance_type, out)
 
-    def log_prob(self, frame, phi):
-        """``log w_k + log N(x | k)`` of shape (k, n)."""
-        return frame["coef"] @ phi
-
-    def new_stats(self, frame):
-        """Zero statistics ``phi R^T`` in float64."""
-        coef = frame["coef"]
-        return {"phi": torch.zeros(
-            (coef.shape[1], coef.shape[0]), dtype=torch.float64, device=coef.device
-        )}
-
-    def accumulate_(self, stats, phi, resp):
-        """Add a chunk's ``phi R^T``, ``resp`` (k, n) weights applied."""
-        stats["phi"] += (phi @ resp.T).to(torch.float64)
-        return stats
-
-    # A log-density linear in a feature map: see LinearProductFamily.
-
-    def features(self, frame, x):
-        return self.whiten(frame, x)
-
-    def stats_of_features(self, block):
-        return {"phi": block}
-
     def m_step(self, frame, stats, eps):
         """New ``(nk, means, covariances)`` from the statistics."""
         return _parameters_from_stats(
@@ -454,7 +461,7 @@ class ExpandedGaussianFamily:
         )
 
 
-class MaskedDiagonalGaussianFamily:
+class MaskedDiagonalGaussianFamily(_LinearInFeatures):
     """Diagonal Gaussian components over rows with missing entries (NaN).
 
     A missing entry drops out of its row's log-density, which is then the
@@ -483,28 +490,11 @@ class MaskedDiagonalGaussianFamily:
         coef = torch.cat([-0.5 * precisions, precisions * means, constant], dim=1)
         return {"coef": coef.to(dtype).contiguous()}
 
-    def features(self, frame, x):
+    def whiten(self, frame, x):
+        """The feature map ``[o x**2, o x, o]`` (3d, n) of a chunk with NaN."""
         observed = ~torch.isnan(x)
         filled = torch.where(observed, x, 0.0)
         return torch.cat([filled * filled, filled, observed.to(x.dtype)], dim=1).T
-
-    whiten = features
-
-    def log_prob(self, frame, phi):
-        return frame["coef"] @ phi
-
-    def new_stats(self, frame):
-        coef = frame["coef"]
-        return {"phi": torch.zeros(
-            (coef.shape[1], coef.shape[0]), dtype=torch.float64, device=coef.device
-        )}
-
-    def accumulate_(self, stats, phi, resp):
-        stats["phi"] += (phi @ resp.T).to(torch.float64)
-        return stats
-
-    def stats_of_features(self, block):
-        return {"phi": block}
 
     def m_step(self, frame, stats, eps):
         """``(n_kj, means, variances)``: ``n_kj`` (k, d) counts each column."""
@@ -680,7 +670,7 @@ class ProductFamily:
         return stats["nk"], results
 
 
-class LinearProductFamily(ProductFamily):
+class LinearProductFamily(_LinearInFeatures, ProductFamily):
     """A product whose parts are all linear in a feature map: one GEMM a chunk.
 
     When every part's log-density is ``coef_k . phi(x)`` (the expanded
@@ -708,19 +698,6 @@ class LinearProductFamily(ProductFamily):
         ]
         maps.append(x.new_ones((1, x.shape[0])))
         return torch.cat(maps, dim=0)
-
-    def log_prob(self, frame, phi):
-        return frame["coef"] @ phi
-
-    def new_stats(self, frame):
-        coef = frame["coef"]
-        return {"phi": torch.zeros(
-            (coef.shape[1], coef.shape[0]), dtype=torch.float64, device=coef.device
-        )}
-
-    def accumulate_(self, stats, phi, resp):
-        stats["phi"] += (phi @ resp.T).to(torch.float64)
-        return stats
 
     def m_step(self, frame, stats, eps):
         phi, start, parts = stats["phi"], 0, []
