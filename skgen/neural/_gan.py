@@ -18,6 +18,10 @@ modes.
 
 The data are standardised inside the model (mean and standard deviation of
 the training data); the generator and critic work in standardised units.
+On a table (:class:`~skgen.preprocessing.TableEncoder`), the generator's
+output ends with a block of logits per categorical column; the critic sees
+them as relaxed one-hot draws (Gumbel-softmax) in training, and ``sample``
+draws exact categories.
 
 skorch's ``NeuralNet`` steps every optimiser on one loss at each batch, which
 is wrong for a GAN: :class:`_GANNet` carries the critic and its optimiser as
@@ -35,8 +39,14 @@ import torch
 from sklearn.base import _fit_context
 from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_feature_names,
+    _check_n_features,
+    check_is_fitted,
+    validate_data,
+)
 from skorch.callbacks import Callback
 
 from skgen.metrics import mmd
@@ -51,7 +61,13 @@ from skgen.neural._base import (
     initialise_module_,
     make_mlp,
 )
+from skgen.neural._categorical import gumbel_softmax_blocks, sample_blocks
 from skgen.outlier._conventions import OutlierConventionsMixin
+from skgen.preprocessing._table import (
+    TableEncoder,
+    _column_kind_from_dtype,
+    _is_dataframe,
+)
 from skgen.utils._torch import make_torch_generator
 
 __all__ = ["GAN"]
@@ -61,6 +77,7 @@ _CRITIC_STREAM = 2**20
 _REFERENCE_STREAM = 2**20 + 1
 _TRUNCATION_STREAM = 2**20 + 2
 _VALIDATION_STREAM = 2**20 + 3
+_CHECK_DRAWS_STREAM = 2**20 + 4
 
 # Generated and held-out rows compared at each check of the stopping rule.
 _N_VALIDATION_ROWS = 1024
@@ -90,17 +107,34 @@ _N_NEIGHBORS = 5
 # The seed of the samples that ``score`` compares with X.
 _SCORE_SEED = 0
 
+# Temperature of the Gumbel-softmax relaxation of the categorical outputs in
+# training: low enough that the relaxed rows the critic sees are close to
+# the one-hot rows of the data (which it could otherwise tell apart by
+# their softness alone), high enough that the gradients through the softmax
+# do not vanish. CTGAN uses the same value.
+_GUMBEL_TAU = 0.2
+
 
 class _Generator(torch.nn.Module):
     """The generator, with the standardisation of the data as buffers.
 
     ``forward(z)`` returns rows in standardised units; ``to_data`` maps them
     back to the units of the training data.
+
+    On a table the output ends with one block of logits per categorical
+    column (``block_sizes``), after ``n_numeric`` numeric columns; ``rows``
+    turns the logits into one-hot rows (relaxed in training) and leaves the
+    numeric columns as they are.  The one-hot columns have a location of 0
+    and a scale of 1, so that the data's one-hot rows are their own
+    standardised form.
     """
 
-    def __init__(self, latent_dim, hidden_layer_sizes, n_features, loc, scale, seed):
+    def __init__(self, latent_dim, hidden_layer_sizes, n_features, loc, scale, seed,
+                 block_sizes=()):
         super().__init__()
         self.latent_dim = latent_dim
+        self.block_sizes = tuple(block_sizes)
+        self.n_numeric = n_features - sum(self.block_sizes)
         self.net = make_mlp(latent_dim, hidden_layer_sizes, n_features, "relu")
         initialise_module_(self, torch.Generator().manual_seed(seed))
         self.register_buffer("loc", torch.as_tensor(loc, dtype=torch.float32))
@@ -109,8 +143,39 @@ class _Generator(torch.nn.Module):
     def forward(self, z):
         return self.net(z)
 
+    def rows(self, out, generator, tau=None):
+        """Outputs as the critic sees them: numeric columns, one-hot blocks.
+
+        ``tau`` relaxes the blocks by Gumbel-softmax at that temperature
+        (differentiable, for training); None draws exact one-hot rows.
+        """
+        if not self.block_sizes:
+            return out
+        numeric, logits = out[:, : self.n_numeric], out[:, self.n_numeric :]
+        if tau is None:
+            onehot = sample_blocks(logits, self.block_sizes, generator)
+        else:
+            onehot = gumbel_softmax_blocks(logits, self.block_sizes, tau, generator)
+        return torch.cat([numeric, onehot], dim=1)
+
     def to_data(self, x_std):
         return x_std * self.scale + self.loc
+
+
+class _NumericHead(torch.nn.Module):
+    """The generator's network restricted to its numeric outputs.
+
+    The Jacobian truncation measures the steepness of the numeric columns
+    only: the logits of the categorical blocks are not data.
+    """
+
+    def __init__(self, net, n_numeric):
+        super().__init__()
+        self.net = net
+        self.n_numeric = n_numeric
+
+    def forward(self, z):
+        return self.net(z)[..., : self.n_numeric]
 
 
 class _Critic(torch.nn.Module):
@@ -303,6 +368,11 @@ class _GANNet(_TorchNet):
         return torch.randn(n_rows, self.module_.latent_dim, generator=self.generator,
                            device=self.device)
 
+    def _fake(self, n_rows):
+        """Generated rows for the critic; relaxed one-hot blocks on a table."""
+        module = self.module_
+        return module.rows(module(self._noise(n_rows)), self.generator, _GUMBEL_TAU)
+
     def _critic_loss(self, real_packs, fake_packs):
         critic = self.critic_
         if self.loss == "nonsaturating":
@@ -339,7 +409,7 @@ class _GANNet(_TorchNet):
         real_packs = _pack(real, pac)
         n_rows = len(real_packs) * pac
         with torch.no_grad():
-            fake = self.module_(self._noise(n_rows))
+            fake = self._fake(n_rows)
         loss = self._critic_loss(real_packs, fake.reshape(-1, pac * fake.shape[1]))
         self.critic_optimizer_.zero_grad(set_to_none=True)
         loss.backward()
@@ -350,7 +420,7 @@ class _GANNet(_TorchNet):
         if self.batches_done_ % self.n_critic == 0:
             self._set_critic_grad(False)
             try:
-                fake = self.module_(self._noise(n_rows))
+                fake = self._fake(n_rows)
                 g_loss = self._generator_loss(fake.reshape(-1, pac * fake.shape[1]))
                 self.optimizer_.zero_grad(set_to_none=True)
                 g_loss.backward()
@@ -499,7 +569,14 @@ class _SampleEarlyStopping(Callback):
         modes are sharp. One ``cdist`` gives both directions.
         """
         with torch.no_grad():
-            distances = torch.cdist(generator(self.latent_), self.valid_)
+            rows = generator(self.latent_)
+            if generator.block_sizes:
+                # Exact category draws from a generator seeded alike at every
+                # check, so that two checks differ only by the network.
+                draws = _stream_generator(self.seed, _CHECK_DRAWS_STREAM,
+                                          rows.device)
+                rows = generator.rows(rows, draws)
+            distances = torch.cdist(rows, self.valid_)
             total = (distances.min(dim=1).values.mean()
                      + distances.min(dim=0).values.mean())
         return total.item()
@@ -565,6 +642,16 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
       :class:`~sklearn.model_selection.GridSearchCV` can tune a GAN without
       a custom scorer.
 
+    It also takes mixed-type tables: a pandas DataFrame with categorical,
+    boolean and string columns next to numeric ones (see
+    ``categorical_features``). The numeric columns are modelled as
+    numbers, each categorical column by a block of generator logits: during
+    training the critic compares the data's one-hot rows with relaxed
+    one-hot draws of these logits (Gumbel-softmax at a temperature of 0.2,
+    low enough that the critic cannot tell generated rows by their softness
+    alone); :meth:`sample` draws exact categories and returns a DataFrame
+    like the training one.
+
     Training runs through `skorch <https://skorch.readthedocs.io>`_, whose
     net is kept as ``net_``. The global random states of numpy, torch and
     Python are never touched.
@@ -575,6 +662,21 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
     ----------
     latent_dim : int, default=8
         Dimension of the latent normal noise.
+
+    categorical_features : 'from_dtype', None or array-like, default='from_dtype'
+        Which columns are categorical, as in
+        :class:`~sklearn.ensemble.HistGradientBoostingClassifier`.
+        ``'from_dtype'``: the columns of a DataFrame with a categorical,
+        boolean, string or object dtype. Otherwise the indices, names or a
+        boolean mask of the categorical columns (an integer column named
+        here is treated as categories). When there is one, fit encodes X
+        with a :class:`~skgen.preprocessing.TableEncoder` (``encoder_``):
+        numeric columns pass as numbers (standardised inside the model like
+        any numeric data), categorical columns as one-hot blocks. A numeric
+        array or an all-numeric DataFrame takes the numeric path and
+        ``encoder_`` is not set. Columns of other dtypes (datetimes, ...)
+        raise a TypeError naming the column; missing values are not
+        supported.
 
     generator_hidden_layer_sizes : array-like of int, default=(128, 128)
         Widths of the hidden layers of the generator (ReLU).
@@ -677,8 +779,11 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         (Tanielian et al., 2020); rejecting those draws removes most of the
         samples that fall between modes. 0 keeps every draw. On the P4 grid
         of 25 Gaussians 0.15 took the share of samples within 3 standard
-        deviations of a mode from 84% to 97% (seed 0). It changes
-        :meth:`sample` and :meth:`score` only: the reference rows of
+        deviations of a mode from 84% to 97% (seed 0). On a table the
+        Jacobian is that of the numeric outputs alone (the logits of the
+        categorical columns are not data), and a table without numeric
+        columns is sampled without rejection (``jacobian_truncation_`` is
+        then 0). It changes :meth:`sample` and :meth:`score` only: the reference rows of
         :meth:`score_samples` are drawn without it. The value at fit time
         counts (``jacobian_truncation_``, ``jacobian_threshold_``): setting
         it afterwards changes nothing until the next fit. Each sample costs
@@ -716,6 +821,11 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
     net_ : skorch.NeuralNet
         The trained skorch net: ``module_`` is the generator, ``critic_``
         the critic, ``history_`` the losses of every epoch.
+
+    encoder_ : TableEncoder
+        The encoder of the training table (``numeric_transform='identity'``),
+        when X had categorical columns; absent otherwise. Its
+        ``categories_`` are the categories that :meth:`sample` draws.
 
     offset_ : float
         The ``contamination`` percentile of the training scores:
@@ -785,10 +895,20 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
     (3,)
     >>> gan.predict([[5.0, -1.0], [40.0, 40.0]])
     array([ 1, -1])
+
+    On a table, :meth:`sample` returns a DataFrame like the training one:
+
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"x": X[:, 0], "size": pd.Categorical(
+    ...     rng.choice(["S", "M", "L"], size=300))})
+    >>> gan = GAN(max_steps=50, random_state=0).fit(df)
+    >>> gan.sample(3, random_state=0).dtypes.equals(df.dtypes)
+    True
     """
 
     _parameter_constraints: dict = {
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
+        "categorical_features": [StrOptions({"from_dtype"}), "array-like", None],
         "generator_hidden_layer_sizes": ["array-like"],
         "discriminator_hidden_layer_sizes": ["array-like"],
         "loss": [StrOptions({"wgan-gp", "nonsaturating"})],
@@ -817,6 +937,7 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         self,
         latent_dim=8,
         *,
+        categorical_features="from_dtype",
         generator_hidden_layer_sizes=(128, 128),
         discriminator_hidden_layer_sizes=(128, 128),
         loss="nonsaturating",
@@ -840,6 +961,7 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         callbacks=None,
     ):
         self.latent_dim = latent_dim
+        self.categorical_features = categorical_features
         self.generator_hidden_layer_sizes = generator_hidden_layer_sizes
         self.discriminator_hidden_layer_sizes = discriminator_hidden_layer_sizes
         self.loss = loss
@@ -881,8 +1003,14 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
             self.generator_hidden_layer_sizes, "generator_hidden_layer_sizes")
         critic_sizes = self._layer_sizes(
             self.discriminator_hidden_layer_sizes, "discriminator_hidden_layer_sizes")
-        scaler = StandardScaler().fit(X)
         n_features = X.shape[1]
+        blocks = self._block_sizes
+        n_numeric = n_features - sum(blocks)
+        # One-hot columns keep location 0 and scale 1 (see _Generator).
+        loc, scale = np.zeros(n_features), np.ones(n_features)
+        if n_numeric:
+            scaler = StandardScaler().fit(X[:, :n_numeric])
+            loc[:n_numeric], scale[:n_numeric] = scaler.mean_, scaler.scale_
         callbacks = [("early_stopping", _SampleEarlyStopping(
             interval=self.validation_interval, patience=self.n_iter_no_change,
             tol=self.tol, seed=seed, verbose=self.verbose))]
@@ -892,9 +1020,10 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
             module__latent_dim=self.latent_dim,
             module__hidden_layer_sizes=generator_sizes,
             module__n_features=n_features,
-            module__loc=scaler.mean_,
-            module__scale=scaler.scale_,
+            module__loc=loc,
+            module__scale=scale,
             module__seed=_seed_from(seed, 0),
+            module__block_sizes=blocks,
             critic=_Critic,
             critic__n_features=n_features,
             critic__pac=self.pac,
@@ -976,14 +1105,40 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
 
     # ---------------------------------------------------------------- fit
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.categorical = True
+        return tags
+
+    def _is_table(self, X):
+        """Whether X goes through a TableEncoder rather than the numeric path.
+
+        It does when ``categorical_features`` names columns, or, with
+        ``'from_dtype'``, when X is a DataFrame with a column that is not
+        integer or floating-point (categorical, bool, string, object, or a
+        dtype the encoder rejects with a TypeError naming the column).
+        """
+        given = self.categorical_features
+        if given is None:
+            return False
+        if not isinstance(given, str):
+            selected = np.asarray(given)
+            return bool(selected.any() if selected.dtype == bool else selected.size)
+        return _is_dataframe(X) and any(
+            _column_kind_from_dtype(dtype) not in ("integer", "continuous")
+            for dtype in X.dtypes
+        )
+
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Fit the GAN to X, from a fresh initialisation.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data, at least ``max(2, pac)`` rows (4 by default).
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Training data, at least ``max(2, pac)`` rows (4 by default). A
+            DataFrame may have categorical, boolean and string columns (see
+            ``categorical_features``); missing values are not supported.
 
         y : Ignored
             Not used, present for API consistency by convention.
@@ -993,7 +1148,24 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         self : object
             The fitted estimator.
         """
-        X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
+        if self._is_table(X):
+            encoder = TableEncoder(self.categorical_features,
+                                   numeric_transform="identity",
+                                   handle_unknown="ignore")
+            X = encoder.fit(X).transform(X)
+            self.encoder_ = encoder
+            self.n_features_in_ = encoder.n_features_in_
+            if hasattr(encoder, "feature_names_in_"):
+                self.feature_names_in_ = encoder.feature_names_in_
+            elif hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+            self._block_sizes = tuple(c.size for c in encoder.categories_)
+        else:
+            X = validate_data(self, X, dtype=[np.float64, np.float32],
+                              ensure_min_samples=2)
+            if hasattr(self, "encoder_"):
+                del self.encoder_
+            self._block_sizes = ()
         self._fit_net(X, partial=False)
         self.n_steps_ = self.net_.generator_steps_
         stopping = dict(self.net_.callbacks_)["early_stopping"]
@@ -1006,12 +1178,15 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
             self.best_step_ = self.n_steps_
         self.jacobian_truncation_ = float(self.jacobian_truncation)
         self.jacobian_threshold_ = math.inf
+        if X.shape[1] == sum(self._block_sizes):
+            # Only categorical columns: no numeric output to be steep in.
+            self.jacobian_truncation_ = 0.0
         if self.jacobian_truncation_ > 0:
             generator = _stream_generator(self._seed, _TRUNCATION_STREAM,
                                           self.net_.device)
             module = self._inference_module()
             with torch.no_grad():
-                norms = _jacobian_norms(module.net, self._latent(
+                norms = _jacobian_norms(self._steepness_net(module), self._latent(
                     module, _N_THRESHOLD, generator))
             check_finite_or_diverged(norms.cpu().numpy(), self.net_)
             self.jacobian_threshold_ = float(
@@ -1019,6 +1194,9 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         generator = _stream_generator(self._seed, _REFERENCE_STREAM, self.net_.device)
         reference = self._generate(_N_REFERENCE, generator, truncate=False)
         check_finite_or_diverged(reference, self.net_)
+        if self._block_sizes:
+            # As a data row would be encoded: integers whole, within range.
+            reference = self.encoder_.transform(self._decode(reference))
         self._neighbors = NearestNeighbors(
             n_neighbors=min(_N_NEIGHBORS, _N_REFERENCE), algorithm="ball_tree"
         ).fit(self._standardise(reference))
@@ -1027,11 +1205,58 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
 
     # --------------------------------------------------------- inference
 
+    @staticmethod
+    def _steepness_net(module):
+        """The network whose Jacobian the truncation measures: numeric outputs."""
+        if not module.block_sizes:
+            return module.net
+        return _NumericHead(module.net, module.n_numeric)
+
     def _standardise(self, X):
         module = self.net_.module_
         loc = module.loc.double().cpu().numpy()
         scale = module.scale.double().cpu().numpy()
         return (np.asarray(X, dtype=np.float64) - loc) / scale
+
+    def _encoded(self, X):
+        """Validated rows of X in the model's columns: a float64 matrix.
+
+        A table is checked against the training frame (names, number of
+        columns, no category unseen in fit) and encoded by ``encoder_``.
+        """
+        if not hasattr(self, "encoder_"):
+            return validate_data(self, X, dtype=[np.float64, np.float32],
+                                 reset=False)
+        _check_feature_names(self, X, reset=False)
+        if not _is_dataframe(X):
+            X = check_array(X, dtype=None)
+        _check_n_features(self, X, reset=False)
+        unknown = self.encoder_.unknown_mask(X)
+        if unknown.any():
+            names = getattr(self, "feature_names_in_", None)
+            columns = [
+                repr(names[j]) if names is not None else f"at index {j}"
+                for j, seen in zip(self.encoder_._categorical, unknown.any(0),
+                                   strict=True)
+                if seen
+            ]
+            raise ValueError(
+                f"X has categories not seen in fit in the column(s) "
+                f"{', '.join(columns)}. A GAN has no score for them: fit on data "
+                "that has them, or map them to a category seen in fit."
+            )
+        return self.encoder_.transform(X)
+
+    def _decode(self, Z):
+        """Encoded rows (numbers in the data's units, one-hot blocks) as a table."""
+        encoder = self.encoder_
+        Z = Z.copy()
+        kinds = encoder.kinds_[encoder._numeric]
+        # The encoder reads an integer column's value v from [v, v + 1):
+        # round the generator's outputs to the nearest integer first.
+        integers = np.flatnonzero(kinds == "integer")
+        Z[:, integers] = np.round(Z[:, integers])
+        return encoder.inverse_transform(Z)
 
     def _generate(self, n_samples, generator, truncate=True):
         """``n_samples`` rows from the generator in eval mode, float64.
@@ -1040,7 +1265,9 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         ``jacobian_threshold_`` are rejected and drawn again, in rounds, in
         the order of the generator's stream. Only what fit stored is used
         (``jacobian_threshold_`` and the share ``jacobian_truncation_``),
-        never the current parameter.
+        never the current parameter. On a table the categorical blocks are
+        exact one-hot draws of the generator's logits, taken from
+        ``generator`` after the latent draws.
         """
         module = self._inference_module()
         threshold = self.jacobian_threshold_
@@ -1049,16 +1276,17 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
                 z = self._latent(module, n_samples, generator)
             else:
                 z = self._accepted_latent(module, n_samples, generator, threshold)
-            return module.to_data(module(z)).cpu().numpy()
+            return module.to_data(module.rows(module(z), generator)).cpu().numpy()
 
     def _accepted_latent(self, module, n_samples, generator, threshold):
         """``n_samples`` latent draws whose Jacobian norm is at most ``threshold``."""
         share = 1.0 - self.jacobian_truncation_
+        net = self._steepness_net(module)
         kept, n_kept, n_drawn = [], 0, 0
         for _ in range(_MAX_ROUNDS):
             n_draws = math.ceil((n_samples - n_kept) / share) + 16
             z = self._latent(module, n_draws, generator)
-            z = z[_jacobian_norms(module.net, z) <= threshold]
+            z = z[_jacobian_norms(net, z) <= threshold]
             kept.append(z)
             n_kept += len(z)
             n_drawn += n_draws
@@ -1084,10 +1312,16 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         fit time. The score is deterministic and depends on nothing but the
         row. It is not a log-likelihood.
 
+        On a table the rows are encoded first: numeric columns standardised,
+        each categorical column one-hot (a different category adds a
+        distance of sqrt(2), as a numeric column 1.4 standard deviations
+        off does). A category not seen in fit raises a ValueError: the
+        model has no distance for it.
+
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            The samples to score.
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            The samples to score, with the training columns.
 
         Returns
         -------
@@ -1095,8 +1329,7 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
             The score of each row (at most 0).
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        return self._score_samples(X)
+        return self._score_samples(self._encoded(X))
 
     def score(self, X, y=None):
         """Goodness of fit: minus the squared MMD between samples and X.
@@ -1106,11 +1339,12 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         from the median heuristic on X alone, so that every model scored on
         the same X is measured with the same kernel). Higher is better; the
         value is close to 0 when the samples and X come from the same
-        distribution.
+        distribution. On a table both are compared encoded as in
+        :meth:`score_samples` (standardised numbers, one-hot categories).
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like or DataFrame of shape (n_samples, n_features)
             The samples to compare with (at least 2 rows).
 
         y : Ignored
@@ -1122,8 +1356,19 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
             ``-mmd(X, sample(len(X), random_state=0))``.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, reset=False, ensure_min_samples=2)
-        return -mmd(X, self.sample(len(X), random_state=_SCORE_SEED))
+        if not hasattr(self, "encoder_"):
+            X = validate_data(self, X, dtype=np.float64, reset=False,
+                              ensure_min_samples=2)
+            return -mmd(X, self.sample(len(X), random_state=_SCORE_SEED))
+        Z = self._encoded(X)
+        if len(Z) < 2:
+            raise ValueError(
+                f"Found array with {len(Z)} sample(s) while a minimum of 2 is "
+                "required by GAN.score."
+            )
+        samples = self.sample(len(Z), random_state=_SCORE_SEED)
+        return -mmd(self._standardise(Z),
+                    self._standardise(self.encoder_.transform(samples)))
 
     def sample(self, n_samples=1, *, random_state=None):
         """Draw new samples from the generator.
@@ -1134,6 +1379,12 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         average, each with a Jacobian (``latent_dim`` forward-mode passes
         through the generator). Should fewer draws pass than fit measured,
         the rounds of drawing are capped and a ValueError says so.
+
+        On a table each categorical column is an exact draw from the
+        generator's probabilities of its categories, integer columns are
+        rounded to the nearest integer, and every numeric column is kept
+        within its training range (see
+        :meth:`skgen.preprocessing.TableEncoder.inverse_transform`).
 
         Parameters
         ----------
@@ -1147,8 +1398,11 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
 
         Returns
         -------
-        X : ndarray of shape (n_samples, `n_features_in_`)
-            Generated rows, in the units of the training data.
+        X : ndarray or DataFrame of shape (n_samples, `n_features_in_`)
+            Generated rows, in the units of the training data. When fitted
+            on a table (``encoder_``), a DataFrame with the training
+            columns, dtypes and category sets (an object array when the
+            table was an array with ``categorical_features``).
         """
         check_is_fitted(self)
         if not isinstance(n_samples, Integral) or n_samples < 1:
@@ -1160,4 +1414,5 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
             self.random_state if random_state is None else random_state,
             self.net_.device,
         )
-        return self._generate(int(n_samples), generator)
+        Z = self._generate(int(n_samples), generator)
+        return self._decode(Z) if hasattr(self, "encoder_") else Z
