@@ -51,7 +51,12 @@ from sklearn.base import (
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_feature_names,
+    _check_n_features,
+    check_is_fitted,
+    validate_data,
+)
 
 from skgen.neural._base import (
     _ACTIVATIONS,
@@ -60,6 +65,7 @@ from skgen.neural._base import (
     initialise_module_,
     make_mlp,
 )
+from skgen.neural._categorical import categorical_log_prob, sample_blocks
 from skgen.outlier._conventions import OutlierConventionsMixin
 from skgen.utils._torch import make_torch_generator
 
@@ -93,6 +99,9 @@ _OFFSET_MIN_ROWS = 2000
 # in the processor's cache, where a pass over memory-sized tensors would
 # make every elementwise step wait on memory.
 _BLOCK_DRAWS = 1024
+# support_fraction='auto' on numeric data: trimming a tenth of each batch
+# keeps outliers in the training data from shaping the density.
+_AUTO_SUPPORT_FRACTION = 0.9
 
 
 # A feature has a point mass when one value holds at least this share of the
@@ -152,6 +161,12 @@ class _VAEModule(torch.nn.Module):
     uniform offsets that dequantise the integer features marked in
     ``dequantized`` (zero elsewhere).  ``loc`` and ``scale`` standardise the
     input; ``low`` and ``high`` bound the integers that :meth:`draw` gives.
+
+    ``n_features`` counts the numeric features; a table's categorical
+    columns follow them in the input as one-hot blocks of ``block_sizes``
+    levels, which the encoder reads as they are and the decoder models with
+    one logit per level (a categorical likelihood). ``loc``, ``scale`` and
+    ``dequantized`` span the numeric features only.
     """
 
     def __init__(
@@ -170,21 +185,30 @@ class _VAEModule(torch.nn.Module):
         dequantized,
         low,
         high,
+        block_sizes=(),
     ):
         super().__init__()
         self.likelihood = likelihood
         self.latent_dim = latent_dim
         self.n_components = n_components
+        self.n_numeric = n_features
+        self.block_sizes = tuple(int(size) for size in block_sizes)
+        n_levels = sum(self.block_sizes)
         # Gaussian: per feature and component a mean and a raw variance, and
         # with several components a logit of its weight.
         n_params = 2 + (n_components > 1) if likelihood == "gaussian" else 1
-        n_out = n_params * n_features * n_components
+        self.n_numeric_out = n_params * n_features * n_components
+        n_out = self.n_numeric_out + n_levels
         self.encoder = make_mlp(
-            n_features, hidden_layer_sizes, 2 * latent_dim, activation
+            n_features + n_levels, hidden_layer_sizes, 2 * latent_dim, activation
         )
         self.decoder = make_mlp(latent_dim, hidden_layer_sizes[::-1], n_out, activation)
         generator = torch.Generator().manual_seed(seed)
         initialise_module_(self, generator)
+        # The one-hot blocks enter the encoder as they are.
+        loc = np.concatenate([np.asarray(loc, dtype=np.float64), np.zeros(n_levels)])
+        scale = np.concatenate([np.asarray(scale, dtype=np.float64),
+                                np.ones(n_levels)])
         self.register_buffer("loc", torch.as_tensor(loc, dtype=torch.float32))
         self.register_buffer("scale", torch.as_tensor(scale, dtype=torch.float32))
         # The draws of z (through the normal quantile) and of the offsets,
@@ -195,10 +219,13 @@ class _VAEModule(torch.nn.Module):
         tiny = torch.finfo(torch.float32).tiny
         eps = torch.special.ndtri(points[:, :latent_dim].clamp(tiny, 1 - tiny))
         self.register_buffer("eps", eps.to(torch.float32))
-        dequantized = torch.as_tensor(np.asarray(dequantized, dtype=bool))
+        dequantized = np.concatenate([np.asarray(dequantized, dtype=bool),
+                                      np.zeros(n_levels, dtype=bool)])
+        dequantized = torch.as_tensor(dequantized)
         self.n_dequantized = int(dequantized.sum())
         self.register_buffer("dequantized", dequantized)
         offsets = points[:, latent_dim:].to(torch.float32)
+        offsets = torch.cat([offsets, offsets.new_zeros(len(offsets), n_levels)], 1)
         self.register_buffer("offsets", offsets * dequantized)
         self.register_buffer("low", torch.as_tensor(low, dtype=torch.float32))
         self.register_buffer("high", torch.as_tensor(high, dtype=torch.float32))
@@ -232,7 +259,7 @@ class _VAEModule(torch.nn.Module):
         Each of shape ``(..., n_features, n_components)``, in standardised
         units; with one component the log-weights are zeros.
         """
-        shape = (-1, len(self.log_floor), self.n_components)
+        shape = (-1, self.n_numeric, self.n_components)
         params = out.unflatten(-1, shape).unbind(-3)
         if self.n_components == 1:
             mean, raw = params
@@ -246,13 +273,29 @@ class _VAEModule(torch.nn.Module):
         return log_weight, mean, _variance(raw, self.log_floor[:, None])
 
     def log_likelihood(self, x_std, out):
-        """Log-likelihood log p(x | z) in standardised units, summed over features."""
+        """Log-likelihood log p(x | z) in standardised units, summed over features.
+
+        With one-hot blocks, plus the log-probability of each block's
+        observed level under the softmax of its logits.
+        """
+        if not self.block_sizes:
+            return self.numeric_log_likelihood(x_std, out)
+        n_numeric = self.n_numeric
+        log_p = categorical_log_prob(out[..., self.n_numeric_out:],
+                                     x_std[..., n_numeric:], self.block_sizes)
+        if n_numeric:
+            log_p = log_p + self.numeric_log_likelihood(
+                x_std[..., :n_numeric], out[..., :self.n_numeric_out])
+        return log_p
+
+    def numeric_log_likelihood(self, x_std, out):
+        """Log-likelihood of the numeric features, summed over them."""
         if self.likelihood == "bernoulli":
             bce = torch.nn.functional.binary_cross_entropy_with_logits(
                 out, x_std.expand_as(out), reduction="none"
             )
             return -bce.sum(-1)
-        n_features = len(self.log_floor)
+        n_features = self.n_numeric
         # Components before features, (..., params, components, features):
         # the sums over components then run across contiguous rows of
         # features, where the decoder's order would make them reductions
@@ -288,15 +331,46 @@ class _VAEModule(torch.nn.Module):
         less 1/2, the mean of ``u``.
         """
         out = self.decoder(z)
+        if self.block_sizes:
+            # A block's mean is the vector of its levels' probabilities.
+            logits = out[..., self.n_numeric_out:]
+            proba = torch.cat([torch.softmax(block, dim=-1) for block in
+                               torch.split(logits, self.block_sizes, dim=-1)], -1)
+            return torch.cat([self.numeric_mean(out[..., :self.n_numeric_out]),
+                              proba], -1)
+        return self.numeric_mean(out)
+
+    def numeric_mean(self, out):
+        """E[x | z] of the numeric features, from the decoder's numeric outputs."""
+        if not self.n_numeric:
+            return out
         if self.likelihood == "gaussian":
+            n, dequantized = self.n_numeric, self.dequantized[:self.n_numeric]
             log_weight, mean, _ = self.mixture(out)
-            mean = (torch.exp(log_weight) * mean).sum(-1) * self.scale + self.loc
-            return mean - 0.5 * self.dequantized if self.n_dequantized else mean
+            mean = (torch.exp(log_weight) * mean).sum(-1)
+            mean = mean * self.scale[:n] + self.loc[:n]
+            return mean - 0.5 * dequantized if self.n_dequantized else mean
         return torch.sigmoid(out)
 
     def draw(self, z, generator):
-        """One x ~ p(x | z) for each row of ``z``, in the units of the data."""
+        """One x ~ p(x | z) for each row of ``z``, in the units of the data.
+
+        With one-hot blocks, each block holds a one-hot draw of its level,
+        after the numeric features.
+        """
         out = self.decoder(z)
+        if self.block_sizes:
+            numeric = self.draw_numeric(out[..., :self.n_numeric_out], generator)
+            levels = sample_blocks(out[..., self.n_numeric_out:], self.block_sizes,
+                                   generator)
+            return torch.cat([numeric, levels], -1)
+        return self.draw_numeric(out, generator)
+
+    def draw_numeric(self, out, generator):
+        """One draw of the numeric features from the decoder's numeric outputs."""
+        if not self.n_numeric:
+            return out
+        n, dequantized = self.n_numeric, self.dequantized[:self.n_numeric]
         if self.likelihood == "gaussian":
             log_weight, mean, var = self.mixture(out)
             # A component per row and feature, then a normal draw from it.
@@ -307,12 +381,12 @@ class _VAEModule(torch.nn.Module):
             std = var.gather(-1, pick)[..., 0].sqrt()
             noise = torch.randn(mean.shape, generator=generator, dtype=mean.dtype,
                                 device=mean.device)
-            x = (mean + std * noise) * self.scale + self.loc
+            x = (mean + std * noise) * self.scale[:n] + self.loc[:n]
             if self.n_dequantized:
                 # The integer whose cell [k, k + 1) holds the draw: its law
                 # is the model's probability of each integer.
                 k = torch.clamp(torch.floor(x), self.low, self.high)
-                x = torch.where(self.dequantized, k, x)
+                x = torch.where(dequantized, k, x)
             return x
         return torch.bernoulli(torch.sigmoid(out), generator=generator)
 
@@ -437,6 +511,17 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
     * **anomaly labels**, following scikit-learn's outlier detectors:
       :meth:`decision_function` and :meth:`predict`.
 
+    It takes numeric arrays, and tables: a pandas DataFrame with numeric,
+    integer, boolean and categorical columns (see ``categorical_features``).
+    On a table, the numeric columns are modelled as numeric features, and
+    each categorical column by a categorical distribution given z (a
+    softmax of decoder logits, one per level); the encoder reads the numeric
+    columns and one-hot blocks of the categories. :meth:`score_samples` then
+    estimates the log of the density of the continuous columns times the
+    probability of the integer and categorical values, and :meth:`sample`
+    returns a DataFrame with the training frame's columns, dtypes and
+    category sets.
+
     Training runs through `skorch <https://skorch.readthedocs.io>`_, whose
     net is kept as ``net_``. The global random states of numpy, torch and
     Python are never touched.
@@ -532,7 +617,7 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         scikit-learn's outlier detectors: the fitted density, and so
         :meth:`score_samples`, does not depend on it.
 
-    support_fraction : float in (0, 1], default=0.9
+    support_fraction : float in (0, 1] or 'auto', default='auto'
         Share of the rows of each batch that the training loss counts: the
         rows with the lowest loss (a trimmed likelihood), so that outliers
         in the training data do not shape the density. 1.0 trains on the
@@ -540,6 +625,9 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         the dequantised digits trimming a tenth costs 2.0 to 2.6 nats per
         image). Trimming can leave values seen only in the trimmed rows
         with a very low likelihood. It is independent of ``contamination``.
+        'auto' is 0.9 on numeric data and 1.0 on a table with categorical
+        columns: there the rows a trimmed loss leaves out are those of the
+        rare categories, which the samples would then all but lose.
 
     dequantize : 'auto' or bool, default='auto'
         How integer-valued features are modelled, with
@@ -561,7 +649,22 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
 
         Ignored with ``likelihood='bernoulli'`` (True raises there). Data
         already dequantised (integers plus uniform noise, as in protocol
-        P2) are continuous and are not affected.
+        P2) are continuous and are not affected. On a table it applies to
+        the numeric columns.
+
+    categorical_features : 'from_dtype', None, array-like of int, str or bool, \
+            default='from_dtype'
+        Which columns are categorical, as in
+        :class:`~sklearn.ensemble.HistGradientBoostingClassifier`.
+        'from_dtype': the columns of a DataFrame with a categorical, string,
+        object or boolean dtype. Otherwise the indices, names or a boolean
+        mask of the categorical columns (to treat integer codes as
+        categories, say). When there are any, X goes through a
+        :class:`~skgen.preprocessing.TableEncoder` kept as ``encoder_``; a
+        column of another dtype (datetimes, ...) raises a TypeError naming
+        it. None, or a numeric array or DataFrame under 'from_dtype', gives
+        the numeric model. A category not seen in fit raises a ValueError
+        at scoring time.
 
     device : str or torch.device, default='cpu'
         Where the model is trained and evaluated: ``'cpu'`` or ``'cuda'``.
@@ -607,10 +710,16 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         rows in each feature (two rows at least) that is not dequantised
         (a dequantised value has no atom). With ``likelihood='gaussian'``
         and several decoder components, these features keep one normal.
+        False for a table's categorical columns.
 
     dequantized_features_ : ndarray of shape (`n_features_in_`,), dtype=bool
         The features modelled as integers (see ``dequantize``), read off
-        the first training data.
+        the first training data. False for a table's categorical columns.
+
+    encoder_ : TableEncoder
+        The fitted encoder of a table (only when X had categorical columns,
+        see ``categorical_features``): numeric columns as they are, then a
+        one-hot block per categorical column.
 
     n_features_in_ : int
         Number of features seen during :meth:`fit`.
@@ -622,6 +731,7 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
     See Also
     --------
     skgen.GaussianMixture : A mixture density, fitted by EM.
+    skgen.TabularMixture : A mixture density of tables, fitted by EM.
     sklearn.decomposition.PCA : A linear embedding without a likelihood.
 
     Notes
@@ -654,9 +764,26 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
     >>> drawn = vae.sample(5, random_state=0)
     >>> bool(np.all(drawn == np.floor(drawn)))
     True
+
+    A table: categorical columns get a categorical likelihood, and the
+    samples come back as a DataFrame.
+
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"x": rng.normal(size=200), "n": rng.poisson(3.0, 200),
+    ...                    "c": pd.Categorical(rng.choice(["a", "b"], 200))})
+    >>> vae = VAE(latent_dim=2, max_epochs=5, random_state=0).fit(df)
+    >>> drawn = vae.sample(3, random_state=0)
+    >>> list(drawn.columns), bool((drawn.dtypes == df.dtypes).all())
+    (['x', 'n', 'c'], True)
     """
 
     _one_thread_when_small = True
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # DataFrames with categorical columns (see categorical_features).
+        tags.input_tags.categorical = True
+        return tags
 
     _parameter_constraints: dict = {
         **BaseTorchEstimator._parameter_constraints,
@@ -669,8 +796,10 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         "n_importance_samples": [Interval(Integral, 1, None, closed="left")],
         "importance_tol": [Interval(Real, 0.0, None, closed="left")],
         "contamination": [Interval(Real, 0.0, 0.5, closed="right")],
-        "support_fraction": [Interval(Real, 0.0, 1.0, closed="right")],
+        "support_fraction": [Interval(Real, 0.0, 1.0, closed="right"),
+                             StrOptions({"auto"})],
         "dequantize": [StrOptions({"auto"}), "boolean"],
+        "categorical_features": [StrOptions({"from_dtype"}), "array-like", None],
     }
 
     def __init__(
@@ -692,8 +821,9 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         n_importance_samples=128,
         importance_tol=0.005,
         contamination=0.1,
-        support_fraction=0.9,
+        support_fraction="auto",
         dequantize="auto",
+        categorical_features="from_dtype",
         device="cpu",
         random_state=None,
         verbose=0,
@@ -717,6 +847,7 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         self.contamination = contamination
         self.support_fraction = support_fraction
         self.dequantize = dequantize
+        self.categorical_features = categorical_features
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -733,13 +864,17 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
                 "hidden_layer_sizes must be a sequence of positive integers, got "
                 f"{self.hidden_layer_sizes!r}."
             )
-        n_features = X.shape[1]
+        block_sizes = self._block_sizes()
+        # The numeric features come first; a table's one-hot blocks follow.
+        n_features = X.shape[1] - sum(block_sizes)
+        X = X[:, :n_features]
         # Read off the data that build the net, as the standardisation is.
         dequantized = self._dequantized_features(X)
-        self.dequantized_features_ = dequantized
         # A dequantised feature is continuous: its atoms became unit cells.
-        self.point_mass_features_ = _point_masses(X) & ~dequantized
-        if self.likelihood == "gaussian":
+        point_masses = _point_masses(X) & ~dequantized
+        self.dequantized_features_ = self._per_column(dequantized)
+        self.point_mass_features_ = self._per_column(point_masses)
+        if self.likelihood == "gaussian" and n_features:
             scaler = StandardScaler().fit(X)
             loc, scale = scaler.mean_, scaler.scale_
             # The moments of x + u, u ~ U[0, 1) independent of x.
@@ -761,23 +896,136 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
             "module__loc": loc,
             "module__scale": scale,
             "module__seed": seed,
-            "module__point_masses": self.point_mass_features_,
+            "module__point_masses": point_masses,
             "module__dequantized": dequantized,
-            "module__low": X.min(axis=0),
-            "module__high": X.max(axis=0),
+            "module__low": X.min(axis=0, initial=np.inf),
+            "module__high": X.max(axis=0, initial=-np.inf),
+            "module__block_sizes": block_sizes,
         }
 
+    # ------------------------------------------------------------ tables
+
+    def _block_sizes(self):
+        """Levels of each categorical column of a table; () for numeric data."""
+        if not hasattr(self, "encoder_"):
+            return ()
+        return tuple(int(levels.size) for levels in self.encoder_.categories_)
+
+    def _numeric_columns(self):
+        """The input column of each numeric feature, in the model's order.
+
+        The table encoder puts continuous columns first, then integer and
+        discrete ones.
+        """
+        if not hasattr(self, "encoder_"):
+            return np.arange(self.n_features_in_)
+        kinds = list(self.encoder_.kinds_)
+        return np.asarray(
+            [j for j, k in enumerate(kinds) if k == "continuous"]
+            + [j for j, k in enumerate(kinds) if k in ("integer", "discrete")],
+            dtype=np.intp,
+        )
+
+    def _per_column(self, mask):
+        """A mask over the numeric features as a mask over the input columns."""
+        if not hasattr(self, "encoder_"):
+            return mask
+        full = np.zeros(self.n_features_in_, dtype=bool)
+        full[self._numeric_columns()] = mask
+        return full
+
+    def _is_table(self, X):
+        """Whether X goes through a table encoder (see ``categorical_features``)."""
+        given = self.categorical_features
+        if given is None:
+            return False
+        if not isinstance(given, str):
+            return bool(np.asarray(given).size)
+        if not (hasattr(X, "columns") and hasattr(X, "dtypes")):
+            return False
+        import pandas as pd
+
+        # Any column that is not a plain number: the encoder models
+        # categories, and names the columns it cannot take (datetimes, ...).
+        return any(
+            pd.api.types.is_bool_dtype(dtype)
+            or not (pd.api.types.is_integer_dtype(dtype)
+                    or pd.api.types.is_float_dtype(dtype))
+            for dtype in X.dtypes
+        )
+
+    def _training_matrix(self, X, first):
+        """The validated training rows as a float matrix; fits the encoder first."""
+        if not first:
+            return self._inference_matrix(X)
+        if self._is_table(X):
+            from skgen.preprocessing import TableEncoder
+
+            # Unknown categories get an all-zero block, which
+            # _inference_matrix turns into an error naming the column.
+            encoder = TableEncoder(
+                self.categorical_features, numeric_transform="identity",
+                handle_unknown="ignore",
+            )
+            Z = encoder.fit_transform(X)
+            self.encoder_ = encoder
+            self.n_features_in_ = encoder.n_features_in_
+            if hasattr(encoder, "feature_names_in_"):
+                self.feature_names_in_ = encoder.feature_names_in_
+            elif hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+            return Z
+        if hasattr(self, "encoder_"):
+            del self.encoder_
+        return validate_data(self, X, dtype=[np.float64, np.float32],
+                             ensure_min_samples=2)
+
+    def _inference_matrix(self, X):
+        """X validated against the fit, as the model's float matrix."""
+        if not hasattr(self, "encoder_"):
+            return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        _check_feature_names(self, X, reset=False)
+        if not hasattr(X, "iloc"):
+            X = check_array(X, dtype=None)
+        _check_n_features(self, X, reset=False)
+        Z = self.encoder_.transform(X)
+        start = self.encoder_.n_numeric_
+        columns = [j for j, k in enumerate(self.encoder_.kinds_) if k == "categorical"]
+        for j, levels in zip(columns, self.encoder_.categories_, strict=True):
+            unseen = Z[:, start:start + levels.size].sum(1) == 0
+            if unseen.any():
+                names = getattr(self, "feature_names_in_", None)
+                label = repr(names[j]) if names is not None else f"at index {j}"
+                values = X.iloc[:, j] if hasattr(X, "iloc") else X[:, j]
+                shown = sorted({repr(v) for v in np.asarray(values)[unseen]})[:5]
+                raise ValueError(
+                    f"Column {label} has categories not seen in fit: "
+                    f"{', '.join(shown)}. The VAE gives them no probability; fit "
+                    "on data that has them, or map them to a seen category."
+                )
+            start += levels.size
+        return Z
+
+    def _support_fraction(self):
+        """``support_fraction``, with 'auto' resolved for the data fitted."""
+        if self.support_fraction != "auto":
+            return self.support_fraction
+        # The rows a trimmed loss leaves out are those of rare categories.
+        return 1.0 if self._block_sizes() else _AUTO_SUPPORT_FRACTION
+
     def _dequantized_features(self, X):
-        """The mask of the features to dequantise, per ``dequantize``."""
+        """The mask of the numeric features to dequantise, per ``dequantize``."""
         integer = _integer_valued(X)
         names = getattr(self, "feature_names_in_", None)
+        if names is not None:
+            names = names[self._numeric_columns()]
         # 'auto', True or False (a numpy bool counts as a bool).
         mode = self.dequantize if isinstance(self.dequantize, str) else bool(
             self.dequantize)
 
         def listed(mask):
             index = np.flatnonzero(mask)
-            shown = index if names is None else names[index]
+            shown = self._numeric_columns()[index] if names is None else names[index]
             text = ", ".join(str(name) for name in shown[:10])
             return text + (f" and {len(index) - 10} more" if len(index) > 10 else "")
 
@@ -811,10 +1059,10 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
 
     def _criterion_kwargs(self):
         return {"criterion": _NegativeELBO, "criterion__beta": self.beta,
-                "criterion__support_fraction": self.support_fraction}
+                "criterion__support_fraction": self._support_fraction()}
 
     def _check_training_input(self, X):
-        if self.likelihood == "bernoulli" and (X.min() < 0 or X.max() > 1):
+        if self.likelihood == "bernoulli" and X.size and (X.min() < 0 or X.max() > 1):
             raise ValueError(
                 "likelihood='bernoulli' needs data in [0, 1], but X has values in "
                 f"[{X.min():.4g}, {X.max():.4g}]. Scale the data (for instance with "
@@ -829,8 +1077,9 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data (at least 2 rows).
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Training data (at least 2 rows); a table with categorical
+            columns is encoded first (see ``categorical_features``).
 
         y : Ignored
             Not used, present for API consistency by convention.
@@ -840,7 +1089,7 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         self : object
             The fitted estimator.
         """
-        X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
+        X = self._training_matrix(X, first=True)
         self._fit_net(X, partial=False)
         self._set_offset(self._checked_training_scores(X))
         return self
@@ -867,10 +1116,7 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
             The estimator, trained one more epoch.
         """
         first = not hasattr(self, "net_")
-        X = validate_data(
-            self, X, dtype=[np.float64, np.float32], reset=first,
-            ensure_min_samples=2 if first else 1,
-        )
+        X = self._training_matrix(X, first=first)
         self._fit_net(X, partial=True)
         self._set_offset(self._checked_training_scores(X))
         return self
@@ -929,12 +1175,13 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         tol = self.importance_tol
         # Per row and draw: the decoder's layers, and four tensors of
         # (features x components) in the mixture's log-likelihood.
-        widths = [self.n_features_in_ * 4 * module.n_components, *module.eps.shape[1:]]
+        widths = [module.n_numeric * 4 * module.n_components + sum(module.block_sizes),
+                  *module.eps.shape[1:]]
         widths += [layer.out_features for layer in module.decoder
                    if isinstance(layer, torch.nn.Linear)]
         if module.n_dequantized:
             # Each draw then has its own input x + u_j and encoder pass.
-            widths += [self.n_features_in_]
+            widths += [len(module.loc)]
             widths += [layer.out_features for layer in module.encoder
                        if isinstance(layer, torch.nn.Linear)]
         draw_bytes = 4 * 8 * sum(widths)
@@ -1004,12 +1251,12 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         -------
         log_prob : ndarray of shape (n_samples,)
             Estimated ``log p(x)`` of each row, in nats: the log of the
-            probability of the dequantised features' values times the
-            density of the other features, in the units of X.
+            probability of the dequantised features' values (and of a
+            table's categories) times the density of the other features, in
+            the units of X.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        return self._score_samples(X)
+        return self._score_samples(self._inference_matrix(X))
 
     def score(self, X, y=None):
         """Mean log-likelihood of the samples of X (higher is better).
@@ -1044,7 +1291,7 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
             at the centre of its cell, ``x + 1/2``.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        X = self._inference_matrix(X)
         module = self._inference_module()
         with torch.no_grad():
             mu, _ = module.encode(module.centre(self._as_inference_tensor(X)))
@@ -1060,10 +1307,12 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
 
         Returns
         -------
-        X_original : ndarray of shape (n_samples, ``n_features_in_``)
+        X_original : ndarray or DataFrame of shape (n_samples, ``n_features_in_``)
             ``E[x | z]`` in the units of the training data; for a
             dequantised feature, the mean of ``x + u`` less 1/2, the mean of
-            the offset ``u``.
+            the offset ``u``. When fitted on a table, a DataFrame like it:
+            integers rounded from their mean, and each categorical column at
+            its most probable level given z.
         """
         check_is_fitted(self)
         latent_dim = self.net_.module_.latent_dim
@@ -1075,7 +1324,16 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
             )
         module = self._inference_module()
         with torch.no_grad():
-            return module.decode_mean(self._as_inference_tensor(Z)).cpu().numpy()
+            mean = module.decode_mean(self._as_inference_tensor(Z)).cpu().numpy()
+        if not hasattr(self, "encoder_"):
+            return mean
+        # The encoder reads an integer as its cell [v, v + 1): round the
+        # means of integer features to the nearest value first.
+        n_numeric = module.n_numeric
+        integer = module.dequantized[:n_numeric].cpu().numpy()
+        mean[:, :n_numeric] = np.where(integer, np.round(mean[:, :n_numeric]),
+                                       mean[:, :n_numeric])
+        return self.encoder_.inverse_transform(mean)
 
     def sample(self, n_samples=1, *, random_state=None):
         """Draw new samples from the fitted model.
@@ -1092,10 +1350,14 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
 
         Returns
         -------
-        X : ndarray of shape (n_samples, ``n_features_in_``)
+        X : ndarray or DataFrame of shape (n_samples, ``n_features_in_``)
             Rows drawn from ``p(z) p(x | z)``, in the units of the data.
             Dequantised features hold integers: the cell ``[k, k + 1)`` of
-            the draw, clipped to the range of the training data.
+            the draw, clipped to the range of the training data. When fitted
+            on a table, a DataFrame like it (``encoder_.inverse_transform``):
+            each categorical column holds a level drawn from its categorical
+            distribution given z, and continuous columns are clipped to
+            their training range.
         """
         check_is_fitted(self)
         if not isinstance(n_samples, Integral) or n_samples < 1:
@@ -1110,7 +1372,10 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         )
         with torch.no_grad():
             z = self._latent(module, n_samples, generator)
-            return module.draw(z, generator).cpu().numpy()
+            X = module.draw(z, generator).cpu().numpy()
+        if hasattr(self, "encoder_"):
+            return self.encoder_.inverse_transform(X)
+        return X
 
     # ------------------------------------------------------- attributes
 
