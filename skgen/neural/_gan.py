@@ -20,8 +20,8 @@ The data are standardised inside the model (mean and standard deviation of
 the training data); the generator and critic work in standardised units.
 On a table (:class:`~skgen.preprocessing.TableEncoder`), the generator's
 output ends with a block of logits per categorical column; the critic sees
-them as relaxed one-hot draws (Gumbel-softmax) in training, and ``sample``
-draws exact categories.
+one-hot draws of them in training (straight-through Gumbel-softmax), and
+``sample`` draws exact categories too.
 
 skorch's ``NeuralNet`` steps every optimiser on one loss at each batch, which
 is wrong for a GAN: :class:`_GANNet` carries the critic and its optimiser as
@@ -107,10 +107,10 @@ _N_NEIGHBORS = 5
 # The seed of the samples that ``score`` compares with X.
 _SCORE_SEED = 0
 
-# Temperature of the Gumbel-softmax relaxation of the categorical outputs in
-# training: low enough that the relaxed rows the critic sees are close to
-# the one-hot rows of the data (which it could otherwise tell apart by
-# their softness alone), high enough that the gradients through the softmax
+# Temperature of the Gumbel-softmax relaxation whose gradient the
+# categorical outputs take in training (straight-through, see
+# _Generator.rows): low enough that the relaxed draw is close to the hard
+# one the critic sees, high enough that the gradients through the softmax
 # do not vanish. CTGAN uses the same value.
 _GUMBEL_TAU = 0.2
 
@@ -146,8 +146,13 @@ class _Generator(torch.nn.Module):
     def rows(self, out, generator, tau=None):
         """Outputs as the critic sees them: numeric columns, one-hot blocks.
 
-        ``tau`` relaxes the blocks by Gumbel-softmax at that temperature
-        (differentiable, for training); None draws exact one-hot rows.
+        ``tau`` gives straight-through Gumbel-softmax draws at that
+        temperature, for training: exact one-hot rows forward (the argmax
+        of the relaxed draw, a draw of the block's categorical
+        distribution) with the gradient of the relaxed draw backward, so
+        that the critic cannot tell generated rows from the data's one-hot
+        rows by their softness. None draws exact one-hot rows, without
+        gradient.
         """
         if not self.block_sizes:
             return out
@@ -155,7 +160,12 @@ class _Generator(torch.nn.Module):
         if tau is None:
             onehot = sample_blocks(logits, self.block_sizes, generator)
         else:
-            onehot = gumbel_softmax_blocks(logits, self.block_sizes, tau, generator)
+            soft = gumbel_softmax_blocks(logits, self.block_sizes, tau, generator)
+            hard = torch.cat([
+                torch.nn.functional.one_hot(block.argmax(1), block.shape[1])
+                for block in soft.split(self.block_sizes, dim=1)
+            ], dim=1).to(soft.dtype)
+            onehot = hard - soft.detach() + soft
         return torch.cat([numeric, onehot], dim=1)
 
     def to_data(self, x_std):
@@ -646,11 +656,11 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
     boolean and string columns next to numeric ones (see
     ``categorical_features``). The numeric columns are modelled as
     numbers, each categorical column by a block of generator logits: during
-    training the critic compares the data's one-hot rows with relaxed
-    one-hot draws of these logits (Gumbel-softmax at a temperature of 0.2,
-    low enough that the critic cannot tell generated rows by their softness
-    alone); :meth:`sample` draws exact categories and returns a DataFrame
-    like the training one.
+    training the critic compares the data's one-hot rows with one-hot draws
+    of these logits, trained through the straight-through Gumbel-softmax
+    estimator (the gradient of a draw relaxed at a temperature of 0.2);
+    :meth:`sample` draws exact categories and returns a DataFrame like the
+    training one.
 
     Training runs through `skorch <https://skorch.readthedocs.io>`_, whose
     net is kept as ``net_``. The global random states of numpy, torch and

@@ -172,3 +172,33 @@ def test_pickle_and_global_random_states_on_a_table():
     assert random.getstate() == states[2]
     after = np.random.get_state()
     assert np.array_equal(states[1][1], after[1]) and states[1][2:] == after[2:]
+
+
+def test_critic_sees_one_hot_draws_with_gradients_to_the_logits():
+    gan, df = _fitted()
+    net, module = gan.net_, gan.net_.module_
+    n_numeric = gan.encoder_.n_numeric_
+    net.generator = torch.Generator().manual_seed(0)
+    try:
+        fake = net._fake(4000)
+    finally:
+        net.generator = None
+    blocks = fake[:, n_numeric:].split(module.block_sizes, dim=1)
+    for block in blocks:
+        # Exact one-hot rows, as the data's: no softness to tell them apart.
+        assert set(block.detach().unique().tolist()) <= {0.0, 1.0}
+        assert torch.equal(block.detach().sum(1), torch.ones(len(block)))
+    # Drawn from the generator's category probabilities.
+    with torch.no_grad():
+        z = torch.randn(4000, module.latent_dim, generator=torch.Generator())
+        logits = module(z)[:, n_numeric:].split(module.block_sizes, dim=1)
+    levels = list(gan.encoder_.categories_[1])  # the column "c"
+    expected = torch.softmax(logits[1], 1).mean(0)
+    assert torch.allclose(blocks[1].detach().mean(0), expected, atol=0.03)
+    assert levels == ["a", "b", "c"]
+    # The generator's categorical logits get a gradient through the draws.
+    module.zero_grad()
+    (fake[:, n_numeric:] * torch.arange(fake.shape[1] - n_numeric)).sum().backward()
+    last = module.net[-1]
+    assert last.weight.grad[n_numeric:].abs().sum() > 0
+    module.zero_grad()
