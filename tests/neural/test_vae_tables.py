@@ -164,3 +164,17 @@ def test_rare_category_keeps_its_share():
     fake = drawn["colour"].value_counts(normalize=True)
     ratio = (fake / real)[real.index]
     assert ratio.between(0.8, 1.25).all(), ratio
+
+
+def test_partial_fit_on_a_table_keeps_its_encoder():
+    df = _mixed_table(120)
+    vae = VAE(2, hidden_layer_sizes=(16,), max_epochs=3, random_state=0)
+    vae.partial_fit(df)
+    encoder = vae.encoder_
+    vae.partial_fit(df.iloc[:40])
+    assert vae.encoder_ is encoder and vae.n_iter_ == 2
+    assert dict(vae.sample(5, random_state=0).dtypes) == dict(df.dtypes)
+    # A later fit on an array drops the table encoder.
+    vae.fit(df[["x"]].to_numpy())
+    assert not hasattr(vae, "encoder_")
+    assert isinstance(vae.sample(3), np.ndarray)
