@@ -133,7 +133,8 @@ class TableSource:
     """Encoded blocks of a table as a source for the EM engine.
 
     ``mode`` says which rows a pass takes: ``"all"``, ``"train"`` (the rows
-    the validation hash keeps) or ``"valid"`` (the rows it holds out).
+    the candidates of ``n_components="auto"`` are fitted on) or ``"valid"``
+    (the rows the validation hash holds out).
     """
 
     def __init__(self, blocks, encoder, seed, hash_params=None, mode="all",
@@ -186,13 +187,12 @@ class _Uniform:
 
 def block_weights(encoder, hash_params, mode, block):
     """Each row's weight in a pass of ``mode`` (the validation split)."""
-    from skgen.mixture._tabular import _held_out
+    from skgen.mixture._tabular import _held_out, _selected
 
-    n_rows = len(block)
     if mode == "all":
-        return np.ones(n_rows)
-    held_out = _held_out(encoder.transform(block), hash_params)
-    return (held_out if mode == "valid" else ~held_out).astype(np.float64)
+        return np.ones(len(block))
+    split = _held_out if mode == "valid" else _selected
+    return split(encoder.transform(block), hash_params).astype(np.float64)
 
 
 def _on_encoded_block(func, args, encoder, seed, hash_params, mode, width,

@@ -46,6 +46,9 @@ __all__ = ["TabularMixture"]
 _AUTO_CANDIDATES = tuple(2**i for i in range(11))
 # Gauss-Hermite nodes of the components' means in the data's units (impute).
 _QUADRATURE_NODES = 64
+# The candidates of n_components="auto" are fitted on about this many rows
+# at most (a hash-chosen share of the rows not held out).
+_SELECTION_ROWS = 50_000
 # Rows of training weight per component below which a candidate is not tried.
 _ROWS_PER_COMPONENT = 8
 
@@ -318,8 +321,9 @@ class TabularMixture(DensityMixin, BaseEstimator):
             # The split goes by the rows' values, not their positions, so
             # that copies of a row and a weighted row fall on the same side.
             encoded = encoder.transform(X)
-            held_out = _held_out(encoded, self._hash(random_state, encoded.shape[1]))
-            train_weights = np.where(held_out, 0.0, weights)
+            hash_params = self._hash(random_state, encoded.shape[1], weights.sum())
+            held_out = _held_out(encoded, hash_params)
+            train_weights = np.where(_selected(encoded, hash_params), weights, 0.0)
             valid = np.flatnonzero(held_out & (weights > 0))
             if valid.size == 0 or np.count_nonzero(train_weights) < 2:
                 # too few distinct rows to hold some out
@@ -423,7 +427,7 @@ class TabularMixture(DensityMixin, BaseEstimator):
             )
         self._set_encoder(encoder)
         if self.n_components == "auto":
-            hash_params = self._hash(random_state, Z_sample.shape[1])
+            hash_params = self._hash(random_state, Z_sample.shape[1], n_total)
         else:
             hash_params = None
         sums = blocks.map_reduce(_block_sums, encoder, seed, hash_params)
@@ -435,13 +439,13 @@ class TabularMixture(DensityMixin, BaseEstimator):
         self.validation_scores_ = {}
         if self.n_components == "auto":
             train = tables.TableSource(blocks, encoder, seed, hash_params, "train")
-            held = _held_out(encoder.transform(sample), hash_params)
-            train_init = (Z_sample[~held], np.ones(int((~held).sum())))
+            chosen = _selected(encoder.transform(sample), hash_params)
+            train_init = (Z_sample[chosen], np.ones(int(chosen.sum())))
             if sums["valid_weight"] == 0 or train_init[0].shape[0] < 2:
                 # too few distinct rows to hold some out: validate on all
                 train, train_init = source, init_rows
                 sums["train_weight"] = sums["weight"]
-                hash_params = (hash_params[0], hash_params[1], 2.0)
+                hash_params = (hash_params[0], hash_params[1], 2.0, 1.0)
 
             def validation_score(params, reference):
                 return blocks.map_reduce(
@@ -871,10 +875,16 @@ class TabularMixture(DensityMixin, BaseEstimator):
         check_is_fitted(self)
         return lazy(self, method, X)
 
-    def _hash(self, random_state, width):
-        """The parameters of the validation split's hash (see ``_held_out``)."""
+    def _hash(self, random_state, width, n_rows):
+        """The parameters of the splits' hash (see ``_row_hash``).
+
+        ``n_rows`` is the number of rows: the candidates are fitted on at
+        most about ``_SELECTION_ROWS`` of those not held out.
+        """
         direction = random_state.standard_normal(width)
-        return direction, random_state.uniform(), self.validation_fraction
+        fraction = self.validation_fraction
+        share = min(1.0, _SELECTION_ROWS / max(n_rows * (1.0 - fraction), 1.0))
+        return direction, random_state.uniform(), fraction, share
 
     def _set_attributes(self, layout, params):
         self._layout = layout
@@ -1105,9 +1115,9 @@ def _block_sums(encoder, seed, hash_params, block, index):
     _check_observed_rows(encoder.missing_mask(block))
     sums = _layout_sums(Z, np.ones(Z.shape[0]), encoder.n_numeric_)
     if hash_params is not None:
-        held = _held_out(encoder.transform(block), hash_params)
-        sums["valid_weight"] = float(held.sum())
-        sums["train_weight"] = float((~held).sum())
+        encoded = encoder.transform(block)
+        sums["valid_weight"] = float(_held_out(encoded, hash_params).sum())
+        sums["train_weight"] = float(_selected(encoded, hash_params).sum())
     return sums
 
 
@@ -1183,18 +1193,34 @@ def _n_rows(X):
     return _num_samples(X)
 
 
-def _held_out(encoded, hash_params):
-    """Rows held out for validation, chosen by a hash of their values.
+def _row_hash(encoded, hash_params):
+    """A number in [0, 1) for each row, from its values alone.
 
     Equal rows get equal hashes, so copies of a row and a weighted row fall
-    on the same side, and the split depends neither on the rows' order nor
-    on the block a row is in.  ``encoded`` are rows as ``transform`` gives
-    them (missing scores are NaN).
+    on the same side of every split, and a split depends neither on the
+    rows' order nor on the block a row is in.  ``encoded`` are rows as
+    ``transform`` gives them (missing scores are NaN).
     """
-    direction, offset, fraction = hash_params
+    direction, offset = hash_params[:2]
     projected = np.round(np.nan_to_num(encoded, nan=0.5), 9) @ direction
-    u = np.modf(np.abs(np.sin(projected * 12.9898 + offset) * 43758.5453))[0]
-    return u < fraction
+    return np.modf(np.abs(np.sin(projected * 12.9898 + offset) * 43758.5453))[0]
+
+
+def _held_out(encoded, hash_params):
+    """Rows held out for validation: a hash below ``validation_fraction``."""
+    return _row_hash(encoded, hash_params) < hash_params[2]
+
+
+def _selected(encoded, hash_params):
+    """Rows the candidates of ``n_components='auto'`` are fitted on.
+
+    The rows not held out, or a share of them (hash above the held-out
+    fraction, below it plus that share) when they outnumber
+    ``_SELECTION_ROWS``: choosing the number of components needs no more.
+    """
+    u = _row_hash(encoded, hash_params)
+    _, _, fraction, share = hash_params
+    return (u >= fraction) & (u < fraction + share * (1.0 - fraction))
 
 
 def _row_source(Z, weights, device):

@@ -409,3 +409,26 @@ def test_a_missing_values_marker_is_a_gap():
         pd.testing.assert_frame_equal(a.impute(marked), b.impute(gaps))
         with pytest.raises(ValueError, match="X contains NaN, but missing_values"):
             a.fit(gaps)
+
+
+def test_candidates_are_fitted_on_a_bounded_share_of_the_rows(monkeypatch):
+    import skgen.mixture._tabular as tabular
+
+    df = _table(1000)
+    monkeypatch.setattr(tabular, "_SELECTION_ROWS", 90)
+    model = TabularMixture(random_state=0).fit(df)
+    # eight rows per component at least: 90 rows allow 8 components, not 16
+    assert max(model.validation_scores_) <= 8
+    encoded = model.encoder_.transform(df)
+    rng = np.random.default_rng(0)
+    hash_params = (rng.normal(size=encoded.shape[1]), 0.3, 0.1, 0.1)
+    held = tabular._held_out(encoded, hash_params)
+    chosen = tabular._selected(encoded, hash_params)
+    assert not (held & chosen).any()
+    assert 0.05 < held.mean() < 0.15
+    assert 0.05 < chosen.mean() < 0.13  # a tenth of the other nine tenths
+    # the final model is fitted on every row: its shares are the data's
+    synthetic = model.sample(20000, random_state=0)
+    for level in ["Oslo", "Rome"]:
+        share = np.mean(synthetic["city"] == level) / np.mean(df["city"] == level)
+        assert 0.9 < share < 1.1
