@@ -377,3 +377,31 @@ def test_same_seed_same_samples_and_no_global_state():
     # None falls back to the model's own random_state, as its sample does.
     assert_array_equal(pipe.sample(20)[0], pipe.sample(20)[0])
     assert_array_equal(np.random.get_state()[1], state)
+
+
+def test_a_table_encoder_step_gives_a_table_back():
+    import pandas as pd
+
+    from skgen import GaussianMixture
+    from skgen.pipeline import make_pipeline
+    from skgen.preprocessing import TableEncoder
+
+    rng = np.random.default_rng(0)
+    n = 400
+    city = rng.choice(["Oslo", "Rome"], n, p=[0.7, 0.3])
+    table = pd.DataFrame({
+        "height": np.where(city == "Oslo", rng.normal(180, 5, n),
+                           rng.normal(160, 5, n)),
+        "children": rng.poisson(2, n),
+        "city": pd.Categorical(city),
+        "member": rng.random(n) < 0.4,
+    })
+    pipe = make_pipeline(TableEncoder(),
+                         GaussianMixture(4, covariance_type="diag", random_state=0))
+    samples, _ = pipe.fit(table).sample(2000, random_state=0)
+    assert list(samples.columns) == list(table.columns)
+    assert (samples.dtypes == table.dtypes).all()
+    assert samples["children"].between(0, table["children"].max()).all()
+    # the numbers follow their category through the encoder and back
+    by_city = samples.groupby("city", observed=True)["height"].mean()
+    assert by_city["Oslo"] - by_city["Rome"] > 10
