@@ -6,6 +6,8 @@ has no ``sample``. Here the rows that the last step draws go back through the
 out in the units (and the columns) of the data the pipeline was fitted on.
 """
 
+import warnings
+
 import numpy as np
 from sklearn.compose import ColumnTransformer
 from sklearn.feature_selection import SelectorMixin
@@ -243,7 +245,14 @@ def _inversion_problem(step):
 def _invert(path, position, nested, step, X):
     """``step.inverse_transform(X)``, with its failures naming the step."""
     try:
-        X_inverse = step.inverse_transform(_decodable(step, X))
+        with warnings.catch_warnings():
+            # scikit-learn before 1.8 checks the input of some elementwise
+            # inverse_transform (QuantileTransformer's) against the names
+            # seen in fit; drawn samples carry none, rightly.
+            warnings.filterwarnings(
+                "ignore", message="X does not have valid feature names"
+            )
+            X_inverse = step.inverse_transform(_decodable(step, X))
     except (TypeError, ValueError) as exc:
         error = TypeError if isinstance(exc, TypeError) else ValueError
         raise error(
