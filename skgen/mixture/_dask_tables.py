@@ -20,21 +20,13 @@ from functools import partial
 import dask
 import numpy as np
 
-from skgen.mixture._dask import _tree_reduce
+from skgen.mixture._dask import _is_dask_dataframe, _tree_reduce
 from skgen.mixture._em import TensorSource, add_results
 from skgen.utils._torch import as_tensor
 
 __all__ = ["TableBlocks", "TableSource", "lazy"]
 
 _ENCODER_SAMPLE_ROWS = 100_000
-
-
-def _is_dask_dataframe(X):
-    try:
-        import dask.dataframe as dd
-    except ImportError:  # dask[dataframe] is not installed
-        return False
-    return isinstance(X, dd.DataFrame)
 
 
 class TableBlocks:

@@ -36,6 +36,7 @@ from skgen.mixture._em import (
 )
 from skgen.mixture._gaussian_mixture import _is_dask_collection, _weighted_order
 from skgen.preprocessing import TableEncoder
+from skgen.preprocessing._table import adopt_encoder
 from skgen.utils._missing import nan_marked
 from skgen.utils._torch import as_tensor, resolve_device
 
@@ -311,7 +312,7 @@ class TabularMixture(DensityMixin, BaseEstimator):
                 "TabularMixture needs at least 2 rows of positive weight; got "
                 f"{np.count_nonzero(weights)}."
             )
-        self._set_encoder(encoder)
+        adopt_encoder(self, encoder)
         device = resolve_device(self.device)
         layout = _Layout(encoder, _layout_sums(Z, weights, encoder.n_numeric_))
         keep = np.flatnonzero(weights > 0)
@@ -357,14 +358,6 @@ class TabularMixture(DensityMixin, BaseEstimator):
             layout, source, total_weight, n_components, init_rows, random_state,
             start,
         )
-
-    def _set_encoder(self, encoder):
-        self.encoder_ = encoder
-        self.n_features_in_ = encoder.n_features_in_
-        if hasattr(encoder, "feature_names_in_"):
-            self.feature_names_in_ = encoder.feature_names_in_
-        elif hasattr(self, "feature_names_in_"):
-            del self.feature_names_in_
 
     def _finish_fit(self, layout, source, total_weight, n_components, init_rows,
                     random_state, start):
@@ -425,7 +418,7 @@ class TabularMixture(DensityMixin, BaseEstimator):
                 columns, encoder._labels(sample, len(columns)),
                 dequantize=check_random_state(seed),
             )
-        self._set_encoder(encoder)
+        adopt_encoder(self, encoder)
         if self.n_components == "auto":
             hash_params = self._hash(random_state, Z_sample.shape[1], n_total)
         else:

@@ -67,6 +67,7 @@ from skgen.preprocessing._table import (
     TableEncoder,
     _column_kind_from_dtype,
     _is_dataframe,
+    adopt_encoder,
 )
 from skgen.utils._torch import make_torch_generator
 
@@ -1163,12 +1164,7 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
                                    numeric_transform="identity",
                                    handle_unknown="ignore")
             X = encoder.fit(X).transform(X)
-            self.encoder_ = encoder
-            self.n_features_in_ = encoder.n_features_in_
-            if hasattr(encoder, "feature_names_in_"):
-                self.feature_names_in_ = encoder.feature_names_in_
-            elif hasattr(self, "feature_names_in_"):
-                del self.feature_names_in_
+            adopt_encoder(self, encoder)
             self._block_sizes = tuple(c.size for c in encoder.categories_)
         else:
             X = validate_data(self, X, dtype=[np.float64, np.float32],

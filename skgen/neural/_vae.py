@@ -960,6 +960,7 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
             return self._inference_matrix(X)
         if self._is_table(X):
             from skgen.preprocessing import TableEncoder
+            from skgen.preprocessing._table import adopt_encoder
 
             # Unknown categories get an all-zero block, which
             # _inference_matrix turns into an error naming the column.
@@ -968,12 +969,7 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
                 handle_unknown="ignore",
             )
             Z = encoder.fit_transform(X)
-            self.encoder_ = encoder
-            self.n_features_in_ = encoder.n_features_in_
-            if hasattr(encoder, "feature_names_in_"):
-                self.feature_names_in_ = encoder.feature_names_in_
-            elif hasattr(self, "feature_names_in_"):
-                del self.feature_names_in_
+            adopt_encoder(self, encoder)
             return Z
         if hasattr(self, "encoder_"):
             del self.encoder_

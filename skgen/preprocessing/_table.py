@@ -822,6 +822,21 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         return np.asarray(out, dtype=object)
 
 
+def adopt_encoder(estimator, encoder):
+    """Give ``estimator`` a fitted table encoder and the column checks it made.
+
+    ``encoder_``, ``n_features_in_`` and ``feature_names_in_`` (removed when
+    the table had no string column names), as ``validate_data`` would set
+    them, for a model that reads tables through the encoder.
+    """
+    estimator.encoder_ = encoder
+    estimator.n_features_in_ = encoder.n_features_in_
+    if hasattr(encoder, "feature_names_in_"):
+        estimator.feature_names_in_ = encoder.feature_names_in_
+    elif hasattr(estimator, "feature_names_in_"):
+        del estimator.feature_names_in_
+
+
 def _nearest(support, values):
     """The value of the sorted ``support`` nearest to each of ``values``."""
     right = np.clip(np.searchsorted(support, values), 1, support.size - 1)
