@@ -1,6 +1,8 @@
 """scikit-learn's estimator checks over every public skgen estimator."""
 
+import sklearn
 from sklearn.utils.estimator_checks import parametrize_with_checks
+from sklearn.utils.fixes import parse_version
 
 from skgen import (
     GAN,
@@ -39,6 +41,16 @@ ESTIMATORS = [
 # The one place where expected failures are kept: {estimator class name:
 # {check name: reason}}. GaussianMixture has none.
 EXPECTED_FAILED_CHECKS = {}
+
+# scikit-learn 1.7 gives an estimator with the 'categorical' input tag (the
+# VAE and the GAN take tables) int32 data in this check, then subtracts a float
+# mean in place, which raises before the estimator is called; later versions
+# cast the mean first. Only at the floor version is it an expected failure.
+if parse_version(sklearn.__version__) < parse_version("1.8"):
+    for _name in ("VAE", "GAN"):
+        EXPECTED_FAILED_CHECKS.setdefault(_name, {})[
+            "check_positive_only_tag_during_fit"
+        ] = "scikit-learn 1.7's check casts X to int32, then subtracts a float"
 
 
 def _expected_failed_checks(estimator):
