@@ -178,8 +178,12 @@ def run_p2(seeds, quick):
 # ------------------------------------------------------------------- P5
 
 
-def _bare_loop_seconds(X, epochs, batch_size, seed):
-    """Seconds of ``epochs`` epochs of a bare loop over VAE's own modules."""
+def _bare_loop_seconds(X, epochs, batch_size, seed, **vae_params):
+    """Seconds of ``epochs`` epochs of a bare loop over VAE's own modules.
+
+    ``vae_params`` choose the modules (for example a plain one-normal VAE);
+    by default they are the VAE's defaults.
+    """
     import torch
 
     from skgen import VAE
@@ -187,7 +191,8 @@ def _bare_loop_seconds(X, epochs, batch_size, seed):
     # Build the module and criterion exactly as VAE does (one short fit on a
     # few rows), then train fresh copies of them in a plain loop.
     template = VAE(batch_size=batch_size, max_epochs=1, early_stopping=False,
-                   n_importance_samples=1, random_state=seed).fit(X[:64])
+                   n_importance_samples=1, random_state=seed,
+                   **vae_params).fit(X[:64])
     net = template.net_
     module = type(net.module_)(**net.get_params_for("module"))
     criterion = type(net.criterion_)(**net.get_params_for("criterion"))

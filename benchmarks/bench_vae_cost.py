@@ -50,6 +50,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from _machine import load_average, machine_line  # noqa: E402
+from bench_vae import _bare_loop_seconds  # noqa: E402
 
 from skgen import VAE  # noqa: E402
 
@@ -254,26 +255,8 @@ def run_threads(repeats):
 
 def _bare_plain_seconds(X, epochs, batch_size, seed):
     """A bare loop over a plain VAE's modules: one normal, no trimming."""
-    template = VAE(batch_size=batch_size, max_epochs=1, early_stopping=False,
-                   n_decoder_components=1, support_fraction=1.0,
-                   n_importance_samples=1, random_state=seed).fit(X[:64])
-    net = template.net_
-    module = type(net.module_)(**net.get_params_for("module"))
-    criterion = type(net.criterion_)(**net.get_params_for("criterion"))
-    optimizer = torch.optim.Adam(module.parameters(), lr=net.lr)
-    generator = torch.Generator().manual_seed(seed)
-    X_tensor = torch.as_tensor(X, dtype=torch.float32)
-    module.train()
-    start = time.perf_counter()
-    for _ in range(epochs):
-        order = torch.randperm(len(X_tensor), generator=generator)
-        for first in range(0, len(X_tensor), batch_size):
-            batch = X_tensor[order[first : first + batch_size]]
-            optimizer.zero_grad()
-            loss = criterion(module(batch, generator=generator), batch)
-            loss.backward()
-            optimizer.step()
-    return time.perf_counter() - start
+    return _bare_loop_seconds(X, epochs, batch_size, seed,
+                              n_decoder_components=1, support_fraction=1.0)
 
 
 def _default_fit_seconds(X, epochs, batch_size, seed):
