@@ -94,8 +94,7 @@ def _call(func, args, block, index):
 
 def _bernoulli_rows(block, share, seed, index):
     rng = np.random.default_rng([seed, index])
-    keep = rng.random(len(block)) < share
-    return block[keep] if hasattr(block, "iloc") else block[keep]
+    return block[rng.random(len(block)) < share]
 
 
 def _concatenate(parts):
@@ -164,17 +163,7 @@ def encoded_block(encoder, seed, block, index):
     rng = np.random.default_rng([seed, index])
     columns = encoder._columns(block, reset=False)
     labels = encoder._labels(block, len(columns))
-    return encoder._encode(columns, labels, dequantize=_Uniform(rng))
-
-
-class _Uniform:
-    """The ``uniform(size=...)`` of a RandomState, from a numpy Generator."""
-
-    def __init__(self, rng):
-        self.rng = rng
-
-    def uniform(self, size):
-        return self.rng.random(size)
+    return encoder._encode(columns, labels, dequantize=rng)
 
 
 def block_weights(encoder, hash_params, mode, block):
