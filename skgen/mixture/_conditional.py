@@ -19,17 +19,20 @@ It answers, exactly and for the four covariance types:
 * :func:`expected_statistics`: the expected sufficient statistics that an
   EM step over the observed entries needs.
 
-For a full or tied covariance, each row's covariance is permuted to
-(observed, missing) order and factorised by Cholesky, ``P Sigma P^T = L L^T``.
-Then ``L_oo`` is the Cholesky factor of the observed block (for the
-log-density), ``L_mo`` maps the whitened observed entries to the conditional
-mean, and ``L_mm`` is the Cholesky factor of the conditional covariance (the
-Schur complement), so no block is ever inverted.  Rows are grouped by
-missingness pattern, so that one factorisation serves all the rows of a
-pattern; the rows alone in their pattern (most rows, when many columns have
-gaps) are factorised together in batched calls.  Chunks of rows are sized from
+For a full or tied covariance, rows are grouped by missingness pattern.  A
+pattern shared by many rows is answered from one factorisation: the
+covariance permuted to (observed, missing) order and factorised by Cholesky,
+``P Sigma P^T = L L^T``, so that ``L_oo`` is the Cholesky factor of the
+observed block (for the log-density), ``L_mo`` maps the whitened observed
+entries to the conditional mean, and ``L_mm`` is the Cholesky factor of the
+conditional covariance (the Schur complement).  The other rows (most rows,
+when many columns have gaps) are answered in precision form: only the
+precision's block on the row's missing entries, c by c, is inverted per row
+and component, all rows of a stack at once (:func:`_precision_block`).  Draws
+use the factors of the first form.  Chunks of rows are sized from
 ``sklearn.get_config()["working_memory"]``.  Diagonal covariances need no
-factorisation: the observed entries are independent given the component.
+factorisation: the observed entries are independent given the component, and
+the statistics of an EM step are matrix products over the rows.
 
 A row with no observed entry conditions on nothing: its observed log-density
 is 0 (the probability of observing nothing is one), its posterior is the
@@ -144,20 +147,33 @@ def _check_X(X, n_features):
     return X
 
 
-def _patterns(missing):
-    """Yield (rows, observed columns, missing columns) per missingness pattern."""
+def _patterns(missing, min_rows=1):
+    """Group the rows by missingness pattern.
+
+    Returns ``(shared, scattered)``: a list of (rows, observed columns,
+    missing columns) for each pattern of at least ``min_rows`` rows, and the
+    sorted rows of the other patterns.
+    """
     n_samples = missing.shape[0]
     if n_samples == 0:
-        return
+        return [], np.empty(0, dtype=np.intp)
     packed = np.ascontiguousarray(np.packbits(missing, axis=1))
     keys = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
-    _, inverse = np.unique(keys, return_inverse=True)
+    _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
     inverse = inverse.ravel()
+    in_shared = counts[inverse] >= min_rows
+    scattered = np.flatnonzero(~in_shared)
+    shared_rows = np.flatnonzero(in_shared)
+    if not shared_rows.size:
+        return [], scattered
+    inverse = inverse[shared_rows]
     order = np.argsort(inverse, kind="stable")
-    bounds = np.cumsum(np.bincount(inverse))[:-1]
-    for rows in np.split(order, bounds):
+    bounds = np.cumsum(np.bincount(inverse)[np.unique(inverse)])[:-1]
+    shared = []
+    for rows in np.split(shared_rows[order], bounds):
         pattern = missing[rows[0]]
-        yield rows, np.flatnonzero(~pattern), np.flatnonzero(pattern)
+        shared.append((rows, np.flatnonzero(~pattern), np.flatnonzero(pattern)))
+    return shared, scattered
 
 
 def _chunk_rows(bytes_per_row, cap=None):
@@ -207,7 +223,10 @@ class _Block:
     """
 
     __slots__ = ("rows", "missing", "log_prob", "filled", "std", "factor",
-                 "order", "inverse", "n_obs")
+                 "order", "inverse", "n_obs", "missing_index", "conditional_inverse")
+
+    def __init__(self):
+        self.factor = self.std = self.missing_index = None
 
     def noise(self, component, eps):
         """Conditional noise of the missing entries, zero on the observed ones.
@@ -255,6 +274,49 @@ class _Block:
         index = np.broadcast_to(self.inverse[None, :, :, None], masked.shape)
         masked = np.take_along_axis(masked, index, axis=2)
         return masked @ masked.swapaxes(-1, -2)
+
+    def covariance_sum(self, wresp, diagonal=False):
+        """``sum_r wresp[r, k] Cov_k[x_r | x_r,obs]`` of shape (k, d, d).
+
+        The conditional covariances are zero off each row's missing block;
+        ``diagonal=True`` returns only their diagonals, (k, d).
+        """
+        k = wresp.shape[1]
+        if self.std is not None:
+            variances = self.std**2 * (wresp.T @ self.missing)
+            return variances if diagonal else _diag_embed(variances)
+        if self.missing_index is not None:
+            return self._scattered_covariance_sum(wresp, diagonal)
+        cond_cov = self.conditional_covariances()
+        if cond_cov.shape[1] == 1:  # one pattern: one covariance per component
+            total = wresp.sum(axis=0)[:, None, None] * cond_cov[:, 0]
+        else:
+            cond_cov = np.broadcast_to(cond_cov, (k, *cond_cov.shape[1:]))
+            total = np.einsum("rk,krde->kde", wresp, cond_cov)
+        return np.diagonal(total, axis1=1, axis2=2).copy() if diagonal else total
+
+    def _scattered_covariance_sum(self, wresp, diagonal):
+        """:meth:`covariance_sum` of a precision-form block.
+
+        Each row's conditional covariance lives on its own missing columns:
+        the weighted entries are added at their (component, column, column)
+        positions by one ``bincount`` (scikit-learn and numpy have no batched
+        scatter-add of small matrices).
+        """
+        k = wresp.shape[1]
+        d = self.missing.shape[1]
+        # Padded entries (index -1) have zero weight.
+        index = np.maximum(self.missing_index, 0).T  # (c, rows)
+        weighted = self.conditional_inverse * wresp.T  # (c, c, k, rows)
+        if diagonal:
+            c = index.shape[0]
+            cells = np.arange(k)[None, :, None] * d + index[:, None, :]
+            values = weighted[np.arange(c), np.arange(c)]
+            return np.bincount(cells.ravel(), values.ravel(), k * d).reshape(k, d)
+        cells = index[:, None, None, :] * d + index[None, :, None, :]
+        cells = cells + np.arange(k)[:, None] * d * d
+        total = np.bincount(cells.ravel(), weighted.ravel(), k * d * d)
+        return total.reshape(k, d, d)
 
 
 def _diagonal_blocks(params, X, missing):
@@ -335,33 +397,212 @@ def _gaussian_block(params, X, missing, rows, order, n_obs):
     return block
 
 
-def _blocks(params, X, missing):
-    """Yield the :class:`_Block` chunks covering every row of X."""
+def _diag_embed(diagonals):
+    """(k, d) diagonals as (k, d, d) diagonal matrices."""
+    k, d = diagonals.shape
+    out = np.zeros((k, d, d))
+    out[:, np.arange(d), np.arange(d)] = diagonals
+    return out
+
+
+# Stacks of SPD matrices up to this size are inverted by the vectorised loops
+# below, larger ones by LAPACK.  numpy's and torch's batched linalg call
+# LAPACK once per matrix, which for the few-by-few blocks of missing entries
+# costs far more than the arithmetic; looping over the c columns instead, each
+# step one array operation over the whole stack, leaves only the arithmetic.
+_SMALL_SPD = 32
+
+
+def _spd_inverse_logdet(A):
+    """Inverse and log-determinant of a stack of SPD matrices, stack last.
+
+    ``A`` has shape (c, c, *batch); returns the inverses in the same layout
+    and the log-determinants, of shape batch.
+    """
+    c = A.shape[0]
+    batch = A.shape[2:]
+    shape = A.shape
+    A = np.ascontiguousarray(A).reshape(c, c, -1)
+    if c > _SMALL_SPD:
+        stacked = np.moveaxis(A, -1, 0)
+        try:
+            factor = np.linalg.cholesky(stacked)
+        except np.linalg.LinAlgError:
+            factor = None
+        else:
+            log_det = 2.0 * np.log(np.diagonal(factor, axis1=1, axis2=2)).sum(1)
+            inverse = np.moveaxis(np.linalg.inv(stacked), 0, -1)
+            return inverse.reshape(shape), log_det.reshape(batch)
+    else:
+        # Cholesky A = L L^T, one column at a time.
+        factor = np.zeros_like(A)
+        for j in range(c):
+            column = A[j:, j]
+            if j:
+                column = column - np.einsum("ipb,pb->ib", factor[j:, :j], factor[j, :j])
+            if not np.all(column[0] > 0.0):
+                factor = None
+                break
+            root = np.sqrt(column[0])
+            factor[j, j] = root
+            factor[j + 1:, j] = column[1:] / root
+    if factor is None:
+        raise ValueError(
+            "A covariance matrix of the mixture is not positive definite; "
+            "refit it, or increase reg_covar."
+        )
+    diagonal = factor[np.arange(c), np.arange(c)]
+    log_det = 2.0 * np.log(diagonal).sum(0)
+    # M = L^-1 by forward substitution, a row at a time; A^-1 = M^T M.
+    scale = 1.0 / diagonal
+    inverse_factor = np.zeros_like(A)
+    for i in range(c):
+        inverse_factor[i, i] = scale[i]
+        if i:
+            inverse_factor[i, :i] = -scale[i] * np.einsum(
+                "pb,pjb->jb", factor[i, :i], inverse_factor[:i, :i]
+            )
+    inverse = np.einsum("pab,pcb->acb", inverse_factor, inverse_factor)
+    return inverse.reshape(shape), log_det.reshape(batch)
+
+
+def _precision_block(params, precision, X, missing, rows, missing_index):
+    """The block of ``rows`` in precision form.
+
+    With the precision ``P = Sigma^-1`` and ``delta`` the row minus the mean
+    with zeros on the missing entries, the missing block ``S = P_mm`` gives
+    everything (Schur complements): ``Sigma_oo^-1 = P_oo - P_om S^-1 P_mo``,
+    so the observed Mahalanobis term is ``delta^T P delta - b^T S^-1 b``
+    with ``b = (P delta)_m``, ``log det Sigma_oo = log det S - log det P``,
+    the conditional mean is ``mu_m - S^-1 b`` and the conditional covariance
+    ``S^-1``.  Only ``S``, c by c, is factorised per row and component,
+    instead of the observed block; the rest is one matrix product per
+    component, as for complete rows.
+
+    ``missing_index`` (rows, c) lists each row's missing columns, padded
+    with -1, so that rows with fewer gaps share the stack: a padded entry
+    adds an identity block to S and a zero to b, which changes no answer.
+    """
+    inverse_cov, log_det_precision = precision
+    k, d = params.n_components, params.n_features
+    block = _Block()
+    block.rows, block.missing = rows, missing[rows]
+    block.missing_index = missing_index
+    n_rows, c = missing_index.shape
+    observed = ~block.missing
+    x = np.where(block.missing, 0.0, X[rows])
+    delta = x[None] - observed[None] * params.means[:, None, :]  # (k, r, d)
+    p_delta = np.matmul(delta, inverse_cov)
+    mahalanobis = np.einsum("krd,krd->kr", delta, p_delta)
+    filled = np.broadcast_to(x, (k, n_rows, d)).copy()
+    log_det = -log_det_precision[:, None]
+    if c:
+        valid = (missing_index >= 0).T  # (c, r)
+        index = np.maximum(missing_index, 0).T
+        # b and S in the (c, ..., r) layout of _spd_inverse_logdet.
+        b = np.moveaxis(p_delta[:, np.arange(n_rows), index], 1, 0) * valid[:, None]
+        S = np.moveaxis(inverse_cov[:, index[:, None, :], index[None, :, :]], 0, 2)
+        pair = valid[:, None] & valid[None, :]  # (c, c, r)
+        eye = np.eye(c, dtype=bool)[:, :, None]
+        S = np.where(pair[:, :, None], S, eye[:, :, None])
+        inverse, log_det_S = _spd_inverse_logdet(S)  # (c, c, 1 or k, r)
+        solved = (inverse * b[None]).sum(axis=1)  # (c, k, r)
+        mahalanobis -= np.einsum("ikr,ikr->kr", solved, b)
+        log_det = log_det + log_det_S
+        conditional = params.means.T[index].swapaxes(1, 2) - solved  # (c, k, r)
+        slot, row = np.nonzero(valid)
+        filled[:, row, index[slot, row]] = conditional[slot, :, row].T
+        block.conditional_inverse = inverse * pair[:, :, None]
+    n_observed = observed.sum(axis=1)
+    block.log_prob = (-0.5 * (n_observed * _LOG_2PI + log_det + mahalanobis)).T
+    block.filled = filled
+    return block
+
+
+def _padded_width(c):
+    """The stack width serving rows with c gaps: few widths, at most 1.5 c."""
+    width = 1
+    while width < c:
+        width = max(width + 1, (3 * width) // 2)
+    return width
+
+
+def _precision_blocks(params, X, missing, rows):
+    """Precision-form blocks of ``rows``, grouped by padded number of gaps."""
+    covariances = params.covariances
+    try:
+        factor = np.linalg.cholesky(covariances)
+    except np.linalg.LinAlgError:
+        raise ValueError(
+            "A covariance matrix of the mixture is not positive definite; "
+            "refit it, or increase reg_covar."
+        ) from None
+    k, d = params.n_components, params.n_features
+    eye = np.broadcast_to(np.eye(d), covariances.shape)
+    inverse_factor = np.linalg.solve(factor, eye)
+    inverse_cov = inverse_factor.swapaxes(1, 2) @ inverse_factor
+    log_det_precision = -2.0 * np.log(np.diagonal(factor, axis1=1, axis2=2)).sum(1)
+    precision = (inverse_cov, log_det_precision)
+    counts = missing[rows].sum(axis=1)
+    widths = np.array([_padded_width(c) for c in range(d + 1)])[counts]
+    for width in np.unique(widths):
+        group = rows[widths == width]
+        # Each row's missing columns in order, then -1 up to the width.
+        slots = np.full((group.size, d + width), -1)
+        slots[:, :d] = np.where(missing[group], np.arange(d), d)
+        slots[:, :d].sort(axis=1)
+        missing_index = np.where(slots < d, slots, -1)[:, :width]
+        # Small chunks keep the stacks of c-by-c matrices in cache.
+        chunk = _chunk_rows(8 * k * (6 * d + 4 * width * width + 6 * width),
+                            cap=max(1, _PRECISION_CHUNK // k))
+        for batch in _slices(group.size, chunk):
+            yield _precision_block(
+                params, precision, X, missing, group[batch], missing_index[batch]
+            )
+
+
+# Patterns with fewer rows than this are answered in precision form, row by
+# row in batches; larger ones share one factorisation per pattern.
+_SHARED_PATTERN_ROWS = 32
+# Rows times components of a precision-form chunk.
+_PRECISION_CHUNK = 2048
+
+
+def _blocks(params, X, missing, precision_form=True):
+    """Yield the :class:`_Block` chunks covering every row of X.
+
+    Rows whose missingness pattern is shared by many rows share one
+    factorisation per pattern; the others are answered in precision form
+    (:func:`_precision_block`), or, with ``precision_form=False`` (to draw,
+    which needs the factors of the conditional covariances), by batched
+    factorisations of their permuted covariances.
+    """
     if params.diagonal:
         yield from _diagonal_blocks(params, X, missing)
         return
     k, d = params.n_components, params.n_features
     k_factors = params.covariances.shape[0]
-    alone = []
     pattern_chunk = _chunk_rows(8 * 6 * k * d)
-    for rows, obs, miss in _patterns(missing):
-        if rows.size == 1:
-            alone.append(rows[0])
-            continue
+    shared, scattered = _patterns(
+        missing, _SHARED_PATTERN_ROWS if precision_form else 2
+    )
+    for rows, obs, miss in shared:
         order = np.concatenate([obs, miss])[None]
         n_obs = np.array([obs.size])
         for batch in _slices(rows.size, pattern_chunk):
             yield _gaussian_block(params, X, missing, rows[batch], order, n_obs)
-    if not alone:
+    if not scattered.size:
         return
-    # Rows alone in their pattern: a factor per row, factorised in batches.
-    alone = np.sort(np.array(alone))
-    n_obs_alone = (~missing[alone]).sum(axis=1)
-    order_alone = np.argsort(missing[alone], axis=1, kind="stable")
+    if precision_form:
+        yield from _precision_blocks(params, X, missing, scattered)
+        return
+    # A factor per row, factorised in batches.
+    n_obs = (~missing[scattered]).sum(axis=1)
+    order = np.argsort(missing[scattered], axis=1, kind="stable")
     chunk = _chunk_rows(8 * 4 * k_factors * d * d, cap=256)
-    for batch in _slices(alone.size, chunk):
+    for batch in _slices(scattered.size, chunk):
         yield _gaussian_block(
-            params, X, missing, alone[batch], order_alone[batch], n_obs_alone[batch]
+            params, X, missing, scattered[batch], order[batch], n_obs[batch]
         )
 
 
@@ -572,7 +813,7 @@ def sample_conditional(mixture, X, n_samples=1, *, random_state=None):
     rng = _check_generator(random_state)
     out = np.repeat(X[None], n_samples, axis=0)
     k = params.n_components
-    for block in _blocks(params, X, missing):
+    for block in _blocks(params, X, missing, precision_form=False):
         if not block.missing.any():
             continue
         n_rows = block.rows.size
@@ -590,7 +831,7 @@ def sample_conditional(mixture, X, n_samples=1, *, random_state=None):
     return out
 
 
-def expected_statistics(mixture, X, sample_weight=None):
+def expected_statistics(mixture, X, sample_weight=None, *, diagonal=False):
     """Expected sufficient statistics of an EM step over the observed entries.
 
     With responsibilities ``r_ik = p(k | x_i,obs)`` and the conditional
@@ -609,6 +850,10 @@ def expected_statistics(mixture, X, sample_weight=None):
 
     sample_weight : array-like of shape (n_samples,), default=None
         Non-negative weights that multiply the responsibilities.
+
+    diagonal : bool, default=False
+        Whether to return only the diagonals of ``second``, (k, d): all that
+        a diagonal or spherical M-step needs.
 
     Returns
     -------
@@ -638,28 +883,68 @@ def expected_statistics(mixture, X, sample_weight=None):
                 "sample_weight must hold one non-negative weight per row of X; "
                 f"got shape {sample_weight.shape} for {X.shape[0]} rows."
             )
+    if diagonal and params.diagonal:
+        return _diagonal_statistics(params, X, missing, sample_weight)
     k, d = params.n_components, params.n_features
     log_likelihood = 0.0
     resp_sum = np.zeros(k)
     first = np.zeros((k, d))
-    second = np.zeros((k, d, d))
+    second = np.zeros((k, d) if diagonal else (k, d, d))
     for block in _blocks(params, X, missing):
         log_norm, log_resp = _resp(params, block.log_prob)
         weight = sample_weight[block.rows]
         log_likelihood += float(weight @ log_norm)
         wresp = np.exp(log_resp) * weight[:, None]  # (rows, k)
         resp_sum += wresp.sum(axis=0)
-        first += np.einsum("rk,krd->kd", wresp, block.filled)
-        second += np.einsum("rk,krd,kre->kde", wresp, block.filled, block.filled)
-        if not block.missing.any():
-            continue
-        cond_cov = block.conditional_covariances()
-        if block.factor is None:
-            diagonal = np.einsum("rk,krd->kd", wresp, cond_cov)
-            second[:, np.arange(d), np.arange(d)] += diagonal
-        elif cond_cov.shape[1] == 1:  # one pattern: one covariance per component
-            second += wresp.sum(axis=0)[:, None, None] * cond_cov[:, 0]
+        weighted = block.filled * wresp.T[:, :, None]  # (k, rows, d)
+        first += weighted.sum(axis=1)
+        if diagonal:
+            second += (weighted * block.filled).sum(axis=1)
         else:
-            cond_cov = np.broadcast_to(cond_cov, (k, *cond_cov.shape[1:]))
-            second += np.einsum("rk,krde->kde", wresp, cond_cov)
+            second += np.matmul(weighted.swapaxes(1, 2), block.filled)
+        if block.missing.any():
+            second += block.covariance_sum(wresp, diagonal)
+    return log_likelihood, resp_sum, first, second
+
+
+def _diagonal_statistics(params, X, missing, sample_weight):
+    """:func:`expected_statistics` of a diagonal mixture, diagonals only.
+
+    Given its component, each missing entry is the component's mean with its
+    variance, independent of the rest, so every sum is a matrix product over
+    the rows (observed entries, their squares, the mask) as for complete rows.
+    Rows and means are taken about the mixture's mean, to keep the expanded
+    squares small.
+    """
+    k, d = params.n_components, params.n_features
+    shift = params.weights @ params.means
+    means = params.means - shift
+    variances = params.covariances
+    inverse = 1.0 / variances
+    constant = _LOG_2PI + np.log(variances) + means**2 * inverse
+    coefficients = np.concatenate(
+        [constant, inverse, -2.0 * means * inverse], axis=1
+    ).T  # (3d, k)
+    log_likelihood = 0.0
+    resp_sum = np.zeros(k)
+    first = np.zeros((k, d))
+    second = np.zeros((k, d))
+    for batch in _slices(X.shape[0], _chunk_rows(8 * (4 * d + 3 * k))):
+        gaps = missing[batch]
+        x = np.where(gaps, 0.0, X[batch] - shift)
+        features = np.concatenate([~gaps, x**2, x], axis=1)
+        log_prob = -0.5 * (features @ coefficients)
+        log_norm, log_resp = _resp(params, log_prob)
+        weight = sample_weight[batch]
+        log_likelihood += float(weight @ log_norm)
+        wresp = np.exp(log_resp) * weight[:, None]
+        resp_sum += wresp.sum(axis=0)
+        # Columns: [sum r x, sum r x^2, sum r m] over the rows.
+        sums = wresp.T @ np.concatenate([x, x**2, gaps], axis=1)
+        missing_mass = sums[:, 2 * d:]
+        first += sums[:, :d] + means * missing_mass
+        second += sums[:, d:2 * d] + (means**2 + variances) * missing_mass
+    # Back from the mixture's mean to the origin.
+    second += 2.0 * shift * first + resp_sum[:, None] * shift**2
+    first += resp_sum[:, None] * shift
     return log_likelihood, resp_sum, first, second

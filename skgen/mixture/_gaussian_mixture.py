@@ -743,9 +743,12 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         """Add the expected statistics of the rows with gaps; their log-lik."""
         X_gaps, w_gaps = data.gaps
         snapshot = self._snapshot(params)
+        diagonal = self.covariance_type in ("diag", "spherical")
         log_lik, nk, first, second = conditional.expected_statistics(
-            snapshot, X_gaps, w_gaps
+            snapshot, X_gaps, w_gaps, diagonal=diagonal
         )
+        if diagonal:  # add_moments_ reads the diagonals of (k, d, d) moments
+            second = conditional._diag_embed(second)
 
         def as_param(a):
             return torch.as_tensor(a, dtype=torch.float64, device=data.device)

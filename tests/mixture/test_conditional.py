@@ -303,7 +303,7 @@ def test_blocks_against_brute_force(covariance_type):
     rng = np.random.default_rng(0)
     params = cond._Parameters(mixture)
     kinds = set()
-    for block in cond._blocks(params, X, np.isnan(X)):
+    for block in cond._blocks(params, X, np.isnan(X), precision_form=False):
         if block.factor is not None:
             kinds.add("shared" if block.factor.shape[1] == 1 else "alone")
         n_rows, d = block.missing.shape
@@ -334,6 +334,65 @@ def test_blocks_against_brute_force(covariance_type):
                 assert np.all(noise[s, r, ~m] == 0.0)
     if covariance_type in ("full", "tied"):
         assert kinds == {"shared", "alone"}
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "tied"])
+def test_precision_form_blocks_against_brute_force(covariance_type):
+    # Rows in patterns of their own are answered from the precision matrix,
+    # several numbers of gaps padded into one stack: their log-densities,
+    # completed rows and summed conditional covariances equal the textbook
+    # ones; a pattern of many rows shares one factorisation.
+    mixture = _random_mixture(covariance_type, n_features=7, seed=21)
+    X = _with_gaps(mixture.sample(150, random_state=1)[0], 0.45, seed=8)
+    X[2:42] = X[42]  # a pattern shared by 41 rows
+    params = cond._Parameters(mixture)
+    rng = np.random.default_rng(3)
+    padded = False
+    seen = np.zeros(len(X), dtype=bool)
+    for block in cond._blocks(params, X, np.isnan(X)):
+        seen[block.rows] = True
+        if block.missing_index is None:
+            assert block.rows.size >= cond._SHARED_PATTERN_ROWS
+            continue
+        counts = block.missing.sum(axis=1)
+        padded |= counts.min() < counts.max()
+        wresp = rng.uniform(size=(block.rows.size, 3))
+        expected_sum = np.zeros((3, 7, 7))
+        for r, i in enumerate(block.rows):
+            log_comp, _, _, means, covs, _, _ = _brute_force(mixture, X[i])
+            m = np.isnan(X[i])
+            np.testing.assert_allclose(block.log_prob[r], log_comp, rtol=1e-10,
+                                       atol=1e-10)
+            np.testing.assert_allclose(block.filled[:, r][:, m], means, rtol=1e-10,
+                                       atol=1e-10)
+            np.testing.assert_array_equal(block.filled[:, r][:, ~m],
+                                          np.broadcast_to(X[i, ~m], (3, (~m).sum())))
+            for j in range(3):
+                expected_sum[j][np.ix_(m, m)] += wresp[r, j] * covs[j]
+        np.testing.assert_allclose(block.covariance_sum(wresp), expected_sum,
+                                   rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(
+            block.covariance_sum(wresp, diagonal=True),
+            np.diagonal(expected_sum, axis1=1, axis2=2), rtol=1e-10, atol=1e-10,
+        )
+    assert seen.all() and padded
+
+
+@pytest.mark.parametrize("c", [1, 3, 7, 40])
+def test_spd_inverse_logdet_against_numpy(c):
+    # The vectorised Cholesky (and LAPACK above _SMALL_SPD) on a stack laid
+    # out last: inverses and log-determinants as numpy's per-matrix ones.
+    rng = np.random.default_rng(c)
+    A = rng.normal(size=(5, 2, c, c))
+    A = A @ A.swapaxes(-1, -2) + 0.1 * np.eye(c)
+    inverse, log_det = cond._spd_inverse_logdet(np.moveaxis(A, (0, 1), (2, 3)))
+    np.testing.assert_allclose(np.moveaxis(inverse, (2, 3), (0, 1)),
+                               np.linalg.inv(A), rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(log_det, np.linalg.slogdet(A)[1], rtol=1e-10)
+    singular = np.moveaxis(A, (0, 1), (2, 3)).copy()
+    singular[0, 0] = -1.0
+    with pytest.raises(ValueError, match="not positive definite"):
+        cond._spd_inverse_logdet(singular)
 
 
 # ---------------------------------------------------------------------------
@@ -408,6 +467,25 @@ def test_expected_statistics_against_brute_force(covariance_type):
     np.testing.assert_allclose(resp_sum, ref_n, rtol=1e-10)
     np.testing.assert_allclose(first, ref_first, rtol=1e-9, atol=1e-10)
     np.testing.assert_allclose(second, ref_second, rtol=1e-9, atol=1e-10)
+
+
+@pytest.mark.parametrize("covariance_type", ["diag", "spherical"])
+def test_diagonal_statistics_are_the_diagonals(covariance_type):
+    # The matrix-product path of diagonal mixtures (diagonal=True) gives the
+    # diagonals of the general statistics, which are checked against brute
+    # force above; the data sit far from the origin, as the expansion of the
+    # squares about the mixture's mean must allow.
+    mixture = _random_mixture(covariance_type, n_features=5, seed=4)
+    mixture.means_ = mixture.means_ + 1e3
+    X = _with_gaps(mixture.sample(300, random_state=2)[0], 0.35, seed=9)
+    weights = np.random.default_rng(1).uniform(0.5, 2.0, size=len(X))
+    full = cond.expected_statistics(mixture, X, weights)
+    fast = cond.expected_statistics(mixture, X, weights, diagonal=True)
+    np.testing.assert_allclose(fast[0], full[0], rtol=1e-12)
+    np.testing.assert_allclose(fast[1], full[1], rtol=1e-10)
+    np.testing.assert_allclose(fast[2], full[2], rtol=1e-10)
+    np.testing.assert_allclose(fast[3], np.diagonal(full[3], axis1=1, axis2=2),
+                               rtol=1e-9)
 
 
 def test_em_steps_from_expected_statistics_increase_likelihood():
