@@ -11,7 +11,9 @@ from sklearn.utils._missing import is_pandas_na, is_scalar_nan
 from sklearn.utils._param_validation import HasMethods, MissingValues, StrOptions
 from sklearn.utils.validation import (
     FLOAT_DTYPES,
+    _check_feature_names,
     _check_feature_names_in,
+    _check_n_features,
     check_is_fitted,
     validate_data,
 )
@@ -165,6 +167,48 @@ def _fit_density(estimator, X, seed):
     return clone(estimator).fit(X[complete])
 
 
+def _is_table(X, estimator):
+    """Whether X is imputed as a table.
+
+    A table is a DataFrame with a non-numeric or boolean column, or any
+    DataFrame for a model that takes categorical columns.
+    """
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is None or not hasattr(X, "columns"):
+        return False
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+    if any(is_bool_dtype(t) or not is_numeric_dtype(t) for t in dtypes):
+        return True
+    return estimator is not None and get_tags(estimator).input_tags.categorical
+
+
+def _fit_table_model(estimator, X, missing, seed):
+    """Fit the model of a table on its rows with an observed entry.
+
+    None is a :class:`skgen.TabularMixture` with its defaults; a model that
+    does not accept missing values learns from the complete rows only.
+    """
+    from skgen.mixture import TabularMixture
+
+    X = X[~missing.all(axis=1)]
+    missing = missing[~missing.all(axis=1)]
+    if estimator is None:
+        return TabularMixture(random_state=seed).fit(X)
+    model = clone(estimator)
+    if get_tags(model).input_tags.allow_nan:
+        return model.fit(X)
+    complete = ~missing.any(axis=1)
+    if complete.sum() < 2:
+        raise ValueError(
+            f"{type(model).__name__} does not accept missing values, so "
+            "GenerativeImputer fits it on the rows of X without any, and needs "
+            f"at least 2; got {int(complete.sum())}. Use skgen.TabularMixture, "
+            "which fits on rows with gaps."
+        )
+    return model.fit(X[complete])
+
+
 class GenerativeImputer(TransformerMixin, BaseEstimator):
     """Impute missing values from a density model conditioned on the rest.
 
@@ -190,6 +234,12 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         :class:`skgen.GaussianMixture`) is fitted on every row; another one
         on the rows without missing values, of which it needs more than
         features.
+
+        On a table (a DataFrame with categorical, string or boolean
+        columns, or any DataFrame with a model that takes categorical
+        columns, as :class:`skgen.TabularMixture`), the model is fitted on
+        the DataFrame as it is, without standardisation; None is then a
+        :class:`skgen.TabularMixture` with its defaults.
 
         None fits :class:`skgen.GaussianMixture` models (EM over the observed
         entries) with full or diagonal covariances and 1 to 10 components
@@ -231,12 +281,13 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         The fitted density model, over the non-empty features, standardised
         with ``location_`` and ``scale_``.
 
-    location_ : ndarray of shape (n_features_out,)
-        Mean of the observed entries of each non-empty feature.
+    location_ : ndarray of shape (n_features_out,) or None
+        Mean of the observed entries of each non-empty feature; None for a
+        table.
 
-    scale_ : ndarray of shape (n_features_out,)
+    scale_ : ndarray of shape (n_features_out,) or None
         Standard deviation of the observed entries of each non-empty feature
-        (1 where it is 0).
+        (1 where it is 0); None for a table.
 
     indicator_ : :class:`~sklearn.impute.MissingIndicator` or None
         The indicator of missing values, None when ``add_indicator=False``.
@@ -364,6 +415,9 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
                 "mixture (with a covariance_type) or a model with impute and "
                 f"sample_conditional methods; got {self.estimator!r}."
             )
+        self._table = _is_table(X, self.estimator)
+        if self._table:
+            return self._fit_table(X)
         X, missing = self._validate(X, reset=True)
         empty = missing.all(axis=0)
         if empty.all():
@@ -408,13 +462,16 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        X_imputed : ndarray of shape (n_samples, n_features_out)
-            X with its missing entries filled (the observed ones unchanged),
+        X_imputed : ndarray or DataFrame of shape (n_samples, n_features_out)
+            X with its missing entries filled (the observed ones unchanged;
+            a DataFrame, with the columns' dtypes, for a table),
             without the features empty during fit unless
             ``keep_empty_features=True``, followed by the indicator columns
             when ``add_indicator=True``.
         """
         check_is_fitted(self)
+        if self._table:
+            return self._transform_table(X)
         X, missing = self._validate(X, reset=False)
         valid = ~self._empty_features
         data = np.where(missing, np.nan, X)[:, valid].astype(np.float64)
@@ -447,8 +504,103 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
             return _conditional.sample_conditional(
                 self.estimator_, X, 1, random_state=rng
             )[0]
-        drawn = self.estimator_.sample_conditional(X, 1, random_state=rng)
+        drawn = self._draw_with(X, rng)
         return np.asarray(drawn, dtype=np.float64).reshape(X.shape)
+
+    def _draw_with(self, X, rng):
+        """One draw of the model's conditional, seeded from ``rng``.
+
+        An integer seed suits every model (scikit-learn's check_random_state
+        takes no Generator).
+        """
+        seed = int(rng.integers(np.iinfo(np.int32).max))
+        return self.estimator_.sample_conditional(X, 1, random_state=seed)
+
+    # -------------------------------------------------------------- tables
+
+    def _table_missing(self, X):
+        if not self._nan_marker():
+            raise ValueError(
+                "On a table, missing entries must be NaN, None or pd.NA; got "
+                f"missing_values={self.missing_values!r}. Replace the marker "
+                "with NaN first (e.g. DataFrame.replace)."
+            )
+        return X.isna().to_numpy()
+
+    def _fit_table(self, X):
+        _check_feature_names(self, X, reset=True)
+        _check_n_features(self, X, reset=True)
+        missing = self._table_missing(X)
+        if X.shape[0] < 2:
+            raise ValueError(
+                f"GenerativeImputer needs at least 2 rows; got {X.shape[0]}."
+            )
+        empty = missing.all(axis=0)
+        if empty.all():
+            raise ValueError(
+                "Every column of X is missing in every row: there is nothing "
+                "to learn an imputation from."
+            )
+        if empty.any():
+            if self.keep_empty_features:
+                raise ValueError(
+                    "keep_empty_features=True would fill the columns "
+                    f"{self._feature_description(empty)} with 0, which a table's "
+                    "categorical column cannot hold: drop them, or keep them "
+                    "out of the imputer (e.g. with a ColumnTransformer)."
+                )
+            warnings.warn(
+                "Skipping features without any observed values: "
+                f"{self._feature_description(empty)}. They are dropped from the "
+                "output.",
+                UserWarning,
+                stacklevel=3,
+            )
+        self._empty_features = empty
+        self.location_ = self.scale_ = None
+        seed = int(_check_generator(self.random_state).integers(2**31 - 1))
+        data = X.loc[:, ~empty]
+        self.estimator_ = _fit_table_model(
+            self.estimator, data, missing[:, ~empty], seed
+        )
+        self.indicator_ = None
+        if self.add_indicator:
+            self.indicator_ = MissingIndicator(error_on_new=False).fit(
+                np.where(missing, np.nan, 0.0)
+            )
+        return self
+
+    def _transform_table(self, X):
+        import pandas as pd
+
+        if not hasattr(X, "columns"):
+            raise TypeError(
+                "This GenerativeImputer was fitted on a DataFrame (a table); "
+                f"transform needs a DataFrame too, got {type(X).__name__}."
+            )
+        _check_feature_names(self, X, reset=False)
+        _check_n_features(self, X, reset=False)
+        missing = self._table_missing(X)
+        data = X.loc[:, ~self._empty_features]
+        if self.strategy == "mean":
+            filled = self.estimator_.impute(data)
+        else:
+            rng = _check_generator(self.random_state)
+            filled = self._draw_with(data, rng).xs(0, level="draw")
+        filled = pd.DataFrame(filled, index=data.index, columns=data.columns)
+        # The observed entries exactly as given, in the column's dtype.
+        filled = data.where(data.notna(), filled)
+        if self.add_indicator:
+            names = self.indicator_.get_feature_names_out(
+                self.feature_names_in_
+            )
+            indicator = pd.DataFrame(
+                self.indicator_.transform(np.where(missing, np.nan, 0.0)),
+                index=X.index,
+                columns=names,
+            )
+            filled = pd.concat([filled, indicator], axis=1)
+        return filled
 
     def get_feature_names_out(self, input_features=None):
         """Get output feature names for transformation.

@@ -669,6 +669,26 @@ class TabularMixture(DensityMixin, BaseEstimator):
         )
         return torch.cat([resp.T for _, resp in chunks]).cpu().numpy()
 
+    def _posterior_or_prior(self, X):
+        """Component probabilities of each row, X marked, its missing mask.
+
+        A row's probabilities are given its observed entries; a row with
+        none gets the mixing weights.  X comes back with its
+        ``missing_values`` entries as NaN.
+        """
+        check_is_fitted(self)
+        if not hasattr(X, "iloc"):
+            X = check_array(X, dtype=None, ensure_all_finite=False)
+        _check_n_features(self, X, reset=False)
+        marked = nan_marked(X, self.missing_values)
+        missing = self.encoder_.missing_mask(marked)
+        empty = missing.all(axis=1)
+        resp = np.tile(self.weights_, (len(empty), 1))
+        if not empty.all():
+            rows = X.iloc[~empty] if hasattr(X, "iloc") else X[~empty]
+            resp[~empty] = self.predict_proba(rows)
+        return resp, marked, missing
+
     def predict(self, X):
         """The most probable component of each row.
 
@@ -734,7 +754,8 @@ class TabularMixture(DensityMixin, BaseEstimator):
 
         Each draw takes a component from ``p(k | observed entries)``, then
         every missing entry from that component, whose columns are
-        independent: exact draws from ``p(missing | observed)``.
+        independent: exact draws from ``p(missing | observed)``. A row with
+        no observed entry is drawn from the mixture itself.
 
         Parameters
         ----------
@@ -762,9 +783,7 @@ class TabularMixture(DensityMixin, BaseEstimator):
                 f"Invalid value for 'n_samples': {n_samples!r}; give an integer "
                 ">= 1."
             )
-        resp = self.predict_proba(X)
-        X = nan_marked(X, self.missing_values)
-        missing = self.encoder_.missing_mask(X)
+        resp, X, missing = self._posterior_or_prior(X)
         rng = check_random_state(
             self.random_state if random_state is None else random_state
         )
@@ -787,6 +806,8 @@ class TabularMixture(DensityMixin, BaseEstimator):
         quadrature through the column's map), rounded to the nearest value
         the column takes when it is an integer or discrete column; a
         category gets its most probable level given the observed entries.
+        A row with no observed entry gets the mixture's own expectation and
+        most probable levels.
 
         Parameters
         ----------
@@ -799,9 +820,7 @@ class TabularMixture(DensityMixin, BaseEstimator):
             A copy of X with its missing entries filled; observed entries are
             unchanged.
         """
-        resp = self.predict_proba(X)
-        X = nan_marked(X, self.missing_values)
-        missing = self.encoder_.missing_mask(X)
+        resp, X, missing = self._posterior_or_prior(X)
         encoder = self.encoder_
         blocks = [encoder.numeric_forward(resp @ self._component_numeric_means())]
         for probas in self.category_probas_:

@@ -393,3 +393,96 @@ def test_bad_input():
         GenerativeImputer(KernelDensity()).fit(X_gaps)
     with pytest.raises(NotFittedError):
         GenerativeImputer().transform(X_gaps)
+
+
+# ---------------------------------------------------------------------------
+# Tables: DataFrames with categorical columns
+# ---------------------------------------------------------------------------
+
+
+def _mixed_table(n=900, seed=0):
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(seed)
+    group = rng.choice(["a", "b", "c"], n, p=[0.5, 0.3, 0.2])
+    x = np.select([group == "a", group == "b"], [0.0, 6.0], 12.0) + rng.normal(size=n)
+    return pd.DataFrame({
+        "group": pd.Categorical(group),
+        "x": x,
+        "y": 2.0 * x + rng.normal(size=n),
+        "count": pd.array(rng.poisson(np.where(group == "c", 6.0, 1.0)), "Int64"),
+    })
+
+
+def _remove(df, share, seed):
+    rng = np.random.default_rng(seed)
+    gaps = df.copy()
+    mask = rng.random(df.shape) < share
+    mask[mask.all(axis=1), 0] = False
+    for j, name in enumerate(df.columns):
+        gaps.loc[mask[:, j], name] = None
+    return gaps, mask
+
+
+@pytest.fixture(scope="module")
+def table_fit():
+    df = _mixed_table()
+    gaps, mask = _remove(df, 0.2, seed=1)
+    imputer = GenerativeImputer(random_state=0).fit(gaps)
+    return df, gaps, mask, imputer
+
+
+def test_a_table_is_imputed_from_its_relations(table_fit):
+    # A TabularMixture learns the groups: a missing group is read off x and
+    # y, a missing x off the group and y; far better than the marginal fill.
+    from skgen import TabularMixture
+
+    df, gaps, mask, imputer = table_fit
+    assert isinstance(imputer.estimator_, TabularMixture)
+    filled = imputer.transform(gaps)
+    assert (filled.dtypes == df.dtypes).all()
+    assert filled.index.equals(gaps.index) and not filled.isna().any().any()
+    assert filled.mask(mask, df).equals(df)  # observed entries untouched
+    group_rows = mask[:, 0] & ~mask[:, 1]
+    accuracy = (filled["group"][group_rows] == df["group"][group_rows]).mean()
+    assert accuracy > 0.95  # the majority level alone: about 0.5
+    x_rows = mask[:, 1]
+    error = np.sqrt(((filled["x"] - df["x"])[x_rows] ** 2).mean())
+    assert error < 0.3 * df["x"].std()
+    simple = SimpleImputer(strategy="mean").fit(gaps[["x"]]).transform(gaps[["x"]])
+    assert error < 0.3 * np.sqrt(((simple[:, 0] - df["x"])[x_rows] ** 2).mean())
+
+
+def test_table_draws_are_reproducible_multiple_imputations(table_fit):
+    df, gaps, mask, _ = table_fit
+    imputer = GenerativeImputer(strategy="sample", random_state=3).fit(gaps)
+    first = imputer.transform(gaps)
+    assert first.equals(imputer.transform(gaps))
+    other = imputer.set_params(random_state=4).transform(gaps)
+    assert not first.equals(other)
+    assert first.mask(mask, df).equals(df) and other.mask(mask, df).equals(df)
+    # Draws of x given the rest scatter about the truth with about the
+    # noise's spread (x given y and the group: sd about 0.45).
+    residual = (first["x"] - df["x"])[mask[:, 1] & ~mask[:, 2]]
+    assert 0.2 < residual.std() < 1.0
+
+
+def test_table_indicator_names_and_bad_input(table_fit):
+    df, gaps, mask, _ = table_fit
+    imputer = GenerativeImputer(random_state=0, add_indicator=True).fit(gaps)
+    out = imputer.transform(gaps)
+    names = list(imputer.get_feature_names_out())
+    assert list(out.columns) == names
+    assert names[4:] == [f"missingindicator_{c}" for c in df.columns]
+    np.testing.assert_array_equal(out.iloc[:, 4:].to_numpy(), mask)
+    with pytest.raises(TypeError, match="needs a DataFrame"):
+        imputer.transform(gaps.to_numpy())
+    with pytest.raises(ValueError, match="must be NaN, None or pd.NA"):
+        GenerativeImputer(missing_values=-1).fit(gaps)
+    empty = gaps.assign(y=np.nan)
+    with pytest.raises(ValueError, match="keep_empty_features"):
+        GenerativeImputer(keep_empty_features=True).fit(empty)
+    with pytest.warns(UserWarning, match="Skipping features"):
+        dropped = GenerativeImputer(random_state=0).fit(empty)
+    assert list(dropped.transform(empty).columns) == ["group", "x", "count"]
+    with pytest.raises(ValueError, match="feature names"):
+        imputer.transform(gaps.rename(columns={"x": "z"}))

@@ -432,3 +432,27 @@ def test_candidates_are_fitted_on_a_bounded_share_of_the_rows(monkeypatch):
     for level in ["Oslo", "Rome"]:
         share = np.mean(synthetic["city"] == level) / np.mean(df["city"] == level)
         assert 0.9 < share < 1.1
+
+
+def test_rows_with_nothing_observed_are_filled_from_the_mixture(fitted):
+    # Imputing or drawing a row with no observed entry conditions on
+    # nothing: the mixture's own expectation and most probable level (as
+    # GaussianMixture.impute gives the mixture's mean), and draws whose law
+    # is the mixture's; scoring such a row stays an error.
+    df, model = fitted
+    rows = df.iloc[:3].astype({"children": "Int64", "member": "boolean"})
+    rows.iloc[1] = None
+    filled = model.impute(rows)
+    samples = model.sample(40_000, random_state=1)
+    assert filled.iloc[1]["city"] == samples["city"].mode()[0]
+    spread = samples["height"].std() / np.sqrt(len(samples))
+    assert abs(filled.iloc[1]["height"] - samples["height"].mean()) < 5 * spread
+    pd.testing.assert_frame_equal(filled.iloc[[0, 2]], rows.iloc[[0, 2]])
+    draws = model.sample_conditional(rows, n_samples=2000, random_state=0)
+    empty_draws = draws.xs(1, level=1)
+    assert not empty_draws.isna().any().any()
+    shares = empty_draws["city"].value_counts(normalize=True)
+    expected = samples["city"].value_counts(normalize=True)
+    assert abs(shares["Rome"] - expected["Rome"]) < 0.04
+    with pytest.raises(ValueError, match="no observed entry"):
+        model.score_samples(rows)
