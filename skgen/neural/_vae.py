@@ -58,6 +58,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from skgen.mixture._tabular import _fill
 from skgen.neural._base import (
     _ACTIVATIONS,
     BaseTorchEstimator,
@@ -67,6 +68,7 @@ from skgen.neural._base import (
 )
 from skgen.neural._categorical import categorical_log_prob, sample_blocks
 from skgen.outlier._conventions import OutlierConventionsMixin
+from skgen.utils._missing import nan_marked
 from skgen.utils._torch import make_torch_generator
 
 __all__ = ["VAE"]
@@ -116,15 +118,19 @@ _POINT_MASS_SHARE = 0.05
 
 
 def _point_masses(X):
-    """Boolean mask of the columns of ``X`` where one value holds a point mass."""
+    """Boolean mask of the columns of ``X`` where one value holds a point mass.
+
+    Among the observed (not NaN) values of each column.
+    """
     min_count = max(2, _POINT_MASS_SHARE * len(X))
-    return np.array([np.unique(column, return_counts=True)[1].max() >= min_count
-                     for column in X.T], dtype=bool)
+    return np.array([
+        np.unique(column[~np.isnan(column)], return_counts=True)[1].max(initial=0)
+        >= min_count for column in X.T], dtype=bool)
 
 
 def _integer_valued(X):
-    """Boolean mask of the columns of ``X`` whose values are all integers."""
-    return np.all(X == np.floor(X), axis=0)
+    """Boolean mask of the columns of ``X`` whose observed values are integers."""
+    return np.all((X == np.floor(X)) | np.isnan(X), axis=0)
 
 
 def _balanced_uniform(n_draws, dimension, generator):
@@ -244,9 +250,17 @@ class _VAEModule(torch.nn.Module):
 
     # -- pieces
 
-    def encode(self, x):
-        """Posterior mean and log-variance of z for raw ``x``."""
-        mu, raw = self.encoder((x - self.loc) / self.scale).chunk(2, dim=-1)
+    def encode(self, x, observed=None):
+        """Posterior mean and log-variance of z for raw ``x``.
+
+        With a boolean ``observed`` mask (broadcastable to ``x``), the
+        missing entries enter the encoder as zeros in standardised units,
+        the training mean (as in MIWAE).
+        """
+        x_std = (x - self.loc) / self.scale
+        if observed is not None:
+            x_std = x_std.masked_fill(~observed, 0.0)
+        mu, raw = self.encoder(x_std).chunk(2, dim=-1)
         # max - softplus(max - raw): equal to raw to within 3e-3 below 0, and
         # never above max, with a gradient everywhere (a clamp would have
         # none past the bound, and could leave a row stuck there).
@@ -272,28 +286,43 @@ class _VAEModule(torch.nn.Module):
             log_weight = torch.log_softmax(logit, dim=-1)
         return log_weight, mean, _variance(raw, self.log_floor[:, None])
 
-    def log_likelihood(self, x_std, out):
+    def log_likelihood(self, x_std, out, observed=None):
         """Log-likelihood log p(x | z) in standardised units, summed over features.
 
         With one-hot blocks, plus the log-probability of each block's
-        observed level under the softmax of its logits.
+        observed level under the softmax of its logits (a missing category
+        is an all-zero block, which adds nothing). With a boolean
+        ``observed`` mask, the sum runs over the observed entries only: the
+        likelihood of the observed part, ``log p(x_obs | z)``, since the
+        decoder's features are independent given z.
         """
         if not self.block_sizes:
-            return self.numeric_log_likelihood(x_std, out)
+            return self.numeric_log_likelihood(x_std, out, observed)
         n_numeric = self.n_numeric
         log_p = categorical_log_prob(out[..., self.n_numeric_out:],
                                      x_std[..., n_numeric:], self.block_sizes)
         if n_numeric:
             log_p = log_p + self.numeric_log_likelihood(
-                x_std[..., :n_numeric], out[..., :self.n_numeric_out])
+                x_std[..., :n_numeric], out[..., :self.n_numeric_out],
+                None if observed is None else observed[..., :n_numeric])
         return log_p
 
-    def numeric_log_likelihood(self, x_std, out):
-        """Log-likelihood of the numeric features, summed over them."""
+    def numeric_log_likelihood(self, x_std, out, observed=None):
+        """Log-likelihood of the numeric features, summed over the observed ones.
+
+        ``observed`` None means every entry is observed, the path of
+        complete data. Otherwise missing entries (NaN in ``x_std``) are
+        set to zero before any arithmetic, so that no NaN reaches the
+        gradient, and their terms are dropped from the sum.
+        """
+        if observed is not None:
+            x_std = x_std.masked_fill(~observed, 0.0)
         if self.likelihood == "bernoulli":
             bce = torch.nn.functional.binary_cross_entropy_with_logits(
                 out, x_std.expand_as(out), reduction="none"
             )
+            if observed is not None:
+                bce = bce * observed
             return -bce.sum(-1)
         n_features = self.n_numeric
         # Components before features, (..., params, components, features):
@@ -307,7 +336,10 @@ class _VAEModule(torch.nn.Module):
             mean, raw = params
             var = torch.nn.functional.softplus(raw[..., 0, :]) + floor
             diff = x_std - mean[..., 0, :]
-            return -0.5 * (_LOG_2PI + torch.log(var) + diff**2 / var).sum(-1)
+            terms = _LOG_2PI + torch.log(var) + diff**2 / var
+            if observed is not None:
+                terms = terms * observed
+            return -0.5 * terms.sum(-1)
         logit, mean, raw = params
         # A single-normal feature gives all weight to its first component.
         others = torch.arange(self.n_components, device=logit.device) > 0
@@ -318,6 +350,8 @@ class _VAEModule(torch.nn.Module):
         log_pdf = logit - 0.5 * (torch.log(var) + (x_std[..., None, :] - mean) ** 2
                                  / var)
         log_p = torch.logsumexp(log_pdf, dim=-2) - torch.logsumexp(logit, dim=-2)
+        if observed is not None:
+            return (log_p * observed).sum(-1) - 0.5 * _LOG_2PI * observed.sum(-1)
         return log_p.sum(-1) - 0.5 * _LOG_2PI * n_features
 
     def centre(self, x):
@@ -330,7 +364,10 @@ class _VAEModule(torch.nn.Module):
         For an integer feature, the mean of its dequantised value ``x + u``
         less 1/2, the mean of ``u``.
         """
-        out = self.decoder(z)
+        return self.mean_from_out(self.decoder(z))
+
+    def mean_from_out(self, out):
+        """E[x | z] in the units of the data, from the decoder's outputs."""
         if self.block_sizes:
             # A block's mean is the vector of its levels' probabilities.
             logits = out[..., self.n_numeric_out:]
@@ -408,7 +445,8 @@ class _VAEModule(torch.nn.Module):
                 rows = torch.arange(len(x), device=x.device) % len(self.offsets)
                 u = self.offsets[rows]
             x = x + u
-        mu, log_var = self.encode(x)
+        observed = _observed(x)
+        mu, log_var = self.encode(x, observed)
         std = torch.exp(0.5 * log_var)
         if self.training:
             noise = torch.randn(
@@ -419,13 +457,13 @@ class _VAEModule(torch.nn.Module):
             # validation loss changes between epochs only with the model.
             noise = self.eps[0].expand_as(mu)
         out = self.decoder(mu + std * noise)
-        log_px = self.log_likelihood((x - self.loc) / self.scale, out)
+        log_px = self.log_likelihood((x - self.loc) / self.scale, out, observed)
         kl = 0.5 * (mu**2 + std**2 - log_var - 1.0).sum(-1)
         return log_px, kl
 
     # -- scoring: importance weighting over the fixed draws
 
-    def log_weights(self, x, draws, encoded=None):
+    def log_weights(self, x, draws, encoded=None, observed=None):
         """Log importance weights of the fixed draws ``draws`` (a slice), per row.
 
         ``log p(x | z_j) + log p(z_j) - log q(z_j | x)``, of shape
@@ -434,25 +472,42 @@ class _VAEModule(torch.nn.Module):
         variable with proposal U[0, 1), ``u_j`` paired with ``eps_j``, and
         ``z_j`` drawn from ``q(z | x + u_j)``. ``encoded``, the
         ``(mu, log_var)`` of ``x`` without offsets, saves the encoder pass
-        when there are none.
+        when there are none. With a boolean mask ``observed`` (None: all),
+        the weights are those of the observed entries, ``p(x_obs | z_j)``.
         """
-        eps = self.eps[draws]
-        k, latent_dim = eps.shape
+        offsets = self.offsets[draws] if self.n_dequantized else None
+        return self.importance(x, self.eps[draws], offsets, observed, encoded)[0]
+
+    def importance(self, x, eps, offsets=None, observed=None, encoded=None):
+        """Log importance weights, latent draws and decoder outputs, per row.
+
+        ``eps`` holds the standard normal draws, ``(k, latent_dim)`` shared
+        by the rows or ``(n, k, latent_dim)``, ``offsets`` the uniform
+        offsets of the dequantised features in the same way. Returns the
+        ``(n, k)`` log-weights ``log p(x_obs | z_j) + log p(z_j) - log
+        q(z_j | x_obs)``, the ``(n, k, latent_dim)`` draws ``z_j`` and the
+        ``(n, k, n_out)`` decoder outputs.
+        """
+        k, latent_dim = eps.shape[-2:]
+        if observed is not None:
+            observed = observed[:, None, :]
         if self.n_dequantized:
-            x = x[:, None, :] + self.offsets[draws]  # (n, k, features)
-            mu, log_var = self.encode(x)  # (n, k, latent)
+            x = x[:, None, :] + offsets  # (n, k, features)
+            mu, log_var = self.encode(x, observed)  # (n, k, latent)
         else:
-            mu, log_var = self.encode(x) if encoded is None else encoded
+            mu, log_var = self.encode(
+                x, None if observed is None else observed[:, 0]
+            ) if encoded is None else encoded
             x, mu, log_var = x[:, None, :], mu[:, None, :], log_var[:, None, :]
         z = torch.addcmul(mu, torch.exp(0.5 * log_var), eps)  # (n, k, latent)
         out = self.decoder(z.reshape(-1, latent_dim)).reshape(len(x), k, -1)
-        log_px = self.log_likelihood((x - self.loc) / self.scale, out)
+        log_px = self.log_likelihood((x - self.loc) / self.scale, out, observed)
         # log p(z) - log q(z | x) at z = mu + std * eps; the 2 pi terms
         # cancel, and q(u) = 1. log(std) is 0.5 * log_var, taken from
         # log_var: on a far-out row exp(0.5 * log_var) underflows to 0 and
         # torch.log(std) would be -inf.
         log_ratio = 0.5 * ((eps**2).sum(-1) - (z**2).sum(-1) + log_var.sum(-1))
-        return log_px + log_ratio
+        return log_px + log_ratio, z, out
 
     def log_marginal(self, x):
         """IWAE estimate of log p(x) over all the fixed draws, per row.
@@ -461,12 +516,44 @@ class _VAEModule(torch.nn.Module):
         log-probability of their values times the density of the others.
         """
         k = len(self.eps)
-        log_w = self.log_weights(x, slice(0, k))
-        return torch.logsumexp(log_w, dim=1) - math.log(k) - self.log_jacobian()
+        observed = _observed(x)
+        log_w = self.log_weights(x, slice(0, k), observed=observed)
+        return (torch.logsumexp(log_w, dim=1) - math.log(k)
+                - self.log_jacobian(observed))
 
-    def log_jacobian(self):
-        """Log-Jacobian of the standardisation, ``sum(log scale)``."""
-        return torch.log(self.scale).sum()
+    def log_jacobian(self, observed=None):
+        """Log-Jacobian of the standardisation, ``sum(log scale)``.
+
+        With a mask ``observed`` of shape ``(n, features)``, per row, over
+        the observed features only.
+        """
+        if observed is None:
+            return torch.log(self.scale).sum()
+        return (torch.log(self.scale) * observed).sum(-1)
+
+
+def _observed(x):
+    """The mask of the entries of ``x`` that are not NaN; None when all are.
+
+    None keeps complete data on the unmasked path, bit for bit and at its
+    speed.
+    """
+    observed = ~torch.isnan(x)
+    return None if bool(observed.all()) else observed
+
+
+def _any_observed(module, x):
+    """Whether each row of the model's matrix ``x`` has an observed entry.
+
+    A numeric entry is missing when NaN, a categorical one when its one-hot
+    block is all zeros.
+    """
+    n_numeric = module.n_numeric
+    seen = ~torch.isnan(x[:, :n_numeric]).all(1) if n_numeric else torch.zeros(
+        len(x), dtype=torch.bool, device=x.device)
+    if module.block_sizes:
+        seen |= x[:, n_numeric:].sum(1) > 0
+    return seen
 
 
 class _NegativeELBO(torch.nn.Module):
@@ -783,6 +870,8 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         tags = super().__sklearn_tags__()
         # DataFrames with categorical columns (see categorical_features).
         tags.input_tags.categorical = True
+        # Missing entries in fit, scores, impute and sample_conditional.
+        tags.input_tags.allow_nan = True
         return tags
 
     _parameter_constraints: dict = {
@@ -800,6 +889,7 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
                              StrOptions({"auto"})],
         "dequantize": [StrOptions({"auto"}), "boolean"],
         "categorical_features": [StrOptions({"from_dtype"}), "array-like", None],
+        "missing_values": [Real, None],
     }
 
     def __init__(
@@ -824,6 +914,7 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         support_fraction="auto",
         dequantize="auto",
         categorical_features="from_dtype",
+        missing_values=np.nan,
         device="cpu",
         random_state=None,
         verbose=0,
@@ -848,6 +939,7 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         self.support_fraction = support_fraction
         self.dequantize = dequantize
         self.categorical_features = categorical_features
+        self.missing_values = missing_values
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -898,8 +990,8 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
             "module__seed": seed,
             "module__point_masses": point_masses,
             "module__dequantized": dequantized,
-            "module__low": X.min(axis=0, initial=np.inf),
-            "module__high": X.max(axis=0, initial=-np.inf),
+            "module__low": np.fmin.reduce(X, axis=0, initial=np.inf),
+            "module__high": np.fmax.reduce(X, axis=0, initial=-np.inf),
             "module__block_sizes": block_sizes,
         }
 
@@ -966,29 +1058,57 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
             # _inference_matrix turns into an error naming the column.
             encoder = TableEncoder(
                 self.categorical_features, numeric_transform="identity",
-                handle_unknown="ignore",
+                handle_unknown="ignore", allow_missing=True,
             )
+            X = nan_marked(X, self.missing_values)
             Z = encoder.fit_transform(X)
             adopt_encoder(self, encoder)
+            self._check_gaps(encoder.missing_mask(X))
             return Z
         if hasattr(self, "encoder_"):
             del self.encoder_
-        return validate_data(self, X, dtype=[np.float64, np.float32],
-                             ensure_min_samples=2)
+        X = validate_data(self, nan_marked(X, self.missing_values),
+                          dtype=[np.float64, np.float32], ensure_min_samples=2,
+                          ensure_all_finite="allow-nan")
+        self._check_gaps(np.isnan(X))
+        return X
+
+    def _check_gaps(self, missing):
+        """Missing entries are fine; a row or column with nothing observed is not."""
+        rows = np.flatnonzero(missing.all(axis=1))
+        if rows.size:
+            raise ValueError(
+                f"{rows.size} row(s) of X have no observed entry (all missing), "
+                f"e.g. row {rows[0]}: they carry no information. Drop them "
+                "before fitting."
+            )
+        columns = np.flatnonzero(missing.all(axis=0))
+        if columns.size:
+            raise ValueError(
+                f"Column(s) {columns.tolist()} of X have no observed entry (all "
+                "missing): the VAE cannot model them. Drop them before fitting."
+            )
 
     def _inference_matrix(self, X):
         """X validated against the fit, as the model's float matrix."""
+        X = nan_marked(X, self.missing_values)
         if not hasattr(self, "encoder_"):
-            return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+            return validate_data(self, X, dtype=[np.float64, np.float32], reset=False,
+                                 ensure_all_finite="allow-nan")
         _check_feature_names(self, X, reset=False)
         if not hasattr(X, "iloc"):
-            X = check_array(X, dtype=None)
+            X = check_array(X, dtype=None, ensure_all_finite="allow-nan")
         _check_n_features(self, X, reset=False)
         Z = self.encoder_.transform(X)
-        start = self.encoder_.n_numeric_
+        if np.isinf(Z[:, :self.encoder_.n_numeric_]).any():
+            raise ValueError(
+                "Input X contains infinity. Replace it with a finite value, or "
+                "with NaN to mark the entry as missing."
+            )
+        unknown = self.encoder_.unknown_mask(X)
         columns = [j for j, k in enumerate(self.encoder_.kinds_) if k == "categorical"]
-        for j, levels in zip(columns, self.encoder_.categories_, strict=True):
-            unseen = Z[:, start:start + levels.size].sum(1) == 0
+        for i, j in enumerate(columns):
+            unseen = unknown[:, i]
             if unseen.any():
                 names = getattr(self, "feature_names_in_", None)
                 label = repr(names[j]) if names is not None else f"at index {j}"
@@ -999,7 +1119,6 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
                     f"{', '.join(shown)}. The VAE gives them no probability; fit "
                     "on data that has them, or map them to a seen category."
                 )
-            start += levels.size
         return Z
 
     def _support_fraction(self):
@@ -1058,10 +1177,11 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
                 "criterion__support_fraction": self._support_fraction()}
 
     def _check_training_input(self, X):
-        if self.likelihood == "bernoulli" and X.size and (X.min() < 0 or X.max() > 1):
+        low, high = np.fmin.reduce(X, axis=None), np.fmax.reduce(X, axis=None)
+        if self.likelihood == "bernoulli" and X.size and (low < 0 or high > 1):
             raise ValueError(
                 "likelihood='bernoulli' needs data in [0, 1], but X has values in "
-                f"[{X.min():.4g}, {X.max():.4g}]. Scale the data (for instance with "
+                f"[{low:.4g}, {high:.4g}]. Scale the data (for instance with "
                 "sklearn.preprocessing.MinMaxScaler) or use likelihood='gaussian'."
             )
 
@@ -1139,8 +1259,10 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
             print(f" {time.perf_counter() - start:.2f} s, {n_draws.mean():.1f} "
                   f"importance draws per row on average (at most "
                   f"{len(self.net_.module_.eps)}).", flush=True)
-        # The training loss is in standardised units: undo the Jacobian.
-        log_jacobian = float(torch.log(self.net_.module_.scale.double()).sum())
+        # The training loss is in standardised units: undo the Jacobian (of
+        # each row's observed features).
+        log_scale = np.log(self.net_.module_.scale.double().cpu().numpy())
+        log_jacobian = np.where(np.isnan(X), 0.0, log_scale).sum(1)
         check_log_likelihoods(scores + log_jacobian, self.net_)
         return scores
 
@@ -1191,10 +1313,11 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         active = torch.arange(n_rows)
         done = 0
         stop = min(_FIRST_DRAWS, n_draws) if tol > 0 else n_draws
+        observed = _observed(X)
         with torch.no_grad():
             encoded = None
             if not module.n_dequantized:
-                encoded = module.encode(X)
+                encoded = module.encode(X, observed)
             while len(active):
                 rows = max(1, min(self._chunk_rows(draw_bytes * (stop - done)),
                                   _BLOCK_DRAWS // (stop - done)))
@@ -1204,6 +1327,7 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
                         X[index], slice(done, stop),
                         None if encoded is None else (encoded[0][index],
                                                       encoded[1][index]),
+                        None if observed is None else observed[index],
                     ).to(torch.float64)
                     new_top = torch.maximum(top[index], log_w.amax(1))
                     shift = torch.exp(top[index] - new_top)
@@ -1219,7 +1343,11 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
                 excess = done * sum_w2[active] / sum_w[active] ** 2 - 1
                 active = active[excess > 2 * done * tol]
                 stop = min(2 * done, n_draws)
-            log_p = top + torch.log(sum_w) - torch.log(used) - module.log_jacobian()
+            log_p = (top + torch.log(sum_w) - torch.log(used)
+                     - module.log_jacobian(observed))
+            if observed is not None or module.block_sizes:
+                # Nothing observed: the marginal of no entry is 1, exactly.
+                log_p[~_any_observed(module, X)] = 0.0
         return log_p.cpu().numpy(), used.cpu().numpy()
 
     def score_samples(self, X):
@@ -1372,6 +1500,164 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         if hasattr(self, "encoder_"):
             return self.encoder_.inverse_transform(X)
         return X
+
+    # ---------------------------------------------------- missing values
+
+    def impute(self, X):
+        """Fill the missing entries of X with their conditional mean.
+
+        The MIWAE single imputation: over the ``n_importance_samples``
+        fixed draws ``z_j`` from the encoder given the observed entries,
+        ``E[x_miss | x_obs] ~ sum_j w_j E[x_miss | z_j]``, with the
+        self-normalised importance weights ``w_j`` proportional to
+        ``p(x_obs | z_j) p(z_j) / q(z_j | x_obs)``. Deterministic, as
+        :meth:`score_samples` is. A row with no observed entry gets the
+        model's mean.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Rows with ``missing_values`` (NaN by default) where an entry is
+            unknown; a table's missing entries may be NaN, None or ``pd.NA``.
+
+        Returns
+        -------
+        X_filled : ndarray or DataFrame of shape (n_samples, n_features)
+            A float64 copy of X whose missing entries are replaced by their
+            conditional mean; observed entries are unchanged. When fitted on
+            a table, a DataFrame like X: a missing category gets its most
+            probable level under the weighted posterior, a missing integer
+            its rounded mean.
+        """
+        check_is_fitted(self)
+        X, Z, missing = self._gap_input(X)
+        module = self._inference_module()
+        Z_tensor = self._as_inference_tensor(Z)
+        observed = ~torch.isnan(Z_tensor)
+        offsets = module.offsets if module.n_dequantized else None
+        rows = self._chunk_rows(self._draw_bytes(module) * len(module.eps))
+        means = torch.empty_like(Z_tensor)
+        with self._threads(), torch.no_grad():
+            for start in range(0, len(Z), rows):
+                part = slice(start, start + rows)
+                log_w, _, out = module.importance(
+                    Z_tensor[part], module.eps, offsets, observed[part]
+                )
+                weight = torch.softmax(log_w, dim=1)[..., None]
+                means[part] = (weight * module.mean_from_out(out)).sum(1)
+        means = means.cpu().numpy()
+        if not hasattr(self, "encoder_"):
+            return np.where(missing, means, Z)
+        n_numeric = module.n_numeric
+        integer = module.dequantized[:n_numeric].cpu().numpy()
+        means[:, :n_numeric] = np.where(integer, np.round(means[:, :n_numeric]),
+                                        means[:, :n_numeric])
+        return _fill(X, self.encoder_.inverse_transform(means), missing)
+
+    def sample_conditional(self, X, n_samples=1, *, random_state=None):
+        """Draw the missing entries of each row given its observed ones.
+
+        Sampling-importance-resampling over the posterior: for each draw,
+        ``n_importance_samples`` fresh latents ``z_j`` are drawn from the
+        encoder given the observed entries and weighted by ``p(x_obs | z_j)
+        p(z_j) / q(z_j | x_obs)``; one of them is resampled with these
+        weights, and the missing entries are drawn from the decoder's
+        ``p(x_miss | z)``. The draws approach ``p(x_miss | x_obs)`` as the
+        number of importance samples grows. Draws are independent across
+        rows and across the ``n_samples`` repetitions.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_rows, n_features)
+            Rows with ``missing_values`` (NaN by default) where an entry is
+            to be drawn.
+
+        n_samples : int, default=1
+            Number of draws per row.
+
+        random_state : int, RandomState instance or None, default=None
+            Randomness of this call, through a private torch generator; with
+            None the estimator's ``random_state`` is used, as in
+            :meth:`sample`.
+
+        Returns
+        -------
+        X_drawn : ndarray of shape (n_samples, n_rows, n_features) or DataFrame
+            ``X_drawn[i]`` is X, in float64, with its missing entries
+            replaced by the i-th draw; observed entries are unchanged.
+            When fitted on a table, the ``n_samples`` filled copies of X
+            stacked under a first index level ``"draw"``, as
+            :meth:`TabularMixture.sample_conditional
+            <skgen.TabularMixture.sample_conditional>` gives them.
+        """
+        check_is_fitted(self)
+        if (not isinstance(n_samples, Integral) or isinstance(n_samples, bool)
+                or n_samples < 1):
+            raise ValueError(
+                f"Invalid value for 'n_samples': {n_samples!r}. Give the number "
+                "of draws per row, an integer >= 1."
+            )
+        X, Z, missing = self._gap_input(X)
+        module = self._inference_module()
+        device = self.net_.device
+        generator = make_torch_generator(
+            self.random_state if random_state is None else random_state, device
+        )
+        n_rows, width = Z.shape
+        # The rows of draw i are rows i * n_rows ... (i + 1) * n_rows - 1.
+        Z_tensor = self._as_inference_tensor(Z).repeat(n_samples, 1)
+        observed = ~torch.isnan(Z_tensor)
+        k, latent_dim = module.eps.shape
+        rows = self._chunk_rows(self._draw_bytes(module) * k)
+        drawn = torch.empty_like(Z_tensor)
+        with self._threads(), torch.no_grad():
+            for start in range(0, len(Z_tensor), rows):
+                part = slice(start, start + rows)
+                x = Z_tensor[part]
+                eps = torch.randn((len(x), k, latent_dim), generator=generator,
+                                  dtype=torch.float64, device=device)
+                offsets = None
+                if module.n_dequantized:
+                    offsets = torch.rand((len(x), k, width), generator=generator,
+                                         dtype=torch.float64, device=device)
+                    offsets = offsets * module.dequantized
+                log_w, z, _ = module.importance(x, eps, offsets, observed[part])
+                pick = torch.multinomial(torch.softmax(log_w, dim=1), 1,
+                                         generator=generator)[:, 0]
+                chosen = z[torch.arange(len(x), device=device), pick]
+                drawn[part] = module.draw(chosen, generator)
+        drawn = drawn.cpu().numpy().reshape(n_samples, n_rows, width)
+        if not hasattr(self, "encoder_"):
+            return np.where(missing, drawn, Z)
+        import pandas as pd
+
+        filled = [_fill(X, self.encoder_.inverse_transform(draw), missing)
+                  for draw in drawn]
+        if hasattr(X, "iloc"):
+            return pd.concat(filled, keys=range(n_samples), names=["draw"])
+        return np.stack(filled)
+
+    def _gap_input(self, X):
+        """``(X, Z, missing)``: X with NaN gaps, the model's matrix, the gaps.
+
+        ``missing`` is the mask of the missing entries of X's columns.
+        """
+        Z = self._inference_matrix(X)
+        if not hasattr(self, "encoder_"):
+            return Z, Z, np.isnan(Z)
+        X = nan_marked(X, self.missing_values)
+        return X, Z, self.encoder_.missing_mask(X)
+
+    @staticmethod
+    def _draw_bytes(module):
+        """Bytes of the float64 temporaries of one row and importance draw."""
+        widths = [module.decoder[-1].out_features * 4, len(module.loc) * 4,
+                  module.latent_dim * 4]
+        widths += [layer.out_features for layer in module.decoder
+                   if isinstance(layer, torch.nn.Linear)]
+        widths += [layer.out_features for layer in module.encoder
+                   if isinstance(layer, torch.nn.Linear)]
+        return 8 * sum(widths)
 
     # ------------------------------------------------------- attributes
 
