@@ -49,6 +49,7 @@ __all__ = [
     "ProductFamily",
     "TensorSource",
     "WhitenedGaussianFamily",
+    "Workspace",
     "add_results",
     "em_pass",
     "gaussian_family",
@@ -83,6 +84,42 @@ def normalise_(log_prob):
     total = resp.sum(0)
     resp.div_(total)
     return total.log_().add_(log_max), resp
+
+
+class Workspace:
+    """Buffers for the temporaries of a pass, reused from chunk to chunk.
+
+    A pass allocates the same few large temporaries for every chunk.  Where
+    glibc's mmap threshold is fixed, as in Dask's workers (which set
+    ``MALLOC_TRIM_THRESHOLD_``), each of them is a fresh mapping that the
+    kernel zero-fills page by page, and each free unmaps it again: taken from
+    here they are mapped once a pass.  One workspace serves one pass in one
+    thread.
+    """
+
+    def __init__(self):
+        self._buffers = {}
+
+    def take(self, name, shape, like):
+        """A contiguous tensor of ``shape``, dtype and device of ``like``."""
+        numel = math.prod(shape)
+        buffer = self._buffers.get(name)
+        if (
+            buffer is None
+            or buffer.numel() < numel
+            or buffer.dtype != like.dtype
+            or buffer.device != like.device
+        ):
+            buffer = torch.empty(numel, dtype=like.dtype, device=like.device)
+            self._buffers[name] = buffer
+        return buffer[:numel].view(shape)
+
+
+def _take(workspace, name, shape, like):
+    """A buffer of the workspace, or a new tensor without one."""
+    if workspace is None:
+        return torch.empty(shape, dtype=like.dtype, device=like.device)
+    return workspace.take(name, shape, like)
 
 
 class WhitenedGaussianFamily:
@@ -286,8 +323,11 @@ def _n_features_map(n_features, covariance_type):
 
 def _build_features(x, shift, covariance_type, out):
     """Fill ``out`` (n_phi, n_rows) with phi(x - shift) for a chunk ``x``."""
-    xt = (x - shift).T.contiguous()
-    n_features = xt.shape[0]
+    n_features = x.shape[1]
+    n_second = out.shape[0] - n_features - 1
+    # The centred rows go straight to their place in phi, which then serves
+    # as the transposed chunk for the products.
+    xt = torch.sub(x.T, shift[:, None], out=out[n_second : n_second + n_features])
     if covariance_type in _QUADRATIC:
         # Row block i holds x_i * x_j for j >= i: the row-major upper
         # triangle, the order of torch.triu_indices.
@@ -298,9 +338,7 @@ def _build_features(x, shift, covariance_type, out):
             row += width
     else:
         torch.mul(xt, xt, out=out[:n_features])
-        row = n_features
-    out[row : row + n_features] = xt
-    out[row + n_features] = 1.0
+    out[-1] = 1.0
     return out
 
 
@@ -405,9 +443,11 @@ class _LinearInFeatures:
     def features(self, frame, x):
         return self.whiten(frame, x)
 
-    def log_prob(self, frame, phi):
+    def log_prob(self, frame, phi, workspace=None):
         """``log N(x | k)`` (plus ``log w_k`` where ``coef`` has it), (k, n)."""
-        return frame["coef"] @ phi
+        coef = frame["coef"]
+        out = _take(workspace, "log_prob", (coef.shape[0], phi.shape[1]), phi)
+        return torch.matmul(coef, phi, out=out)
 
     def new_stats(self, frame):
         """Zero statistics ``phi R^T`` in float64."""
@@ -447,10 +487,12 @@ class ExpandedGaussianFamily(_LinearInFeatures):
         coef = _coefficients(params, shift, self.covariance_type)
         return {"coef": coef.to(dtype), "shift": shift, "params": params}
 
-    def whiten(self, frame, x):
+    takes_workspace = True
+
+    def whiten(self, frame, x, workspace=None):
         """The feature map ``phi`` (n_phi, n) of a chunk ``x`` (n, d)."""
         n_phi = _n_features_map(x.shape[1], self.covariance_type)
-        out = torch.empty((n_phi, x.shape[0]), dtype=x.dtype, device=x.device)
+        out = _take(workspace, "phi", (n_phi, x.shape[0]), x)
         shift = frame["shift"].to(x.dtype)
         return _build_features(x, shift, self.covariance_type, out)
 
@@ -802,9 +844,14 @@ def em_pass(family, frame, source):
     """One fused E- and M-step pass: ``(stats, total weighted log-likelihood)``."""
     stats = family.new_stats(frame)
     log_lik = torch.zeros((), dtype=torch.float64, device=source.X.device)
+    workspace = Workspace() if getattr(family, "takes_workspace", False) else None
     for _, x, w in source:
-        z = family.whiten(frame, x)
-        log_norm, resp = normalise_(family.log_prob(frame, z))
+        if workspace is None:
+            z = family.whiten(frame, x)
+            log_norm, resp = normalise_(family.log_prob(frame, z))
+        else:
+            z = family.whiten(frame, x, workspace)
+            log_norm, resp = normalise_(family.log_prob(frame, z, workspace))
         if w is not None:
             log_norm = log_norm * w
             resp.mul_(w)
