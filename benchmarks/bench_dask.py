@@ -92,19 +92,27 @@ def draw_block(index, n_rows, mixture):
     """Block ``index`` of the data: ``n_rows`` float32 rows, its own seed.
 
     The rows of each component are drawn together (a multinomial count per
-    component, then one matrix product each), then shuffled, so that any
-    run of rows, such as a batch of partial_fit, mixes the components.
+    component, then one float32 matrix product each, written in place), then
+    put in a random order, so that any run of rows, such as a batch of
+    partial_fit, mixes the components. Normals are drawn in float32 and the
+    reordering gathers into the normals' own buffer: drawing is most of the
+    cost of a pass over lazily drawn blocks.
     """
     weights, means, chol = mixture
     rng = np.random.default_rng([DATA_SEED, index])
     counts = rng.multinomial(n_rows, weights)
-    z = rng.standard_normal(size=(n_rows, means.shape[1]))
+    order = rng.permutation(n_rows)
+    z = rng.standard_normal(size=(n_rows, means.shape[1]), dtype=np.float32)
+    drawn = np.empty_like(z)
+    factors = np.swapaxes(chol, 1, 2).astype(np.float32)
+    offsets = means.astype(np.float32)
     start = 0
     for j, count in enumerate(counts):
         rows = slice(start, start + count)
-        z[rows] = z[rows] @ chol[j].T + means[j]
+        np.matmul(z[rows], factors[j], out=drawn[rows])
+        drawn[rows] += offsets[j]
         start += count
-    return z.astype(np.float32)[rng.permutation(n_rows)]
+    return np.take(drawn, order, axis=0, out=z)
 
 
 def _dask_block(block_info=None, mixture=None):
