@@ -351,7 +351,8 @@ class _VAEModule(torch.nn.Module):
                                  / var)
         log_p = torch.logsumexp(log_pdf, dim=-2) - torch.logsumexp(logit, dim=-2)
         if observed is not None:
-            return (log_p * observed).sum(-1) - 0.5 * _LOG_2PI * observed.sum(-1)
+            n_observed = observed.sum(-1, dtype=log_p.dtype)
+            return (log_p * observed).sum(-1) - 0.5 * _LOG_2PI * n_observed
         return log_p.sum(-1) - 0.5 * _LOG_2PI * n_features
 
     def centre(self, x):
@@ -1412,13 +1413,16 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         -------
         Z : ndarray of shape (n_samples, latent_dim)
             ``E[z | x]`` under the encoder; a dequantised feature is given
-            at the centre of its cell, ``x + 1/2``.
+            at the centre of its cell, ``x + 1/2``. For a row with missing
+            entries, ``E[z | x_obs]``: the encoder reads them as zeros in
+            its standardised units, as in training.
         """
         check_is_fitted(self)
         X = self._inference_matrix(X)
         module = self._inference_module()
         with torch.no_grad():
-            mu, _ = module.encode(module.centre(self._as_inference_tensor(X)))
+            X = self._as_inference_tensor(X)
+            mu, _ = module.encode(module.centre(X), _observed(X))
         return mu.cpu().numpy()
 
     def inverse_transform(self, X):
