@@ -21,13 +21,15 @@ gathered in order and the initialisation is the in-memory one.
 
 import math
 from functools import partial, reduce
+from numbers import Integral
 
 import dask
 import dask.array as da
 import numpy as np
 import torch
+from dask.utils import parse_bytes
 from sklearn.utils import check_array
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skgen.mixture._em import (
     TensorSource,
@@ -43,7 +45,13 @@ from skgen.mixture._gaussian_mixture import (
 from skgen.utils._missing import is_nan_marker
 from skgen.utils._torch import as_tensor
 
-__all__ = ["DaskSource", "map_blocks", "partial_fit_blocks", "prepare_fit"]
+__all__ = [
+    "DaskSource",
+    "map_blocks",
+    "partial_fit_blocks",
+    "prepare_fit",
+    "sample_dask",
+]
 
 # The initialisation's sample: at least this many rows, and this many per
 # component.
@@ -415,3 +423,194 @@ def _partial_fit_block(estimator, x_block, w_block):
     first = not hasattr(estimator, "converged_")
     data = estimator._prepare_fit(x, w, reset=first, check_features=False)
     estimator._stepwise_update(data, first)
+
+
+# ---------------------------------------------------------------- sampling
+
+
+def sample_dask(estimator, n_samples, *, chunk_size="auto", random_state=None):
+    """Draw many rows from a fitted mixture as lazy Dask collections.
+
+    Each block of ``chunk_size`` rows is one task that calls the estimator's
+    own ``sample`` with a generator of its own, seeded by a child of
+    ``numpy.random.SeedSequence(random_state)``: the rows follow the law of
+    ``estimator.sample``, no block needs another, and the same
+    ``random_state`` and ``chunk_size`` give the same bits whatever the
+    order in which the blocks are computed.  Nothing is drawn until the
+    result is computed.
+
+    Read more in the :ref:`User Guide <scale>`.
+
+    Parameters
+    ----------
+    estimator : GaussianMixture or TabularMixture
+        A fitted mixture.
+
+    n_samples : int
+        Number of rows, at least 1.
+
+    chunk_size : int or "auto", default="auto"
+        Rows per block. ``"auto"`` makes blocks of about Dask's
+        ``array.chunk-size`` configuration (128 MiB by default).  Each block
+        draws its own number of rows of each component, so the bits depend
+        on the chunk size as well as on ``random_state``.
+
+    random_state : int, RandomState instance or None, default=None
+        Seed of the draws. None uses the estimator's ``random_state``; when
+        that is None too, the seed comes from the operating system's entropy
+        (different at every call).  A RandomState instance gives one number
+        for the seed.  The global random state is never used.
+
+    Returns
+    -------
+    X : dask.array.Array or dask.dataframe.DataFrame
+        For a GaussianMixture, a Dask array of shape (n_samples,
+        n_features) in the dtype of the model's ``means_``; within each
+        block the rows are grouped by component, as ``sample`` returns
+        them.  For a TabularMixture, what its ``sample`` returns, as a Dask
+        DataFrame with a default integer index (a Dask array for a model
+        fitted on an array).
+
+    y : dask.array.Array of shape (n_samples,)
+        For a GaussianMixture only: the component of each row.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgen.mixture import GaussianMixture, sample_dask
+    >>> X = np.random.default_rng(0).normal(size=(200, 2))
+    >>> model = GaussianMixture(2, random_state=0).fit(X)
+    >>> X_big, y_big = sample_dask(model, 1_000_000, chunk_size=250_000,
+    ...                            random_state=0)
+    >>> X_big.shape, X_big.numblocks
+    ((1000000, 2), (4, 1))
+    >>> X_big[:1000].compute().shape
+    (1000, 2)
+    """
+    from skgen.mixture._gaussian_mixture import GaussianMixture
+    from skgen.mixture._tabular import TabularMixture
+
+    if not isinstance(estimator, (GaussianMixture, TabularMixture)):
+        raise TypeError(
+            f"sample_dask draws from a skgen GaussianMixture or TabularMixture, "
+            f"got {type(estimator).__name__}. Call the estimator's own sample "
+            "method instead."
+        )
+    check_is_fitted(estimator)
+    if isinstance(n_samples, bool) or not isinstance(n_samples, Integral) or (
+        n_samples < 1
+    ):
+        raise ValueError(
+            f"Invalid value for 'n_samples': {n_samples!r}. The sampling requires "
+            "at least one sample (an integer >= 1)."
+        )
+    n_features = estimator.n_features_in_
+    if isinstance(chunk_size, str) and chunk_size == "auto":
+        target = parse_bytes(dask.config.get("array.chunk-size"))
+        chunk_size = max(1, target // (8 * n_features))
+    elif isinstance(chunk_size, bool) or not isinstance(chunk_size, Integral) or (
+        chunk_size < 1
+    ):
+        raise ValueError(
+            f"Invalid value for 'chunk_size': {chunk_size!r}. Give the number of "
+            "rows per block (an integer >= 1) or 'auto'."
+        )
+    chunk_size = int(min(chunk_size, n_samples))
+    sizes = [chunk_size] * (n_samples // chunk_size)
+    if n_samples % chunk_size:
+        sizes.append(n_samples % chunk_size)
+    seeds = [
+        child.generate_state(4)
+        for child in _seed_sequence(estimator, random_state).spawn(len(sizes))
+    ]
+    shared = dask.delayed(estimator, traverse=False)
+    if isinstance(estimator, GaussianMixture):
+        return _gaussian_sample(shared, estimator, sizes, seeds)
+    return _tabular_sample(shared, estimator, sizes, seeds)
+
+
+def _seed_sequence(estimator, random_state):
+    """The SeedSequence of a call, never from numpy's global state."""
+    if random_state is None:
+        random_state = estimator.random_state
+    if random_state is None:
+        return np.random.SeedSequence()
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.SeedSequence(
+            random_state.randint(np.iinfo(np.int32).max, size=4)
+        )
+    if isinstance(random_state, Integral) and not isinstance(random_state, bool):
+        if random_state < 0:
+            raise ValueError(
+                f"random_state={random_state!r}: a seed must be a non-negative "
+                "integer."
+            )
+        return np.random.SeedSequence(int(random_state))
+    raise ValueError(
+        f"random_state={random_state!r} cannot be used to seed the draws: give "
+        "an int, a numpy RandomState instance or None."
+    )
+
+
+def _block_generator(seed):
+    # The estimators' sample methods take a RandomState; this one runs on
+    # the block's own PCG64 stream.
+    return np.random.RandomState(np.random.PCG64(seed))
+
+
+def _gaussian_sample(shared, estimator, sizes, seeds):
+    dtype = np.asarray(estimator.means_).dtype
+    n_features = estimator.n_features_in_
+    blocks = [
+        dask.delayed(_gaussian_block, pure=True, nout=2)(shared, size, seed, dtype)
+        for size, seed in zip(sizes, seeds, strict=True)
+    ]
+    X = da.concatenate([
+        da.from_delayed(
+            x, shape=(size, n_features), dtype=dtype,
+            meta=np.empty((0, 0), dtype=dtype),
+        )
+        for (x, _), size in zip(blocks, sizes, strict=True)
+    ])
+    y = da.concatenate([
+        da.from_delayed(
+            labels, shape=(size,), dtype=np.int64, meta=np.empty(0, dtype=np.int64)
+        )
+        for (_, labels), size in zip(blocks, sizes, strict=True)
+    ])
+    return X, y
+
+
+def _gaussian_block(estimator, size, seed, dtype):
+    X, y = estimator.sample(size, random_state=_block_generator(seed))
+    return X.astype(dtype, copy=False), y.astype(np.int64, copy=False)
+
+
+def _tabular_sample(shared, estimator, sizes, seeds):
+    # The empty frame (or array) that describes every block: a one-row draw
+    # from a fixed stream has the columns, dtypes and category sets.
+    meta = estimator.sample(1, random_state=_block_generator(0))[:0]
+    starts = np.concatenate([[0], np.cumsum(sizes)]).tolist()
+    blocks = [
+        dask.delayed(_tabular_block, pure=True)(shared, size, seed, start)
+        for size, seed, start in zip(sizes, seeds, starts[:-1], strict=True)
+    ]
+    if isinstance(meta, np.ndarray):
+        return da.concatenate([
+            da.from_delayed(
+                block, shape=(size, meta.shape[1]), dtype=meta.dtype, meta=meta
+            )
+            for block, size in zip(blocks, sizes, strict=True)
+        ])
+    import dask.dataframe as dd
+
+    divisions = (*starts[:-1], starts[-1] - 1)
+    return dd.from_delayed(blocks, meta=meta, divisions=divisions)
+
+
+def _tabular_block(estimator, size, seed, start):
+    X = estimator.sample(size, random_state=_block_generator(seed))
+    if not isinstance(X, np.ndarray):
+        # The blocks' indexes continue one another, as in one large frame.
+        X.index = range(start, start + size)
+    return X

@@ -366,3 +366,158 @@ def test_import_skgen_does_not_import_dask():
         "assert 'dask' not in sys.modules, 'dask was imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# ---------------------------------------------------------------- sampling
+
+
+def _fitted(rng, covariance_type="full", dtype=np.float64):
+    X = _rows(rng, n_samples=1500, n_features=3).astype(dtype)
+    return _fit(GaussianMixture(3, covariance_type=covariance_type, random_state=0), X)
+
+
+def _full_covariances(model):
+    cov = np.asarray(model.covariances_, dtype=np.float64)
+    k, d = model.means_.shape
+    if model.covariance_type == "tied":
+        return np.repeat(cov[None], k, axis=0)
+    if model.covariance_type == "diag":
+        return np.stack([np.diag(c) for c in cov])
+    if model.covariance_type == "spherical":
+        return cov[:, None, None] * np.eye(d)
+    return cov
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_sample_dask_follows_the_model(rng, covariance_type):
+    from scipy.stats import ks_2samp
+
+    from skgen.mixture import sample_dask
+
+    model = _fitted(rng, covariance_type)
+    n = 24_000
+    X_lazy, y_lazy = sample_dask(model, n, chunk_size=7000, random_state=1)
+    X, y = X_lazy.compute(), y_lazy.compute()
+    assert X.shape == (n, 3) and y.shape == (n,)
+    weights = model.weights_ / model.weights_.sum()
+    share = np.bincount(y, minlength=3) / n
+    assert np.all(np.abs(share - weights) < 5 * np.sqrt(weights * (1 - weights) / n))
+    covariances = _full_covariances(model)
+    for k in range(3):
+        rows = X[y == k]
+        std_error = np.sqrt(np.diag(covariances[k]) / len(rows))
+        assert np.all(np.abs(rows.mean(0) - model.means_[k]) < 5 * std_error)
+        assert_allclose(np.cov(rows.T), covariances[k], atol=0.1 * covariances[k].max())
+    # The same law as the model's own sample, column by column.
+    reference = model.sample(n, random_state=2)[0]
+    for j in range(3):
+        assert ks_2samp(X[:, j], reference[:, j]).pvalue > 1e-3
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sample_dask_has_the_dtype_of_the_model(rng, dtype):
+    from skgen.mixture import sample_dask
+
+    model = _fitted(rng, dtype=dtype)
+    X, y = sample_dask(model, 50, chunk_size=20, random_state=0)
+    assert X.dtype == dtype and X.compute().dtype == dtype
+    assert y.dtype == np.int64 and y.compute().dtype == np.int64
+
+
+def test_sample_dask_is_reproducible_and_leaves_global_state(rng):
+    from skgen.mixture import sample_dask
+
+    model = _fitted(rng)
+    global_before = np.random.get_state()[1].copy()
+    X1, y1 = sample_dask(model, 1000, chunk_size=300, random_state=7)
+    X2, y2 = sample_dask(model, 1000, chunk_size=300, random_state=7)
+    # One block alone has the bits it has in the whole.
+    assert_array_equal(X2.blocks[2].compute(), X1.compute()[600:900])
+    assert_array_equal(X1.compute(), X2.compute())
+    assert_array_equal(y1.compute(), y2.compute())
+    # Each block has a stream of its own, and another seed other draws.
+    first = X1.compute()
+    assert not np.array_equal(first[:300], first[300:600])
+    other = sample_dask(model, 1000, chunk_size=300, random_state=8)[0].compute()
+    assert not np.array_equal(first, other)
+    # random_state=None takes the estimator's (0 here), as sample does.
+    assert_array_equal(
+        sample_dask(model, 1000, chunk_size=300)[0].compute(),
+        sample_dask(model, 1000, chunk_size=300, random_state=0)[0].compute(),
+    )
+    model.set_params(random_state=None)
+    fresh = [sample_dask(model, 100, chunk_size=50)[0].compute() for _ in range(2)]
+    assert not np.array_equal(*fresh)
+    assert_array_equal(np.random.get_state()[1], global_before)
+
+
+def test_sample_dask_chunk_sizes(rng):
+    dask = pytest.importorskip("dask")
+    from skgen.mixture import sample_dask
+
+    model = _fitted(rng)
+    X, y = sample_dask(model, 1000, chunk_size=300, random_state=0)
+    assert X.chunks == ((300, 300, 300, 100), (3,))
+    assert y.chunks == ((300, 300, 300, 100),)
+    X, _ = sample_dask(model, 10, chunk_size=300, random_state=0)
+    assert X.chunks == ((10,), (3,))
+    with dask.config.set({"array.chunk-size": "24 KiB"}):
+        X, _ = sample_dask(model, 5000, random_state=0)
+    assert X.chunks[0][0] == 24 * 1024 // (8 * 3)
+    assert sum(X.chunks[0]) == 5000 and X.compute().shape == (5000, 3)
+    # Lazy: ten billion rows are a graph, not an allocation.
+    X, y = sample_dask(model, 10**10, chunk_size=10**8, random_state=0)
+    assert X.shape == (10**10, 3) and X.numblocks == (100, 1)
+
+
+def test_sample_dask_bad_input(rng):
+    from sklearn.cluster import KMeans
+
+    from skgen.mixture import sample_dask
+
+    model = _fitted(rng)
+    for n_samples in (0, -5, 2.5, True):
+        with pytest.raises(ValueError, match="n_samples"):
+            sample_dask(model, n_samples)
+    for chunk_size in (0, -1, 1.5, "big"):
+        with pytest.raises(ValueError, match="chunk_size"):
+            sample_dask(model, 10, chunk_size=chunk_size)
+    with pytest.raises(ValueError, match="random_state"):
+        sample_dask(model, 10, random_state=-1)
+    with pytest.raises(NotFittedError):
+        sample_dask(GaussianMixture(2), 10)
+    with pytest.raises(TypeError, match="GaussianMixture or TabularMixture"):
+        sample_dask(KMeans(2).fit(_rows(rng)), 10)
+
+
+def test_sample_dask_of_a_table_is_a_dask_dataframe(rng):
+    pd = pytest.importorskip("pandas")
+    from skgen import TabularMixture
+    from skgen.mixture import sample_dask
+
+    X = _rows(rng, n_samples=600, n_features=2)
+    table = pd.DataFrame({
+        "x": X[:, 0],
+        "level": pd.Categorical(np.where(X[:, 1] > 0, "high", "low")),
+    })
+    model = TabularMixture(n_components=2, random_state=0).fit(table)
+    drawn = sample_dask(model, 5000, chunk_size=1500, random_state=3)
+    assert isinstance(drawn, dd.DataFrame)
+    assert drawn.npartitions == 4
+    rows = drawn.compute()
+    own = model.sample(5000, random_state=4)
+    assert list(rows.columns) == list(own.columns)
+    assert (rows.dtypes == own.dtypes).all()
+    assert rows["level"].cat.categories.equals(own["level"].cat.categories)
+    assert_array_equal(rows.index, np.arange(5000))
+    # The law of the model's own sample: the share of a level and the mean.
+    high, own_high = (rows["level"] == "high").mean(), (own["level"] == "high").mean()
+    assert abs(high - own_high) < 5 * np.sqrt(2 * 0.25 / 5000)
+    assert abs(rows["x"].mean() - own["x"].mean()) < 5 * np.sqrt(
+        2 * own["x"].var() / 5000
+    )
+    assert_array_equal(
+        drawn.partitions[1].compute(),
+        sample_dask(model, 5000, chunk_size=1500, random_state=3)
+        .partitions[1].compute(),
+    )
