@@ -24,8 +24,9 @@ from skgen.mixture._conditional import _check_generator
 __all__ = ["GenerativeImputer"]
 
 # The default model: a GaussianMixture with its number of components and
-# covariance type chosen over this grid.
-_GRID_COMPONENTS = range(1, 11)
+# covariance type chosen over this grid; its steps widen so that large tables
+# can reach the tens of components their structure may need.
+_GRID_COMPONENTS = (1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32, 48, 64)
 _GRID_COVARIANCES = ("full", "diag")
 # Rows held out to score the candidates: at most, and at least (else BIC).
 _MAX_CHECK_ROWS = 2000
@@ -242,8 +243,9 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         :class:`skgen.TabularMixture` with its defaults.
 
         None fits :class:`skgen.GaussianMixture` models (EM over the observed
-        entries) with full or diagonal covariances and 1 to 10 components
-        (full only with more rows than features per component). It holds out
+        entries) with full or diagonal covariances and 1 to 64 components
+        (1-6, 8, 10, 12, 16, 20, 24, 32, 48, 64; full only with more rows
+        than features per component). It holds out
         a fifth of the rows (at most 2000, drawn with ``random_state``),
         hides one observed entry in each, keeps the model that imputes them
         with the least squared error (adding components until that error has
