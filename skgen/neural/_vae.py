@@ -754,6 +754,14 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         the numeric model. A category not seen in fit raises a ValueError
         at scoring time.
 
+    missing_values : float, int, np.nan or None, default=np.nan
+        The marker of a missing entry, as in scikit-learn's imputers. Every
+        method takes rows with such entries (MIWAE, see the User Guide):
+        training and :meth:`score_samples` use the likelihood of the
+        observed entries, :meth:`impute` and :meth:`sample_conditional`
+        fill the missing ones. With a marker other than NaN, a NaN in X
+        raises. A table's missing entries may be NaN, None or ``pd.NA``.
+
     device : str or torch.device, default='cpu'
         Where the model is trained and evaluated: ``'cpu'`` or ``'cuda'``.
         Outputs are numpy arrays whatever the device.
@@ -1197,6 +1205,8 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         X : array-like or DataFrame of shape (n_samples, n_features)
             Training data (at least 2 rows); a table with categorical
             columns is encoded first (see ``categorical_features``).
+            Missing entries (``missing_values``) are left out of each row's
+            likelihood; a row or a column with no observed entry raises.
 
         y : Ignored
             Not used, present for API consistency by convention.
@@ -1370,7 +1380,8 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            The samples to score.
+            The samples to score; a row with missing entries is scored on
+            its observed ones.
 
         Returns
         -------
@@ -1378,7 +1389,9 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
             Estimated ``log p(x)`` of each row, in nats: the log of the
             probability of the dequantised features' values (and of a
             table's categories) times the density of the other features, in
-            the units of X.
+            the units of X. For a row with missing entries, the estimate of
+            ``log p(x_obs)``, the marginal of its observed entries (0 when
+            none is observed).
         """
         check_is_fitted(self)
         return self._score_samples(self._inference_matrix(X))
@@ -1532,6 +1545,19 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
             a table, a DataFrame like X: a missing category gets its most
             probable level under the weighted posterior, a missing integer
             its rounded mean.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skgen import VAE
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(200, 3))
+        >>> X[rng.random(X.shape) < 0.2] = np.nan
+        >>> X = X[~np.isnan(X).all(axis=1)]
+        >>> vae = VAE(latent_dim=2, max_epochs=5, random_state=0).fit(X)
+        >>> filled = vae.impute([[0.5, np.nan, -1.0]])
+        >>> filled[0, [0, 2]], bool(np.isfinite(filled).all())
+        (array([ 0.5, -1. ]), True)
         """
         check_is_fitted(self)
         X, Z, missing = self._gap_input(X)
@@ -1593,6 +1619,19 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
             stacked under a first index level ``"draw"``, as
             :meth:`TabularMixture.sample_conditional
             <skgen.TabularMixture.sample_conditional>` gives them.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skgen import VAE
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(200, 3))
+        >>> X[rng.random(X.shape) < 0.2] = np.nan
+        >>> X = X[~np.isnan(X).all(axis=1)]
+        >>> vae = VAE(latent_dim=2, max_epochs=5, random_state=0).fit(X)
+        >>> vae.sample_conditional([[0.5, np.nan, -1.0]], n_samples=10,
+        ...                        random_state=0).shape
+        (10, 1, 3)
         """
         check_is_fitted(self)
         if (not isinstance(n_samples, Integral) or isinstance(n_samples, bool)
