@@ -44,6 +44,7 @@ of the mixture's parameters.
 from numbers import Integral
 
 import numpy as np
+import torch
 from sklearn import get_config
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted
@@ -406,11 +407,12 @@ def _diag_embed(diagonals):
 
 
 # Stacks of SPD matrices up to this size are inverted by the vectorised loops
-# below, larger ones by LAPACK.  numpy's and torch's batched linalg call
-# LAPACK once per matrix, which for the few-by-few blocks of missing entries
-# costs far more than the arithmetic; looping over the c columns instead, each
-# step one array operation over the whole stack, leaves only the arithmetic.
-_SMALL_SPD = 32
+# below, larger ones by LAPACK through torch.  numpy's and torch's batched
+# linalg call LAPACK once per matrix, which for the few-by-few blocks of missing
+# entries costs more than the arithmetic; looping over the c columns instead,
+# each step one array operation over the whole stack, leaves only the
+# arithmetic, until its temporaries grow with c.
+_SMALL_SPD = 8
 
 
 def _spd_inverse_logdet(A):
@@ -424,14 +426,14 @@ def _spd_inverse_logdet(A):
     shape = A.shape
     A = np.ascontiguousarray(A).reshape(c, c, -1)
     if c > _SMALL_SPD:
-        stacked = np.moveaxis(A, -1, 0)
-        try:
-            factor = np.linalg.cholesky(stacked)
-        except np.linalg.LinAlgError:
+        stacked = torch.from_numpy(np.ascontiguousarray(np.moveaxis(A, -1, 0)))
+        factor, info = torch.linalg.cholesky_ex(stacked)
+        if bool((info != 0).any()):
             factor = None
         else:
-            log_det = 2.0 * np.log(np.diagonal(factor, axis1=1, axis2=2)).sum(1)
-            inverse = np.moveaxis(np.linalg.inv(stacked), 0, -1)
+            diagonal = torch.diagonal(factor, dim1=1, dim2=2)
+            log_det = 2.0 * torch.log(diagonal).sum(1).numpy()
+            inverse = np.moveaxis(torch.cholesky_inverse(factor).numpy(), 0, -1)
             return inverse.reshape(shape), log_det.reshape(batch)
     else:
         # Cholesky A = L L^T, one column at a time.

@@ -378,7 +378,7 @@ def test_precision_form_blocks_against_brute_force(covariance_type):
     assert seen.all() and padded
 
 
-@pytest.mark.parametrize("c", [1, 3, 7, 40])
+@pytest.mark.parametrize("c", [1, 3, 7, 8, 9, 40])
 def test_spd_inverse_logdet_against_numpy(c):
     # The vectorised Cholesky (and LAPACK above _SMALL_SPD) on a stack laid
     # out last: inverses and log-determinants as numpy's per-matrix ones.
