@@ -97,7 +97,7 @@ def test_score_matches_a_slow_estimate_with_many_draws():
     rng = np.random.default_rng(0)
     X, _ = _correlated_gaussian(rng, 800)
     vae = VAE(2, hidden_layer_sizes=(32, 32), max_epochs=30, early_stopping=False,
-              random_state=0).fit(X[:600])
+              importance_tol=0.005, random_state=0).fit(X[:600])
     reference = _reference_scores(vae, X[600:], 4096)
     scores, n_draws = vae._importance_scores(X[600:])
     # The few fixed draws of a tight row err by a few hundredths of a nat,
@@ -113,6 +113,62 @@ def test_score_matches_a_slow_estimate_with_many_draws():
     assert np.all(n_draws == 128)
     assert abs(np.mean(full - reference)) < 0.01
     assert np.median(np.abs(full - reference)) < 0.02
+
+
+def test_default_tolerance_stays_close_to_a_slow_estimate_with_fewer_draws():
+    # The default importance_tol (a tenth of a nat) buys its speed with a
+    # looser bound, not a wrong one: a lost log k or a weight of the wrong
+    # draws would move the mean by a nat or more.
+    rng = np.random.default_rng(0)
+    X, _ = _correlated_gaussian(rng, 800)
+    vae = VAE(2, hidden_layer_sizes=(32, 32), max_epochs=30, early_stopping=False,
+              random_state=0).fit(X[:600])
+    reference = _reference_scores(vae, X[600:], 4096)
+    scores, n_draws = vae._importance_scores(X[600:])
+    assert abs(np.mean(scores - reference)) < 0.1
+    assert np.median(np.abs(scores - reference)) < 0.1
+    vae.importance_tol = 0.005
+    _, tight_draws = vae._importance_scores(X[600:])
+    assert n_draws.min() >= 16 and n_draws.mean() < tight_draws.mean()
+
+
+@pytest.mark.parametrize("n_decoder_components", [1, 4])
+def test_scores_over_all_fixed_draws_follow_the_model_definition(
+        n_decoder_components):
+    # importance_tol=0: every row takes all the fixed draws, so the score is
+    # fixed by the model; recomputed here in float64 from the module's own
+    # parameters with torch.distributions. The scoring reorders the
+    # decoder's outputs, masks the components a point-mass feature does not
+    # use and sums in float32: a wrong order, mask or constant would move
+    # the scores by far more than float32's rounding.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 4)) @ rng.normal(size=(4, 4))
+    X[rng.random(300) < 0.3, 1] = 0.0  # a point mass: one normal there
+    vae = VAE(2, hidden_layer_sizes=(16, 16), max_epochs=5, early_stopping=False,
+              n_decoder_components=n_decoder_components, importance_tol=0.0,
+              n_importance_samples=32, random_state=0).fit(X)
+    module = vae.net_.module_
+    assert n_decoder_components == 1 or module.single.tolist() == [False, True,
+                                                                   False, False]
+    module = vae._inference_module()  # a float64 copy
+    x = torch.as_tensor(X[:50])
+    with torch.no_grad():
+        mu, log_var = module.encode(x)
+        std = torch.exp(0.5 * log_var)
+        z = mu[:, None] + std[:, None] * module.eps  # (rows, draws, latent)
+        log_weight, mean, var = module.mixture(module.decoder(z))
+        law = torch.distributions.MixtureSameFamily(
+            torch.distributions.Categorical(logits=log_weight),
+            torch.distributions.Normal(mean, var.sqrt()))
+        x_std = (x - module.loc) / module.scale
+        log_px = law.log_prob(x_std[:, None, :]).sum(-1)
+        normal = torch.distributions.Normal(0.0, 1.0)
+        log_w = (log_px + normal.log_prob(z).sum(-1)
+                 - torch.distributions.Normal(mu[:, None], std[:, None])
+                 .log_prob(z).sum(-1))
+        expected = (torch.logsumexp(log_w, 1) - np.log(log_w.shape[1])
+                    - torch.log(module.scale).sum())
+    assert_allclose(vae.score_samples(X[:50]), expected.numpy(), rtol=0, atol=1e-3)
 
 
 @pytest.mark.parametrize("n_decoder_components", [1, 4])
