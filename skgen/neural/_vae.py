@@ -1504,7 +1504,7 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
                 for start in range(0, n_active, rows):
                     index = (slice(start, start + rows) if active is None
                              else active[start : start + rows])
-                    n_index = len(top[index])
+                    n_index = min(rows, n_active - start)
                     block = _padded(
                         index, _aligned_rows(n_index, stop - done), X, observed,
                         *(() if encoded is None else encoded)
@@ -1529,9 +1529,11 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
                 excess = done * sum_w2[active] / sum_w[active] ** 2 - 1
                 active = active[excess > 2 * done * tol]
                 stop = min(2 * done, n_draws)
-            log_p = (top + torch.log(sum_w) - torch.log(used)
-                     - module.log_jacobian(observed).to(device="cpu",
-                                                        dtype=torch.float64))
+            # The Jacobian in float64, as the training scores' check takes it.
+            log_scale = torch.log(module.scale.to(device="cpu", dtype=torch.float64))
+            log_jacobian = (log_scale.sum() if observed is None
+                            else (log_scale * observed.cpu()).sum(-1))
+            log_p = top + torch.log(sum_w) - torch.log(used) - log_jacobian
             if observed is not None or module.block_sizes:
                 # Nothing observed: the marginal of no entry is 1, exactly.
                 log_p[~_any_observed(module, X).cpu()] = 0.0
