@@ -47,7 +47,7 @@ from skgen.mixture._em import (
     squared_distance_sum,
     stats_of_responsibilities,
 )
-from skgen.utils._missing import nan_marked
+from skgen.utils._missing import check_gaps, nan_marked
 from skgen.utils._torch import as_tensor, resolve_device
 
 __all__ = ["GaussianMixture"]
@@ -714,7 +714,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         initialisation draws from the rows with each gap filled by its
         column's (weighted) mean.
         """
-        _check_gaps(missing)
+        check_gaps(missing, "the mixture")
         weights = np.ones(X.shape[0]) if sample_weight is None else sample_weight
         weights = weights.astype(np.float64)
         observed = ~missing
@@ -1408,23 +1408,6 @@ class _FitData:
         self.total_weight = total_weight
         self.inits = inits
         self.init_rows = init_rows
-
-
-def _check_gaps(missing):
-    """Missing entries are fine; a row or column with nothing observed is not."""
-    empty_rows = np.flatnonzero(missing.all(axis=1))
-    if empty_rows.size:
-        raise ValueError(
-            f"{empty_rows.size} row(s) of X have no observed entry (all NaN), "
-            f"e.g. row {empty_rows[0]}: they carry no information. Drop them "
-            "before fitting."
-        )
-    empty_columns = np.flatnonzero(missing.all(axis=0))
-    if empty_columns.size:
-        raise ValueError(
-            f"Column(s) {empty_columns.tolist()} of X have no observed entry "
-            "(all NaN): the mixture cannot model them. Drop them before fitting."
-        )
 
 
 def _is_dask_collection(X):

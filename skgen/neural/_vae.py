@@ -69,7 +69,7 @@ from skgen.neural._base import (
 )
 from skgen.neural._categorical import categorical_log_prob, sample_blocks
 from skgen.outlier._conventions import OutlierConventionsMixin
-from skgen.utils._missing import nan_marked
+from skgen.utils._missing import check_gaps, nan_marked
 from skgen.utils._torch import make_torch_generator
 
 __all__ = ["VAE"]
@@ -1230,31 +1230,15 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
             X = nan_marked(X, self.missing_values)
             Z = encoder.fit_transform(X)
             adopt_encoder(self, encoder)
-            self._check_gaps(encoder.missing_mask(X))
+            check_gaps(encoder.missing_mask(X), "the VAE")
             return Z
         if hasattr(self, "encoder_"):
             del self.encoder_
         X = validate_data(self, nan_marked(X, self.missing_values),
                           dtype=[np.float64, np.float32], ensure_min_samples=2,
                           ensure_all_finite="allow-nan")
-        self._check_gaps(np.isnan(X))
+        check_gaps(np.isnan(X), "the VAE")
         return X
-
-    def _check_gaps(self, missing):
-        """Missing entries are fine; a row or column with nothing observed is not."""
-        rows = np.flatnonzero(missing.all(axis=1))
-        if rows.size:
-            raise ValueError(
-                f"{rows.size} row(s) of X have no observed entry (all missing), "
-                f"e.g. row {rows[0]}: they carry no information. Drop them "
-                "before fitting."
-            )
-        columns = np.flatnonzero(missing.all(axis=0))
-        if columns.size:
-            raise ValueError(
-                f"Column(s) {columns.tolist()} of X have no observed entry (all "
-                "missing): the VAE cannot model them. Drop them before fitting."
-            )
 
     def _inference_matrix(self, X):
         """X validated against the fit, as the model's float matrix."""

@@ -3,7 +3,7 @@
 import numpy as np
 from sklearn.utils._missing import is_pandas_na, is_scalar_nan
 
-__all__ = ["is_nan_marker", "nan_marked"]
+__all__ = ["check_gaps", "is_nan_marker", "nan_marked"]
 
 
 def is_nan_marker(missing_values):
@@ -43,3 +43,24 @@ def nan_marked(X, missing_values):
             f"encode every missing entry as {missing_values!r}."
         )
     return marked
+
+
+def check_gaps(missing, model):
+    """Missing entries are fine; a row or column with nothing observed is not.
+
+    ``missing`` is the (n_samples, n_features) mask of the data a model is
+    fitted on, ``model`` what the message calls the model.
+    """
+    rows = np.flatnonzero(missing.all(axis=1))
+    if rows.size:
+        raise ValueError(
+            f"{rows.size} row(s) of X have no observed entry (all missing), "
+            f"e.g. row {rows[0]}: they carry no information. Drop them "
+            "before fitting."
+        )
+    columns = np.flatnonzero(missing.all(axis=0))
+    if columns.size:
+        raise ValueError(
+            f"Column(s) {columns.tolist()} of X have no observed entry (all "
+            f"missing): {model} cannot model them. Drop them before fitting."
+        )
