@@ -1458,7 +1458,7 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
                        if isinstance(layer, torch.nn.Linear)]
         draw_bytes = 4 * sum(widths)
         # The network's own float32, as in training (see _ImportanceScorer).
-        X = torch.as_tensor(np.asarray(X), dtype=module.loc.dtype,
+        X = torch.as_tensor(np.ascontiguousarray(X), dtype=module.loc.dtype,
                             device=module.loc.device)
         n_rows = len(X)
         # Running log-sum-exp of the weights and of their squares, per row.
