@@ -61,6 +61,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("runs", nargs="+")
     parser.add_argument("--out", required=True)
+    parser.add_argument("--note", default="", help="a paragraph put first")
     args = parser.parse_args()
     merged, commands = {}, []
     for run in args.runs:
@@ -71,33 +72,41 @@ def main():
             for name, row in rows.items():
                 if name == "runs":
                     target.setdefault("runs", []).extend(row)
-                else:
-                    target[name] = row
+                else:  # a data set's methods may come from several runs
+                    target.setdefault(name, {}).update(
+                        {m: v for m, v in row.items() if v != "-"})
     lines = ["# P7 at MCAR30: every table, one data set per run", "",
              __doc__.split("\n\n")[1].replace("\n", " "), ""]
+    if args.note:
+        lines += [args.note, ""]
     for group in sorted({g for g, _ in merged}, key=lambda g: "held out" in g):
         rmse = merged.get((group, "rmse"), {})
         datasets = [d for d in rmse if d != "runs"]
-        methods = list(next(iter(rmse.values())))
+        methods = list(dict.fromkeys(m for d in datasets for m in rmse[d]))
         lines += [f"## {group}", "", "RMSE on the removed entries (standardised "
-                  "units); rank 1 is the lowest on each data set:", "",
+                  "units); rank 1 is the lowest on each data set; ranks and "
+                  "means over the tables where every method ran (`-`: not "
+                  "run):", "",
                   "| dataset | " + " | ".join(methods) + " |",
                   "|---|" + "---|" * len(methods)]
         ranks = {m: [] for m in methods}
         values = {m: [] for m in methods}
+        complete = []
         for dataset in datasets:
             row = [_number(rmse[dataset].get(m, "")) for m in methods]
-            order = np.argsort(np.argsort([v if v is not None else np.inf
-                                           for v in row]))
-            for m, v, r in zip(methods, row, order, strict=True):
-                ranks[m].append(r + 1)
-                values[m].append(np.nan if v is None else v)
             lines.append(f"| {dataset} | " + " | ".join(
                 "-" if v is None else f"{v:.3f}" for v in row) + " |")
-        lines.append("| **mean rank** | " + " | ".join(
+            if any(v is None for v in row):
+                continue  # ranks and means over the tables every method ran
+            complete.append(dataset)
+            order = np.argsort(np.argsort(row))
+            for m, v, r in zip(methods, row, order, strict=True):
+                ranks[m].append(r + 1)
+                values[m].append(v)
+        lines.append(f"| **mean rank** ({len(complete)} tables) | " + " | ".join(
             f"**{np.mean(ranks[m]):.2f}**" for m in methods) + " |")
-        lines.append("| **mean RMSE** | " + " | ".join(
-            f"**{np.nanmean(values[m]):.3f}**" for m in methods) + " |")
+        lines.append(f"| **mean RMSE** ({len(complete)} tables) | " + " | ".join(
+            f"**{np.mean(values[m]):.3f}**" for m in methods) + " |")
         seconds = merged.get((group, "rmse seconds"), {}).get("runs", [])
         lines.append("| seconds (median of the data sets' medians) | " + " | ".join(
             f"{np.median([_number(s[m]) for s in seconds if m in s]):.2f}"
