@@ -61,6 +61,10 @@ __all__ = [
 
 _COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 _LOG_2PI = np.log(2.0 * np.pi)
+_NOT_POSITIVE_DEFINITE = (
+    "A covariance matrix of the mixture is not positive definite; refit it, "
+    "or increase reg_covar."
+)
 
 
 # ---------------------------------------------------------------------------
@@ -355,10 +359,7 @@ def _gaussian_block(params, X, missing, rows, order, n_obs):
             covariances[:, order[:, :, None], order[:, None, :]]
         )
     except np.linalg.LinAlgError:
-        raise ValueError(
-            "A covariance matrix of the mixture is not positive definite; "
-            "refit it, or increase reg_covar."
-        ) from None
+        raise ValueError(_NOT_POSITIVE_DEFINITE) from None
     block.factor = factor
     observed_position = np.arange(d) < n_obs[:, None]  # (1 or r, d)
     x = X[rows]
@@ -449,10 +450,7 @@ def _spd_inverse_logdet(A):
             factor[j, j] = root
             factor[j + 1:, j] = column[1:] / root
     if factor is None:
-        raise ValueError(
-            "A covariance matrix of the mixture is not positive definite; "
-            "refit it, or increase reg_covar."
-        )
+        raise ValueError(_NOT_POSITIVE_DEFINITE)
     diagonal = factor[np.arange(c), np.arange(c)]
     log_det = 2.0 * np.log(diagonal).sum(0)
     # M = L^-1 by forward substitution, a row at a time; A^-1 = M^T M.
@@ -535,10 +533,7 @@ def _precision_blocks(params, X, missing, rows):
     try:
         factor = np.linalg.cholesky(covariances)
     except np.linalg.LinAlgError:
-        raise ValueError(
-            "A covariance matrix of the mixture is not positive definite; "
-            "refit it, or increase reg_covar."
-        ) from None
+        raise ValueError(_NOT_POSITIVE_DEFINITE) from None
     k, d = params.n_components, params.n_features
     eye = np.broadcast_to(np.eye(d), covariances.shape)
     inverse_factor = np.linalg.solve(factor, eye)
