@@ -139,33 +139,36 @@ def _select_mixture(X, seed):
     return fit(X, covariance_type, n_components)
 
 
-def _fit_density(estimator, X, seed):
-    """Fit the density model of the imputer on X, where NaN marks a gap.
+def _fit_density(estimator, X, missing, default, needed, why, alternative):
+    """Fit the density model of the imputer on X, whose gaps are ``missing``.
 
     This is the one place that decides which rows the model learns from:
-    every row with an observed entry for a model that accepts NaN (EM over
-    the observed entries, for skgen's GaussianMixture), and the rows without
-    any NaN for one that does not.
+    every row with an observed entry for a model that accepts missing
+    values (EM over the observed entries, for skgen's mixtures), and the rows
+    without any for one that does not, of which it needs ``needed``
+    (``why`` says why, ``alternative`` names a model that takes gaps).
+    ``default()`` fits the model of ``estimator=None``. X is an array or a
+    DataFrame.
     """
-    X = X[~np.isnan(X).all(axis=1)]  # rows with nothing observed teach nothing
+    observed = ~missing.all(axis=1)  # rows with nothing observed teach nothing
+    X, missing = X[observed], missing[observed]
     if estimator is None:
-        return _select_mixture(X, seed)
-    if get_tags(estimator).input_tags.allow_nan:
-        return clone(estimator).fit(X)
-    complete = ~np.isnan(X).any(axis=1)
+        return default(X)
+    model = clone(estimator)
+    if get_tags(model).input_tags.allow_nan:
+        return model.fit(X)
+    complete = ~missing.any(axis=1)
     n_complete = int(complete.sum())
-    # Fewer complete rows than features leave no full covariance.
-    needed = X.shape[1] + 1
     if n_complete < needed:
         raise ValueError(
-            f"{type(estimator).__name__} does not accept missing values, so "
+            f"{type(model).__name__} does not accept missing values, so "
             "GenerativeImputer fits it on the rows of X without any, and needs "
-            f"at least {needed} (one more than the features); got "
-            f"{n_complete} sample{'' if n_complete == 1 else 's'} without "
-            f"missing values out of {X.shape[0]}. Use skgen.GaussianMixture, "
-            "which fits on rows with gaps."
+            f"at least {needed}{why}; got {n_complete} "
+            f"sample{'' if n_complete == 1 else 's'} without missing values "
+            f"out of {X.shape[0]}. Use {alternative}, which fits on rows with "
+            "gaps."
         )
-    return clone(estimator).fit(X[complete])
+    return model.fit(X[complete])
 
 
 def _is_table(X, estimator):
@@ -182,32 +185,6 @@ def _is_table(X, estimator):
     if any(is_bool_dtype(t) or not is_numeric_dtype(t) for t in dtypes):
         return True
     return estimator is not None and get_tags(estimator).input_tags.categorical
-
-
-def _fit_table_model(estimator, X, missing, seed):
-    """Fit the model of a table on its rows with an observed entry.
-
-    None is a :class:`skgen.TabularMixture` with its defaults; a model that
-    does not accept missing values learns from the complete rows only.
-    """
-    from skgen.mixture import TabularMixture
-
-    X = X[~missing.all(axis=1)]
-    missing = missing[~missing.all(axis=1)]
-    if estimator is None:
-        return TabularMixture(random_state=seed).fit(X)
-    model = clone(estimator)
-    if get_tags(model).input_tags.allow_nan:
-        return model.fit(X)
-    complete = ~missing.any(axis=1)
-    if complete.sum() < 2:
-        raise ValueError(
-            f"{type(model).__name__} does not accept missing values, so "
-            "GenerativeImputer fits it on the rows of X without any, and needs "
-            f"at least 2; got {int(complete.sum())}. Use skgen.TabularMixture, "
-            "which fits on rows with gaps."
-        )
-    return model.fit(X[complete])
 
 
 class GenerativeImputer(TransformerMixin, BaseEstimator):
@@ -441,8 +418,12 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         scale = np.nanstd(data, axis=0)
         self.scale_ = np.where(scale > 0, scale, 1.0)
         seed = int(_check_generator(self.random_state).integers(2**31 - 1))
+        # Fewer complete rows than features leave no full covariance.
         self.estimator_ = _fit_density(
-            self.estimator, (data - self.location_) / self.scale_, seed
+            self.estimator, (data - self.location_) / self.scale_,
+            np.isnan(data), lambda X: _select_mixture(X, seed),
+            needed=data.shape[1] + 1, why=" (one more than the features)",
+            alternative="skgen.GaussianMixture",
         )
         if self.add_indicator:
             self.indicator_ = MissingIndicator(
@@ -562,8 +543,12 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         self.location_ = self.scale_ = None
         seed = int(_check_generator(self.random_state).integers(2**31 - 1))
         data = X.loc[:, ~empty]
-        self.estimator_ = _fit_table_model(
-            self.estimator, data, missing[:, ~empty], seed
+        from skgen.mixture import TabularMixture
+
+        self.estimator_ = _fit_density(
+            self.estimator, data, missing[:, ~empty],
+            lambda X: TabularMixture(random_state=seed).fit(X),
+            needed=2, why="", alternative="skgen.TabularMixture",
         )
         self.indicator_ = None
         if self.add_indicator:
