@@ -831,7 +831,7 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
     validation_fraction : float, default=0.1
         Share of the training data held out for early stopping.
 
-    n_iter_no_change : int, default=20
+    n_iter_no_change : int, default=10
         Number of epochs without improvement before stopping. ``max_epochs``
         is then a cap: training ends ``n_iter_no_change`` epochs after the
         last improvement.
@@ -1074,7 +1074,7 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         weight_decay=0.0,
         early_stopping=True,
         validation_fraction=0.1,
-        n_iter_no_change=20,
+        n_iter_no_change=10,
         n_importance_samples=128,
         importance_tol=0.1,
         contamination=0.1,
