@@ -82,12 +82,10 @@ _CHECK_DRAWS_STREAM = 2**20 + 4
 
 # Generated and held-out rows compared at each check of the stopping rule.
 _N_VALIDATION_ROWS = 1024
-# The stopping rule waits for this many passes over the training rows, or
-# for half of max_steps if that comes first: the held-out distance falls
-# slowly and stalls for a while at a time, which patience alone reads as the
-# end. A small table is passed over this many times in a few hundred steps;
-# on a large one the stalls last a number of optimiser steps, not of passes,
-# so that the wait in passes would outlast the cap and the rule never act.
+# The stopping rule waits for this many passes over the training rows: on a
+# large table the held-out distance falls slowly, pass after pass, and
+# stalls for a while at a time, which patience alone reads as the end; a
+# small table is passed over this many times in a few hundred steps.
 _WARM_UP_EPOCHS = 50
 
 # Latent draws at fit time whose Jacobian norms set the truncation threshold.
@@ -476,8 +474,7 @@ class _SampleEarlyStopping(Callback):
     the standardised units the networks work in. The best-checked generator
     is kept; training stops once
     ``patience`` checks in a row have not lowered the best distance by a
-    share ``tol`` of it (not before ``warm_up_`` steps: 50 passes over the
-    training rows or half of ``max_steps``, whichever comes first), and
+    share ``tol`` of it (not before 50 passes over the training rows), and
     the kept generator replaces the trained one at the end.
     Without held-out rows (``early_stopping=False``) it only logs.
 
@@ -504,8 +501,7 @@ class _SampleEarlyStopping(Callback):
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         train, valid = X
         per_epoch = math.ceil(len(train) / net.batch_size) / net.n_critic
-        self.warm_up_ = min(math.ceil(_WARM_UP_EPOCHS * per_epoch),
-                            math.ceil(net.max_steps / 2))
+        self.warm_up_ = min(net.max_steps, math.ceil(_WARM_UP_EPOCHS * per_epoch))
         self.valid_ = None
         if valid is not None:
             self.valid_ = net.standardise(valid[: self.n_rows])
@@ -750,13 +746,11 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         samples sharpen onto the data, the second rises when a mode is
         dropped. Training stops after ``n_iter_no_change`` checks in a row
         that do not lower the best distance so far by a share ``tol`` of
-        it, but not before 50 passes over the training rows or half of
-        ``max_steps``, whichever comes first (the distance falls slowly and
-        stalls for a while at a time), or at ``max_steps``, and the
-        best-checked generator is kept (``best_step_``). On a small table
-        the passes come first (a few hundred steps); on a large one half
-        the cap. False: every row is trained on and ``max_steps`` sets the
-        training.
+        it, but not before 50 passes over the training rows (on a large
+        table the distance falls slowly, pass after pass, and stalls for a
+        while at a time), or at ``max_steps``, and the
+        best-checked generator is kept (``best_step_``). False: every row is
+        trained on and ``max_steps`` sets the training.
 
     validation_fraction : float, default=0.1
         Share of the rows held out for ``early_stopping``, in (0, 1). At
