@@ -18,7 +18,7 @@ Two tables, 1 torch thread and 1 BLAS thread (``torch.set_num_threads`` and
   blobs, ``sklearn.datasets.make_blobs``, seed 0): fit seconds, generator
   steps run, the step whose generator was kept, and seconds per step.
 * **P3 subset** (``--p3 NAME ...``): P3's split of
-  ``PROTOCOLS.md`` for seed 0 on the named ODDS sets (read from
+  ``PROTOCOLS.md`` for seed 0 (or ``--p3-seeds``) on the named ODDS sets (read from
   ``../shared/data/odds`` beside the repository, or ``--odds``), the
   baseline's (with ``--baseline``) and the working tree's default GAN behind a
   ``StandardScaler``, fitted in turn on each set: fit+score seconds and
@@ -115,17 +115,23 @@ def scaling(sizes):
     return rows
 
 
-def p3_subset(classes, names, folder):
-    """``[(name, {class name: (seconds, auc, steps)})]`` on P3's seed-0 split."""
+def p3_subset(classes, names, folder, seeds=(0,)):
+    """``[(name, {class name: (seconds, auc, steps)})]`` on P3's splits.
+
+    One row per data set and seed (named ``"set, seed s"`` when there are
+    several seeds).
+    """
     rows = []
-    for name in names:
+    for name, seed in [(n, s) for n in names for s in seeds]:
         data = np.load(folder / f"{name}.npz")
         X, y = data["X"].astype(np.float64), data["y"]
         X_tr, X_te, _, y_te = train_test_split(X, y, test_size=0.3, stratify=y,
-                                               random_state=0)
+                                               random_state=seed)
         found = {}
+        if len(seeds) > 1:
+            name = f"{name}, seed {seed}"
         for label, cls in classes.items():
-            detector = make_pipeline(StandardScaler(), cls(random_state=0))
+            detector = make_pipeline(StandardScaler(), cls(random_state=seed))
             start = time.perf_counter()
             detector.fit(X_tr)
             auc = roc_auc_score(y_te, -detector.score_samples(X_te))
@@ -144,6 +150,8 @@ def main():
     parser.add_argument("--skip-scaling", action="store_true")
     parser.add_argument("--skip-step", action="store_true")
     parser.add_argument("--p3", nargs="*", default=[])
+    parser.add_argument("--p3-seeds", nargs="*", type=int, default=[0],
+                        help="P3 split seeds of the subset (default: 0)")
     parser.add_argument("--odds", type=Path,
                         default=ROOT.parent / "shared" / "data" / "odds")
     parser.add_argument("--out", type=Path, default=RESULTS / "gan_cost.md")
@@ -193,9 +201,10 @@ def main():
     if args.p3:
         if not args.baseline:
             classes = {"working tree": GAN}
-        rows = p3_subset(classes, args.p3, args.odds)
+        rows = p3_subset(classes, args.p3, args.odds, args.p3_seeds)
         lines += [
-            "## P3 subset: default GAN, seed 0 split, StandardScaler in front",
+            f"## P3 subset: default GAN, seed(s) {args.p3_seeds} split, "
+            "StandardScaler in front",
             "",
             "| data set | " + " | ".join(f"{c} AUC" for c in classes) + " | "
             + " | ".join(f"{c} fit+score s" for c in classes) + " | steps run ("
