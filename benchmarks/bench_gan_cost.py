@@ -44,9 +44,9 @@ from pathlib import Path
 import numpy as np
 import torch
 from _machine import load_average, machine_line
+from bench_anomaly import p3_split
 from sklearn.datasets import make_blobs
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
@@ -123,10 +123,7 @@ def p3_subset(classes, names, folder, seeds=(0,)):
     """
     rows = []
     for name, seed in [(n, s) for n in names for s in seeds]:
-        data = np.load(folder / f"{name}.npz")
-        X, y = data["X"].astype(np.float64), data["y"]
-        X_tr, X_te, _, y_te = train_test_split(X, y, test_size=0.3, stratify=y,
-                                               random_state=seed)
+        X_tr, X_te, _, y_te = p3_split(folder / f"{name}.npz", seed)
         found = {}
         if len(seeds) > 1:
             name = f"{name}, seed {seed}"

@@ -50,7 +50,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from _machine import load_average, machine_line  # noqa: E402
-from bench_vae import _bare_loop_seconds  # noqa: E402
+from bench_anomaly import p3_split  # noqa: E402
+from bench_vae import _bare_loop_seconds, p2_data  # noqa: E402
 
 from skgen import VAE  # noqa: E402
 
@@ -144,7 +145,6 @@ def run_short(repeats):
 
 def run_p3(seed, sets, names):
     from sklearn.metrics import roc_auc_score
-    from sklearn.model_selection import train_test_split
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
@@ -154,10 +154,7 @@ def run_p3(seed, sets, names):
         f"{what} {name}" for what in ("AUC", "s", "epochs") for name in configs)
         + " |", "|---|---|" + "---|" * (3 * len(configs))]
     for set_name in sets:
-        data = np.load(ODDS / f"{set_name}.npz")
-        X, y = data["X"].astype(np.float64), data["y"]
-        X_tr, X_te, _, y_te = train_test_split(X, y, test_size=0.3, stratify=y,
-                                               random_state=seed)
+        X_tr, X_te, _, y_te = p3_split(ODDS / f"{set_name}.npz", seed)
         result = {}
         for config, kwargs in configs.items():  # interleaved per data set
             start = time.perf_counter()
@@ -166,7 +163,8 @@ def run_p3(seed, sets, names):
             auc = roc_auc_score(y_te, -model.score_samples(X_te))
             result[config] = (auc, time.perf_counter() - start, model[-1].n_iter_)
         rows.append(result)
-        lines.append(f"| {set_name} | {X.shape[0]} x {X.shape[1]} | " + " | ".join(
+        n_rows, n_features = len(X_tr) + len(X_te), X_tr.shape[1]
+        lines.append(f"| {set_name} | {n_rows} x {n_features} | " + " | ".join(
             [f"{result[c][0]:.3f}" for c in configs]
             + [f"{result[c][1]:.1f}" for c in configs]
             + [f"{result[c][2]}" for c in configs]) + " |")
@@ -183,16 +181,11 @@ def run_p3(seed, sets, names):
 
 def run_p2(seeds):
     """One default fit per seed, scored with every draw and with today's rule."""
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-
     lines = ["| seed | nats/image, every draw | nats/image, today | score s, every "
              "draw | score s, today | fit s | epochs |",
              "|---|---|---|---|---|---|---|"]
     for seed in seeds:
-        X = load_digits().data
-        X = X + np.random.default_rng(seed).uniform(size=X.shape)
-        X_tr, X_te = train_test_split(X, test_size=0.2, random_state=seed)
+        X_tr, X_te = p2_data(seed)
         vae, fit_s = _timed(VAE(random_state=seed).fit, X_tr)
         today, today_s = _timed(vae.score, X_te)
         vae.importance_tol = 0.0

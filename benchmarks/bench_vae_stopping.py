@@ -65,13 +65,10 @@ class _KeepWeights(Callback):
 
 
 def _p3_split(name, seed):
-    from sklearn.model_selection import train_test_split
+    from bench_anomaly import p3_split
     from sklearn.preprocessing import StandardScaler
 
-    data = np.load(ODDS / f"{name}.npz")
-    X, y = data["X"].astype(np.float64), data["y"].astype(int)
-    X_tr, X_te, _, y_te = train_test_split(X, y, test_size=0.3, stratify=y,
-                                           random_state=seed)
+    X_tr, X_te, _, y_te = p3_split(ODDS / f"{name}.npz", seed)
     scaler = StandardScaler().fit(X_tr)
     return scaler.transform(X_tr), scaler.transform(X_te), y_te
 
