@@ -120,6 +120,30 @@ def torch_threads(n_threads):
                 torch.set_num_threads(_threads_saved)
 
 
+@contextlib.contextmanager
+def flush_denormals():
+    """Run the block with denormal floats flushed to zero, then restore.
+
+    A long fit leaves some of Adam's second moments decaying towards zero
+    through the denormal range (weights whose gradients are tiny or nil),
+    where a CPU computes a hundred times slower: over 20 000 GAN steps the
+    fused Adam update went from 44 to 133 us per call.  Flushing them
+    changes updates that are already below any float's resolution of the
+    weights.  ``torch.set_flush_denormal`` sets the calling thread's mode
+    only (so concurrent fits in other threads keep theirs) and has no
+    getter: the mode in force is read from a product of a denormal, and
+    left as it is when it already flushes or the CPU cannot.
+    """
+    tiny = torch.tensor([1e-40], dtype=torch.float32)
+    if (tiny * 1.0).item() == 0.0 or not torch.set_flush_denormal(True):
+        yield
+        return
+    try:
+        yield
+    finally:
+        torch.set_flush_denormal(False)
+
+
 _ANSI_CODE = re.compile(r"\x1b\[[0-9;]*m")
 
 

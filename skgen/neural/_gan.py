@@ -48,6 +48,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 from skorch.callbacks import Callback
+from torch.optim.adam import adam as functional_adam
 
 from skgen.metrics import mmd
 from skgen.neural._base import (
@@ -58,6 +59,7 @@ from skgen.neural._base import (
     _TensorBatches,
     _TorchNet,
     check_finite_or_diverged,
+    flush_denormals,
     initialise_module_,
     make_mlp,
 )
@@ -97,8 +99,18 @@ _N_THRESHOLD = 8192
 # (a generator or threshold changed since fit) would otherwise loop forever.
 _MAX_ROUNDS = 10
 
-# Rows per critic step with batch_size="auto" (fewer when the data have fewer).
+# Rows per critic step with batch_size="auto" (fewer when the data have
+# fewer), and the learning rate at that many rows with lr="auto".
 _AUTO_BATCH_SIZE = 256
+_AUTO_LR = 1e-3
+# On a large table, batch_size="auto" doubles the rows until the stopping
+# rule's wait of _WARM_UP_EPOCHS passes takes at most half of max_steps, up
+# to this many rows, and lr="auto" scales the rate by the square root of
+# the rows' growth (the square-root rule for Adam, Malladi et al., 2022).
+# At 256 rows the P4 grid (90 000 training rows: a wait of 17 600 of the
+# 20 000 steps) still sharpened its modes at the cap, two of six seeds
+# under 80% HQ; at 512 rows ... (benchmarks/results/gan16_p4.md).
+_MAX_AUTO_BATCH_SIZE = 512
 
 # Generated rows drawn once at fit time; score_samples measures the distance
 # of a row to its nearest neighbours among them.
@@ -247,6 +259,59 @@ class _RunningAverage:
         self.n_averaged += 1
 
 
+class _AdamSteps:
+    """Adam steps of one optimiser on the gradients of a loss.
+
+    ``loss.backward()`` then ``optimizer.step()`` and ``zero_grad()`` cost
+    about 0.2 ms per call of the step's Python wrappers (a profiler record,
+    grad-mode and graph-capture checks, the regrouping of the state at
+    every call), four times the fused update itself at a GAN's widths of
+    128, and a GAN makes two such steps per generator step.  This takes the
+    gradients with :func:`torch.autograd.grad`, which also leaves the
+    other network's weights without gradients, and hands them to torch's
+    functional Adam (``torch.optim.adam.adam``) with the optimiser's own
+    state and hyperparameters, read at every step (a callback may change
+    the learning rate): the same arithmetic, bit for bit.  The first step
+    goes through ``optimizer.step``, so that torch creates the state.
+    """
+
+    def __init__(self, optimizer):
+        self.optimizer = optimizer
+        self._started = False
+
+    def __call__(self, loss):
+        optimizer = self.optimizer
+        params = [p for group in optimizer.param_groups for p in group["params"]]
+        grads = torch.autograd.grad(loss, params)
+        if not self._started:
+            for param, grad in zip(params, grads, strict=True):
+                param.grad = grad
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+            self._started = True
+            return
+        with torch.no_grad():  # as Adam.step: the update is not differentiated
+            self._update(optimizer, iter(grads))
+
+    @staticmethod
+    def _update(optimizer, grads):
+        for group in optimizer.param_groups:
+            states = [optimizer.state[p] for p in group["params"]]
+            beta1, beta2 = group["betas"]
+            functional_adam(
+                group["params"], [next(grads) for _ in states],
+                [s["exp_avg"] for s in states], [s["exp_avg_sq"] for s in states],
+                [s["max_exp_avg_sq"] for s in states] if group["amsgrad"] else [],
+                [s["step"] for s in states],
+                foreach=group["foreach"], capturable=group["capturable"],
+                differentiable=group["differentiable"], fused=group["fused"],
+                decoupled_weight_decay=group["decoupled_weight_decay"],
+                amsgrad=group["amsgrad"], beta1=beta1, beta2=beta2, lr=group["lr"],
+                weight_decay=group["weight_decay"], eps=group["eps"],
+                maximize=group["maximize"],
+            )
+
+
 def _jacobian_norms(net, z):
     """Frobenius norm of the Jacobian ``d net(z) / dz`` at each row of ``z``.
 
@@ -354,16 +419,19 @@ class _GANNet(_TorchNet):
         # A running average of the generator's weights, updated after every
         # generator step; it replaces the trained weights at the end. The
         # last iterate of a GAN jitters around the data; the average is
-        # sharper. It lives for one fit only: held in a dict so that skorch
-        # does not register it as a module of the net (to pickle and move).
-        self._averaging = {"model": _RunningAverage(self.module_)}
-        # Toggled at every generator step: the list saves walking the module.
-        self._critic_parameters = list(self.critic_.parameters())
+        # sharper. It lives for one fit only, as do the two networks' steps:
+        # held in a dict so that skorch does not register them as modules of
+        # the net (to pickle and move).
+        self._averaging = {"model": _RunningAverage(self.module_),
+                           "critic_step": _AdamSteps(self.critic_optimizer_),
+                           "generator_step": _AdamSteps(self.optimizer_)}
         try:
-            super().fit_loop(X, y, epochs=math.ceil(total / n_batches), **fit_params)
+            with flush_denormals():
+                super().fit_loop(X, y, epochs=math.ceil(total / n_batches),
+                                 **fit_params)
             self.load_average()
         finally:
-            del self._averaging, self._critic_parameters
+            del self._averaging
         return self
 
     def averaged_generator(self):
@@ -408,10 +476,6 @@ class _GANNet(_TorchNet):
             return torch.nn.functional.softplus(-d_fake).mean()
         return -d_fake.mean()
 
-    def _set_critic_grad(self, enabled):
-        for parameter in self._critic_parameters:
-            parameter.requires_grad_(enabled)
-
     def train_step(self, batch, **fit_params):
         # skorch's train_step steps all optimisers on one loss; a GAN steps
         # the critic and the generator on their own losses, in turn.
@@ -422,31 +486,28 @@ class _GANNet(_TorchNet):
         with torch.no_grad():
             fake = self._fake(n_rows)
         loss = self._critic_loss(real_packs, fake.reshape(-1, pac * fake.shape[1]))
-        self.critic_optimizer_.zero_grad(set_to_none=True)
-        loss.backward()
-        self.critic_optimizer_.step()
+        steps = self._averaging
+        steps["critic_step"](loss)
 
         self.batches_left_ -= 1
         self.batches_done_ += 1
-        if self.batches_done_ % self.n_critic == 0:
-            self._set_critic_grad(False)
-            try:
-                fake = self._fake(n_rows)
-                g_loss = self._generator_loss(fake.reshape(-1, pac * fake.shape[1]))
-                self.optimizer_.zero_grad(set_to_none=True)
-                g_loss.backward()
-                self.optimizer_.step()
-            finally:
-                self._set_critic_grad(True)
-            self.generator_steps_ += 1
-            self._averaging["model"].update()
-            value = g_loss.item()
-            if not math.isfinite(value):
-                raise ValueError(
-                    _DIVERGED.format(value=value, epoch=len(self.history), lr=self.lr)
-                )
-            self.history.record_batch("generator_loss", value)
-        return {"loss": loss.detach(), "y_pred": None}
+        if self.batches_done_ % self.n_critic:
+            return {"loss": loss.detach(), "y_pred": None}
+        fake = self._fake(n_rows)
+        g_loss = self._generator_loss(fake.reshape(-1, pac * fake.shape[1]))
+        # The gradients of the generator's weights only: the critic's stay
+        # as they are (see _AdamSteps).
+        steps["generator_step"](g_loss)
+        self.generator_steps_ += 1
+        steps["model"].update()
+        value = g_loss.item()
+        if not math.isfinite(value):
+            raise ValueError(
+                _DIVERGED.format(value=value, epoch=len(self.history), lr=self.lr)
+            )
+        self.history.record_batch("generator_loss", value)
+        # Passed on to on_batch_end, where _SampleEarlyStopping logs it.
+        return {"loss": loss.detach(), "y_pred": None, "generator_loss": value}
 
     def on_epoch_begin(self, net, **kwargs):
         # Training mode once per epoch rather than at every step as skorch
@@ -474,7 +535,8 @@ class _SampleEarlyStopping(Callback):
     the standardised units the networks work in. The best-checked generator
     is kept; training stops once
     ``patience`` checks in a row have not lowered the best distance by a
-    share ``tol`` of it (not before 50 passes over the training rows), and
+    share ``tol`` of it, counting only the checks after a wait of 50 passes
+    over the training rows, and
     the kept generator replaces the trained one at the end.
     Without held-out rows (``early_stopping=False``) it only logs.
 
@@ -533,13 +595,15 @@ class _SampleEarlyStopping(Callback):
                                                         strict=True)))
         self.sink("  ".join("-" * w for w in self._widths))
 
-    def on_batch_end(self, net, batch=None, training=False, **kwargs):
+    def on_batch_end(self, net, batch=None, training=False, loss=None,
+                     generator_loss=None, **kwargs):
         if not training:
             return
-        last = net.history[-1, "batches"][-1]
-        self._losses[0].append(last.get("train_loss", np.nan))
-        if "generator_loss" in last:
-            self._losses[1].append(last["generator_loss"])
+        # The step's losses as train_step returned them: reading them back
+        # from the history copies its list of epochs at every batch.
+        self._losses[0].append(loss.item())
+        if generator_loss is not None:
+            self._losses[1].append(generator_loss)
         step = net.generator_steps_
         if step % self.interval or step == self.checked_step_:
             return
@@ -607,7 +671,12 @@ class _SampleEarlyStopping(Callback):
             # features, so that no one absolute tolerance fits every table.
             if score > self.best_score_ * (1.0 - self.tol):
                 self.misses_ = 0
-            else:
+            elif step > self.warm_up_:
+                # Only checks after the wait count: the distance of a large
+                # table may climb for a while as the modes rearrange, and a
+                # stall that began in the wait would otherwise end training
+                # at its first check (P4 grid, seed 2: 62% HQ at step 9 000,
+                # 99% at 13 000).
                 self.misses_ += 1
             if score > self.best_score_:
                 self.best_score_, self.best_step_ = score, step
@@ -746,9 +815,9 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         samples sharpen onto the data, the second rises when a mode is
         dropped. Training stops after ``n_iter_no_change`` checks in a row
         that do not lower the best distance so far by a share ``tol`` of
-        it, but not before 50 passes over the training rows (on a large
-        table the distance falls slowly, pass after pass, and stalls for a
-        while at a time), or at ``max_steps``, and the
+        it, counted after a wait of 50 passes over the training rows (on a
+        large table the distance falls slowly, pass after pass, and stalls
+        for a while at a time), or at ``max_steps``, and the
         best-checked generator is kept (``best_step_``). False: every row is
         trained on and ``max_steps`` sets the training.
 
@@ -764,22 +833,32 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         Generator steps between two checks of ``early_stopping`` (and
         between two rows of the ``verbose`` table).
 
-    tol : float, default=0.01
+    tol : float, default=0.02
         Least relative fall of the held-out distance that counts as an
         improvement, in [0, 1): a check improves when its distance is below
         ``(1 - tol)`` times the best so far. Relative, because the
-        distance grows with the number of features. The best-checked
+        distance grows with the number of features. Once the samples are
+        sharp the distance wanders by a few percent from check to check, and
+        a smaller ``tol`` counts those wanderings as gains. The best-checked
         generator is kept whatever ``tol``.
 
     batch_size : int or 'auto', default='auto'
         Number of rows of data per critic step (and of generated rows per
         generator step), at least ``pac``. 'auto' takes
-        ``min(256, n_train)``, ``n_train`` the rows left for training. A
-        larger number than the training rows is clipped to them, with a
-        warning: every step then sees all the data.
+        ``min(256, n_train)``, ``n_train`` the rows left for training, and
+        512 on a large table: where 50 passes over the training rows (the
+        least training of ``early_stopping``) would take more than half of
+        ``max_steps`` at 256 rows (more than 51 200 rows at the default
+        ``max_steps``). A larger number than the training rows is clipped to
+        them, with a warning: every step then sees all the data.
 
-    lr : float, default=1e-3
+    lr : float or 'auto', default='auto'
         Learning rate of the two Adam optimisers (``betas=(0.5, 0.9)``).
+        'auto': 1e-3 with a given ``batch_size``; with
+        ``batch_size='auto'``, 1e-3 times the square root of its rows over
+        256 when it takes more than 256 (1.41e-3 at 512 rows), 1e-3
+        otherwise: the square-root scaling rule of Adam's rate with the
+        batch.
 
     jacobian_truncation : float, default=0.15
         Share of latent draws that :meth:`sample` rejects: those where the
@@ -935,7 +1014,7 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         "tol": [Interval(Real, 0.0, 1.0, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left"),
                        StrOptions({"auto"})],
-        "lr": [Interval(Real, 0.0, None, closed="neither")],
+        "lr": [Interval(Real, 0.0, None, closed="neither"), StrOptions({"auto"})],
         "jacobian_truncation": [Interval(Real, 0.0, 1.0, closed="left")],
         "contamination": [Interval(Real, 0.0, 0.5, closed="right")],
         "device": [str, torch.device],
@@ -961,9 +1040,9 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         validation_fraction=0.1,
         n_iter_no_change=5,
         validation_interval=250,
-        tol=0.01,
+        tol=0.02,
         batch_size="auto",
-        lr=1e-3,
+        lr="auto",
         jacobian_truncation=0.15,
         contamination=0.1,
         device="cpu",
@@ -1022,6 +1101,7 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         if n_numeric:
             scaler = StandardScaler().fit(X[:, :n_numeric])
             loc[:n_numeric], scale[:n_numeric] = scaler.mean_, scaler.scale_
+        batch_rows = self._batch_rows(self._n_train(len(X)))
         callbacks = [("early_stopping", _SampleEarlyStopping(
             interval=self.validation_interval, patience=self.n_iter_no_change,
             tol=self.tol, seed=seed, verbose=self.verbose))]
@@ -1047,14 +1127,14 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
             # One fused kernel per step instead of a loop over the tensors.
             optimizer__fused=True,
             critic_optimizer__fused=True,
-            lr=self.lr,
+            lr=self._learning_rate(batch_rows),
             loss=self.loss,
             gp_weight=self.gp_weight,
             n_critic=self.n_critic,
             pac=self.pac,
             max_steps=self.max_steps,
             max_epochs=self.max_epochs,
-            batch_size=self._batch_rows(self._n_train(len(X))),
+            batch_size=batch_rows,
             train_split=None,
             callbacks=callbacks,
             # The early-stopping callback prints the GAN's own table; skorch's
@@ -1065,9 +1145,22 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         return net.initialize()
 
     def _batch_rows(self, n_samples):
-        if isinstance(self.batch_size, str):
-            return min(_AUTO_BATCH_SIZE, n_samples)
-        return min(self.batch_size, n_samples)
+        """Rows per critic step, for ``n_samples`` training rows."""
+        if not isinstance(self.batch_size, str):
+            return min(self.batch_size, n_samples)
+        rows = _AUTO_BATCH_SIZE
+        while (rows < _MAX_AUTO_BATCH_SIZE and _WARM_UP_EPOCHS
+               * math.ceil(n_samples / rows) / self.n_critic > self.max_steps / 2):
+            rows *= 2
+        return min(rows, n_samples)
+
+    def _learning_rate(self, batch_rows):
+        """The Adam learning rate at ``batch_rows`` rows per step."""
+        if not isinstance(self.lr, str):
+            return self.lr
+        if not isinstance(self.batch_size, str):
+            return _AUTO_LR
+        return _AUTO_LR * math.sqrt(max(1.0, batch_rows / _AUTO_BATCH_SIZE))
 
     def _n_train(self, n_samples):
         """Rows left for training once the validation rows are held out."""

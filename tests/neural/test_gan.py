@@ -245,6 +245,35 @@ def test_batch_size_larger_than_the_data_is_clipped_with_a_warning():
                            exact.sample(5, random_state=0))
 
 
+@pytest.mark.parametrize(("n_rows", "max_steps", "params", "rows", "lr"), [
+    # 900 training rows: 50 passes of 4 batches of 256 rows are 200 steps,
+    # within half of 20 000, so 256 rows; over half of 100, so 512 rows,
+    # and the learning rate times the square root of 2.
+    (1000, 20000, {}, 256, 1e-3),
+    (1000, 100, {}, 512, 2**0.5 * 1e-3),
+    # 50 passes of 2 batches of 512 rows still exceed half of 60: 512 is
+    # the most that 'auto' takes.
+    (1000, 60, {}, 512, 2**0.5 * 1e-3),
+    # Fewer rows than that: all of them, at the rate scaled to their number.
+    (400, 10, {}, 360, 1e-3 * (360 / 256) ** 0.5),
+    # The small table's 90 rows, whatever the budget, at the base rate.
+    (100, 10, {}, 90, 1e-3),
+    # A given batch size or rate is used as it is.
+    (1000, 100, {"batch_size": 512}, 512, 1e-3),
+    (1000, 100, {"lr": 5e-4}, 512, 5e-4),
+])
+def test_auto_batch_size_and_lr_grow_on_large_tables(n_rows, max_steps, params,
+                                                     rows, lr):
+    X = np.random.default_rng(0).normal(size=(n_rows, 2))
+    # One pass over the data (max_epochs) shows the settings.
+    gan = GAN(generator_hidden_layer_sizes=(8,), discriminator_hidden_layer_sizes=(8,),
+              max_steps=max_steps, max_epochs=1, random_state=0, **params).fit(X)
+    net = gan.net_
+    assert net.batch_size == rows
+    for optimizer in (net.optimizer_, net.critic_optimizer_):
+        assert optimizer.param_groups[0]["lr"] == pytest.approx(lr)
+
+
 @pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_cuda_model_samples_scores_and_unpickles_on_a_cpu_only_machine(
@@ -293,10 +322,11 @@ def test_early_stopping_ends_before_the_cap_and_can_be_turned_off():
     X = _blobs(300)
     gan = GAN(max_steps=800, tol=0.0, random_state=0, **EARLY).fit(X)
     assert gan.n_steps_ < 800
-    # It stopped n_iter_no_change checks after the best one (tol=0), but not
-    # before 50 passes over the 270 training rows (5 batches of 64 each) ...
+    # It stopped n_iter_no_change checks after the best one (tol=0), counting
+    # only the checks after 50 passes over the 270 training rows (5 batches
+    # of 64 each) ...
     warm_up = 50 * 5
-    assert gan.n_steps_ == max(gan.best_step_ + 3 * 25, warm_up)
+    assert gan.n_steps_ == max(gan.best_step_, warm_up) + 3 * 25
     scores = gan.validation_scores_
     assert len(scores) == gan.n_steps_ // 25
     assert np.all(scores[-3:] <= gan.best_validation_score_)
@@ -315,7 +345,7 @@ def test_early_stopping_ends_before_the_cap_and_can_be_turned_off():
         if distance < 0.8 * best:
             last_gain = i
         best = min(best, distance)
-    assert len(distances) == max(last_gain + 1 + 3, warm_up // 25)
+    assert len(distances) == max(last_gain + 1, warm_up // 25) + 3
     assert tolerant.best_validation_score_ == tolerant.validation_scores_.max()
     assert tolerant.n_steps_ <= gan.n_steps_
     fixed = GAN(max_steps=100, early_stopping=False, random_state=0, **EARLY).fit(X)
@@ -355,6 +385,44 @@ def test_kept_generator_is_the_best_checked_one():
         assert torch.equal(value, snapshots[best][1][name])
     assert not torch.equal(gan.net_.module_.net[0].weight,
                            snapshots[steps[-1]][1]["net.0.weight"])
+
+
+@pytest.mark.parametrize("amsgrad", [False, True])
+@pytest.mark.parametrize("fused", [True, None])
+def test_adam_steps_equal_torch_adam_bit_for_bit(fused, amsgrad):
+    # _AdamSteps skips torch.optim's per-call wrappers; the weights it makes
+    # must be those of loss.backward() and Adam.step(), also after the
+    # learning rate is changed between steps (as a scheduler callback does)
+    # and with a second parameter group.
+    def make():
+        torch.manual_seed(0)
+        net = torch.nn.Sequential(torch.nn.Linear(3, 5), torch.nn.ReLU(),
+                                  torch.nn.Linear(5, 1))
+        groups = [{"params": net[0].parameters()},
+                  {"params": net[2].parameters(), "lr": 3e-3}]
+        return net, torch.optim.Adam(groups, lr=1e-2, betas=(0.5, 0.9),
+                                     weight_decay=1e-3, fused=fused, amsgrad=amsgrad)
+
+    x = torch.randn(32, 3, generator=torch.Generator().manual_seed(1))
+    expected, optimizer = make()
+    for step in range(6):
+        if step == 3:
+            optimizer.param_groups[0]["lr"] = 5e-2
+        optimizer.zero_grad(set_to_none=True)
+        expected(x).square().mean().backward()
+        optimizer.step()
+    got, optimizer = make()
+    steps = _gan._AdamSteps(optimizer)
+    for step in range(6):
+        if step == 3:
+            optimizer.param_groups[0]["lr"] = 5e-2
+        steps(got(x).square().mean())
+    moved = [not torch.equal(a, b) for a, b in zip(
+        make()[0].parameters(), got.parameters(), strict=True)]
+    assert all(moved)
+    for a, b in zip(expected.parameters(), got.parameters(), strict=True):
+        assert torch.equal(a, b)
+        assert b.grad is None  # gradients are not left on the weights
 
 
 # ------------------------------------------------------------ determinism
@@ -420,7 +488,8 @@ def test_shapes_and_finite_outputs(n_samples, n_features, pac, loss, early_stopp
     X = np.random.default_rng(seed).uniform(size=(n_samples, n_features))
     gan = GAN(2, loss=loss, pac=pac, generator_hidden_layer_sizes=(8,),
               discriminator_hidden_layer_sizes=(8,), max_steps=5, n_critic=2,
-              batch_size=min(16, n_samples - 4), early_stopping=early_stopping,
+              batch_size=max(pac, min(16, n_samples - 4)),
+              early_stopping=early_stopping,
               validation_interval=2, random_state=seed).fit(X)
     scores = gan.score_samples(X)
     assert scores.shape == (n_samples,) and np.all(np.isfinite(scores))
