@@ -56,6 +56,7 @@ def time_bare(X, epochs):
     """The same modules and optimiser settings, trained by a plain loop."""
     gan = _estimator(epochs)
     gan.n_features_in_ = X.shape[1]
+    gan._block_sizes = ()  # numeric data: no categorical blocks (set by fit)
     net = gan._make_net(X, seed=0, device=torch.device("cpu"))
     generator_net = copy.deepcopy(net.module_)
     critic = copy.deepcopy(net.critic_)
