@@ -90,6 +90,11 @@ _N_VALIDATION_ROWS = 1024
 # small table is passed over this many times in a few hundred steps.
 _WARM_UP_EPOCHS = 50
 
+
+def _wait_steps(n_train, batch_rows, n_critic):
+    """Generator steps of the stopping rule's wait of _WARM_UP_EPOCHS passes."""
+    return _WARM_UP_EPOCHS * math.ceil(n_train / batch_rows) / n_critic
+
 # Latent draws at fit time whose Jacobian norms set the truncation threshold.
 _N_THRESHOLD = 8192
 
@@ -425,21 +430,21 @@ class _GANNet(_TorchNet):
         # sharper. It lives for one fit only, as do the two networks' steps:
         # held in a dict so that skorch does not register them as modules of
         # the net (to pickle and move).
-        self._averaging = {"model": _RunningAverage(self.module_),
-                           "critic_step": _AdamSteps(self.critic_optimizer_),
-                           "generator_step": _AdamSteps(self.optimizer_)}
+        self._per_fit = {"average": _RunningAverage(self.module_),
+                         "critic_step": _AdamSteps(self.critic_optimizer_),
+                         "generator_step": _AdamSteps(self.optimizer_)}
         try:
             with flush_denormals():
                 super().fit_loop(X, y, epochs=math.ceil(total / n_batches),
                                  **fit_params)
             self.load_average()
         finally:
-            del self._averaging
+            del self._per_fit
         return self
 
     def averaged_generator(self):
         """The running average of the generator (during training only)."""
-        return self._averaging["model"].module
+        return self._per_fit["average"].module
 
     def load_average(self):
         self.module_.load_state_dict(self.averaged_generator().state_dict())
@@ -489,7 +494,7 @@ class _GANNet(_TorchNet):
         with torch.no_grad():
             fake = self._fake(n_rows)
         loss = self._critic_loss(real_packs, fake.reshape(-1, pac * fake.shape[1]))
-        steps = self._averaging
+        steps = self._per_fit
         steps["critic_step"](loss)
 
         self.batches_left_ -= 1
@@ -502,7 +507,7 @@ class _GANNet(_TorchNet):
         # as they are (see _AdamSteps).
         steps["generator_step"](g_loss)
         self.generator_steps_ += 1
-        steps["model"].update()
+        steps["average"].update()
         value = g_loss.item()
         if not math.isfinite(value):
             raise ValueError(
@@ -565,8 +570,8 @@ class _SampleEarlyStopping(Callback):
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         train, valid = X
-        per_epoch = math.ceil(len(train) / net.batch_size) / net.n_critic
-        self.warm_up_ = min(net.max_steps, math.ceil(_WARM_UP_EPOCHS * per_epoch))
+        self.warm_up_ = min(net.max_steps, math.ceil(
+            _wait_steps(len(train), net.batch_size, net.n_critic)))
         self.valid_ = None
         if valid is not None:
             self.valid_ = net.standardise(valid[: self.n_rows])
@@ -1152,8 +1157,8 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         if not isinstance(self.batch_size, str):
             return min(self.batch_size, n_samples)
         rows = _AUTO_BATCH_SIZE
-        while (rows < _MAX_AUTO_BATCH_SIZE and _WARM_UP_EPOCHS
-               * math.ceil(n_samples / rows) / self.n_critic > self.max_steps / 2):
+        while (rows < _MAX_AUTO_BATCH_SIZE
+               and _wait_steps(n_samples, rows, self.n_critic) > self.max_steps / 2):
             rows *= 2
         return min(rows, n_samples)
 
