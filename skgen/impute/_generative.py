@@ -19,7 +19,8 @@ from sklearn.utils.validation import (
 )
 
 from skgen.mixture import _conditional
-from skgen.mixture._conditional import _check_generator
+from skgen.preprocessing._table_input import is_dataframe, is_table
+from skgen.utils._random import check_generator
 
 __all__ = ["GenerativeImputer"]
 
@@ -177,14 +178,10 @@ def _is_table(X, estimator):
     A table is a DataFrame with a non-numeric or boolean column, or any
     DataFrame for a model that takes categorical columns.
     """
-    dtypes = getattr(X, "dtypes", None)
-    if dtypes is None or not hasattr(X, "columns"):
-        return False
-    from pandas.api.types import is_bool_dtype, is_numeric_dtype
-
-    if any(is_bool_dtype(t) or not is_numeric_dtype(t) for t in dtypes):
+    if is_table(X, "from_dtype"):
         return True
-    return estimator is not None and get_tags(estimator).input_tags.categorical
+    categorical = estimator is not None and get_tags(estimator).input_tags.categorical
+    return is_dataframe(X) and categorical
 
 
 class GenerativeImputer(TransformerMixin, BaseEstimator):
@@ -417,7 +414,7 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         self.location_ = np.nanmean(data, axis=0)
         scale = np.nanstd(data, axis=0)
         self.scale_ = np.where(scale > 0, scale, 1.0)
-        seed = int(_check_generator(self.random_state).integers(2**31 - 1))
+        seed = int(check_generator(self.random_state).integers(2**31 - 1))
         # Fewer complete rows than features leave no full covariance.
         self.estimator_ = _fit_density(
             self.estimator, (data - self.location_) / self.scale_,
@@ -482,7 +479,7 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         return np.asarray(self.estimator_.impute(X), dtype=np.float64)
 
     def _draw(self, X):
-        rng = _check_generator(self.random_state)
+        rng = check_generator(self.random_state)
         if _is_gaussian_mixture(self.estimator_):
             return _conditional.sample_conditional(
                 self.estimator_, X, 1, random_state=rng
@@ -541,7 +538,7 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
             )
         self._empty_features = empty
         self.location_ = self.scale_ = None
-        seed = int(_check_generator(self.random_state).integers(2**31 - 1))
+        seed = int(check_generator(self.random_state).integers(2**31 - 1))
         data = X.loc[:, ~empty]
         from skgen.mixture import TabularMixture
 
@@ -572,7 +569,7 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         if self.strategy == "mean":
             filled = self.estimator_.impute(data)
         else:
-            rng = _check_generator(self.random_state)
+            rng = check_generator(self.random_state)
             filled = self._draw_with(data, rng).xs(0, level="draw")
         filled = pd.DataFrame(filled, index=data.index, columns=data.columns)
         # The observed entries exactly as given, in the column's dtype.

@@ -46,8 +46,10 @@ from numbers import Integral
 import numpy as np
 import torch
 from sklearn import get_config
-from sklearn.utils import check_array, check_random_state
+from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
+
+from skgen.utils._random import check_generator
 
 __all__ = [
     "component_log_prob",
@@ -753,20 +755,6 @@ def conditional_mean(mixture, X):
     return out
 
 
-def _check_generator(random_state):
-    """A numpy Generator; None gives a fresh one, never numpy's global state."""
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    if random_state is None:
-        return np.random.default_rng()
-    if isinstance(random_state, Integral):
-        return np.random.default_rng(int(random_state))
-    # A RandomState (anything else is refused by check_random_state): its
-    # stream seeds the generator, so that calls with the same instance differ.
-    legacy = check_random_state(random_state)
-    return np.random.default_rng(legacy.randint(np.iinfo(np.int32).max))
-
-
 def sample_conditional(mixture, X, n_samples=1, *, random_state=None):
     """Draw each row's missing entries from their exact conditional law.
 
@@ -807,7 +795,7 @@ def sample_conditional(mixture, X, n_samples=1, *, random_state=None):
             f"got {n_samples!r}."
         )
     params, X, missing = _prepare(mixture, X)
-    rng = _check_generator(random_state)
+    rng = check_generator(random_state)
     out = np.repeat(X[None], n_samples, axis=0)
     k = params.n_components
     for block in _blocks(params, X, missing, precision_form=False):

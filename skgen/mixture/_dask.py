@@ -20,7 +20,7 @@ gathered in order and the initialisation is the in-memory one.
 """
 
 import math
-from functools import partial, reduce
+from functools import partial
 from numbers import Integral
 
 import dask
@@ -29,20 +29,17 @@ import numpy as np
 import torch
 from dask.utils import parse_bytes
 from sklearn.utils import check_array
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
+from skgen.mixture._base import FitData, restored_on_failure, weighted_sum
 from skgen.mixture._em import (
     TensorSource,
     add_results,
     row_width,
     squared_distance_sum,
 )
-from skgen.mixture._gaussian_mixture import (
-    _FitData,
-    _restored_on_failure,
-    _weighted_sum,
-)
-from skgen.utils._missing import is_nan_marker
+from skgen.utils._dask import as_dask_array, is_dask_dataframe, tree_reduce
+from skgen.utils._missing import check_gap_counts
 from skgen.utils._torch import as_tensor
 
 __all__ = [
@@ -57,10 +54,6 @@ __all__ = [
 # component.
 _INIT_SAMPLE_ROWS = 10_000
 _INIT_ROWS_PER_COMPONENT = 50
-# Partial results merged per task of the reduction tree.
-_FAN_IN = 8
-
-
 # ----------------------------------------------------------------- source
 
 
@@ -102,7 +95,7 @@ class DaskSource:
             dask.delayed(_on_block, pure=True)(func, shared, x, w, self.row_width)
             for x, w in self.blocks()
         ]
-        total = _tree_reduce(parts, add_results)
+        total = tree_reduce(parts, add_results)
         return dask.compute(total)[0] if compute else total
 
     def sample_rows(self, n_rows, seed):
@@ -119,7 +112,7 @@ class DaskSource:
             for index, (x, w) in enumerate(self.blocks())
         ]
         return dask.delayed(_drop_keys)(
-            _tree_reduce(parts, partial(_smallest_keys, n_rows=n_rows))
+            tree_reduce(parts, partial(_smallest_keys, n_rows=n_rows))
         )
 
 
@@ -128,20 +121,6 @@ def _on_block(func, args, x, w, width):
     x = as_tensor(np.asarray(x), "cpu")
     w = None if w is None else as_tensor(np.asarray(w), "cpu")
     return func(*args, TensorSource(x, w, row_width=width))
-
-
-def _tree_reduce(parts, combine):
-    """One Delayed from many, combined ``_FAN_IN`` at a time on the cluster."""
-    while len(parts) > 1:
-        parts = [
-            dask.delayed(_combine, pure=True)(combine, parts[i : i + _FAN_IN])
-            for i in range(0, len(parts), _FAN_IN)
-        ]
-    return parts[0]
-
-
-def _combine(combine, group):
-    return reduce(combine, group)
 
 
 def _block_sample(x, w, n_rows, seed, index):
@@ -173,74 +152,11 @@ def _drop_keys(sample):
 # ------------------------------------------------------------- validation
 
 
-def as_dask_array(estimator, X, reset):
-    """X as a 2-D float Dask array of known chunks, one chunk across columns.
-
-    Checks the number of features (and the feature names of a DataFrame)
-    against the fit as scikit-learn's ``validate_data`` does.  A DataFrame is
-    converted with ``to_dask_array(lengths=True)``, which computes the
-    length of its partitions.  Blocks that split the columns are joined
-    (``rechunk({1: -1})``): each block must hold whole rows.
-    """
-    marker = getattr(estimator, "missing_values", np.nan)
-    if not is_nan_marker(marker):
-        raise ValueError(
-            f"missing_values={marker!r}: on a Dask collection missing entries are "
-            "marked by NaN only. Replace the marker with NaN (e.g. "
-            "X.mask(X == marker)), or set missing_values=np.nan."
-        )
-    from_dataframe = _is_dask_dataframe(X)
-    if from_dataframe:
-        # The empty pandas frame that describes the partitions carries the
-        # column names, which scikit-learn reads from pandas, not from Dask.
-        validate_data(estimator, X._meta, skip_check_array=True, reset=reset)
-        X = X.to_dask_array(lengths=True)
-    elif not isinstance(X, da.Array):
-        raise TypeError(
-            f"{type(X).__name__} is not supported: pass a dask.array.Array or a "
-            "dask.dataframe.DataFrame, or compute the collection first."
-        )
-    if X.ndim != 2:
-        raise ValueError(
-            f"Expected a 2D Dask array, got {X.ndim}D with shape {X.shape} "
-            "instead. Reshape your data, e.g. with X.reshape(-1, 1) for a "
-            "single feature."
-        )
-    if any(math.isnan(size) for sizes in X.chunks for size in sizes):
-        raise ValueError(
-            "X is a Dask array with unknown chunk sizes (NaN in X.chunks), as "
-            "after boolean indexing or DataFrame.to_dask_array() without "
-            "lengths. Call X.compute_chunk_sizes() first, or convert a Dask "
-            "DataFrame with df.to_dask_array(lengths=True)."
-        )
-    if X.dtype.kind not in "fiub":
-        raise ValueError(
-            f"X has dtype {X.dtype}, which is not numeric. GaussianMixture needs "
-            "numbers: convert or encode the columns first (mixed column types "
-            "in a Dask DataFrame give an object array)."
-        )
-    if not from_dataframe:
-        validate_data(estimator, X, skip_check_array=True, reset=reset)
-    if X.dtype not in (np.float32, np.float64):
-        X = X.astype(np.float64)
-    if X.numblocks[1] > 1:
-        X = X.rechunk({1: -1})
-    return X
-
-
-def _is_dask_dataframe(X):
-    try:
-        import dask.dataframe as dd
-    except ImportError:  # dask[dataframe] is not installed
-        return False
-    return isinstance(X, dd.DataFrame)
-
-
 def _as_dask_weights(sample_weight, X):
     """sample_weight as a float Dask array chunked like X's rows, or None."""
     if sample_weight is None:
         return None
-    if _is_dask_dataframe(sample_weight) or hasattr(sample_weight, "to_dask_array"):
+    if is_dask_dataframe(sample_weight) or hasattr(sample_weight, "to_dask_array"):
         sample_weight = sample_weight.to_dask_array(lengths=True)
     if not isinstance(sample_weight, da.Array):
         sample_weight = check_array(
@@ -269,10 +185,13 @@ def _as_dask_weights(sample_weight, X):
 def prepare_fit(estimator, X, sample_weight, random_state, do_init):
     """Validate a Dask collection and gather what EM needs, lazily.
 
-    Two passes over the data: the weighted sum and the checks (finite values,
-    weights), then the spread about the mean together with the sample for
-    the initialisation.  Returns a ``_FitData`` whose source is a
-    :class:`DaskSource`.
+    Two passes over the data: the weighted sums and the checks (no infinity,
+    no row or column without an observed entry, weights), then the spread
+    about the mean together with the sample for the initialisation.  NaN
+    marks a missing entry: then the passes split each block's rows with and
+    without gaps, as in memory, and the initialisation draws from sampled
+    rows whose gaps hold the columns' observed means.  Returns a
+    ``FitData`` whose source is a :class:`DaskSource`.
     """
     if torch.device(estimator.device).type != "cpu":
         raise ValueError(
@@ -294,11 +213,15 @@ def prepare_fit(estimator, X, sample_weight, random_state, do_init):
     source = DaskSource(X, sample_weight, row_width=width)
 
     summary = source.map_reduce(_block_summary)
-    if int(summary["nonfinite_x"]):
+    if int(summary["infinite_x"]):
         raise ValueError(
-            "Input X contains NaN or infinity. GaussianMixture does not accept "
-            "missing values: drop or impute them first."
+            "Input X contains infinity. Replace it with a finite value, or with "
+            "NaN to mark the entry as missing."
         )
+    gaps = bool(int(summary["missing_x"]))
+    if gaps:
+        empty_columns = np.flatnonzero(summary["observed_count"].numpy() == 0)
+        check_gap_counts(int(summary["empty_rows"]), (), empty_columns, "the mixture")
     if sample_weight is not None:
         if int(summary["nonfinite_w"]):
             raise ValueError("Input sample_weight contains NaN or infinity.")
@@ -307,9 +230,12 @@ def prepare_fit(estimator, X, sample_weight, random_state, do_init):
             estimator.n_components,
         )
     total_weight = summary["weight"]
-    shift = summary["first"] / total_weight
+    # Rows and means are taken relative to the observed entries' mean.
+    shift = summary["observed_first"] / summary["observed_weight"]
 
-    lazy_spread = source.map_reduce(_squared_distance_block, shift, compute=False)
+    # With gaps the passes take the whitened form, which needs no spread.
+    lazy_spread = (dask.delayed(math.inf) if gaps else source.map_reduce(
+        _squared_distance_block, shift, compute=False))
     need_rows = do_init and any(init is None for init in inits)
     n_rows = max(_INIT_SAMPLE_ROWS, _INIT_ROWS_PER_COMPONENT * estimator.n_components)
     if not need_rows:
@@ -322,26 +248,35 @@ def prepare_fit(estimator, X, sample_weight, random_state, do_init):
             seed = int(random_state.randint(np.iinfo(np.int32).max))
             lazy_rows = source.sample_rows(n_rows, seed)
         spread_sum, (rows, rows_weight) = dask.compute(lazy_spread, lazy_rows)
+        if gaps:  # the initialisation draws from rows filled with the means
+            rows = np.where(np.isnan(rows), shift.numpy().astype(rows.dtype), rows)
         rows_tensor = as_tensor(rows, "cpu")
         weight_tensor = None if rows_weight is None else as_tensor(rows_weight, "cpu")
         init_source = TensorSource(rows_tensor, weight_tensor, row_width=width)
-        init_total = float(_weighted_sum(rows_tensor, weight_tensor)[0])
+        init_total = float(weighted_sum(rows_tensor, weight_tensor)[0])
         init_rows = (rows, init_source, rows_weight, init_total)
-    return _FitData(
+    return FitData(
         source=source, dtype=X.dtype, device=torch.device("cpu"), shift=shift,
         spread=float(spread_sum / total_weight), total_weight=float(total_weight),
-        inits=inits, init_rows=init_rows,
+        inits=inits, init_rows=init_rows, gaps=gaps,
     )
 
 
 def _block_summary(source):
     """A block's weighted sums and the counts that validate it."""
     x, w = source.X, source.sample_weight
-    weight, first = _weighted_sum(x, w)
+    missing = torch.isnan(x)
+    observed = (~missing).to(torch.float64)
+    weight, first = weighted_sum(x.nan_to_num(0.0), w)
+    row_weight = observed.new_ones(x.shape[0]) if w is None else w.to(torch.float64)
     summary = {
         "weight": weight,
-        "first": first,
-        "nonfinite_x": (~torch.isfinite(x)).sum(),
+        "observed_weight": row_weight @ observed,
+        "observed_first": first,
+        "observed_count": observed.sum(0),
+        "infinite_x": torch.isinf(x).sum(),
+        "missing_x": missing.sum(),
+        "empty_rows": missing.all(1).sum(),
     }
     if w is not None:
         summary["nonfinite_w"] = (~torch.isfinite(w)).sum()
@@ -357,18 +292,18 @@ def _squared_distance_block(shift, source):
 # --------------------------------------------------------------- inference
 
 _OUTPUTS = {
-    "score_samples": "_score_samples_tensor",
-    "predict": "_argmax_components",
-    "predict_proba": "_predict_proba_tensor",
+    "score_samples": "_score_samples_array",
+    "predict": "_predict_array",
+    "predict_proba": "_predict_proba_array",
 }
 
 
 def map_blocks(estimator, method, X):
     """``estimator.method(X)`` as a lazy Dask array, computed block by block.
 
-    Each block is validated (finite values) and scored on its worker, as
-    the in-memory method would; a row's result does not depend on the
-    other rows of its block.
+    Each block is validated (no infinity; NaN marks a missing entry) and
+    answered on its worker by the in-memory method; a row's result does not
+    depend on the other rows of its block.
     """
     X = as_dask_array(estimator, X, reset=False)
     if method == "predict":
@@ -391,9 +326,9 @@ def map_blocks(estimator, method, X):
 
 
 def _apply_to_block(x, estimator, method):
-    x = check_array(x, dtype=[np.float64, np.float32], ensure_min_samples=0)
-    tensor = as_tensor(x, estimator._inference_device())
-    return getattr(estimator, method)(tensor)
+    x = check_array(x, dtype=[np.float64, np.float32], ensure_min_samples=0,
+                    ensure_all_finite="allow-nan")
+    return getattr(estimator, method)(x)
 
 
 # ------------------------------------------------------------ partial_fit
@@ -407,7 +342,7 @@ def partial_fit_blocks(estimator, X, sample_weight):
     block at a time.  A failure in a block leaves the model as the previous
     block left it (unfitted if it was the first).
     """
-    with _restored_on_failure(estimator):
+    with restored_on_failure(estimator):
         first = not hasattr(estimator, "converged_")
         X = as_dask_array(estimator, X, reset=first)
         sample_weight = _as_dask_weights(sample_weight, X)
@@ -487,10 +422,9 @@ def sample_dask(estimator, n_samples, *, chunk_size="auto", random_state=None):
     >>> X_big[:1000].compute().shape
     (1000, 2)
     """
-    from skgen.mixture._gaussian_mixture import GaussianMixture
-    from skgen.mixture._tabular import TabularMixture
-
-    if not isinstance(estimator, (GaussianMixture, TabularMixture)):
+    # Each mixture says how its blocks become one collection.
+    blocks_of = getattr(estimator, "_sample_dask_blocks", None)
+    if blocks_of is None:
         raise TypeError(
             f"sample_dask draws from a skgen GaussianMixture or TabularMixture, "
             f"got {type(estimator).__name__}. Call the estimator's own sample "
@@ -523,10 +457,7 @@ def sample_dask(estimator, n_samples, *, chunk_size="auto", random_state=None):
         child.generate_state(4)
         for child in _seed_sequence(estimator, random_state).spawn(len(sizes))
     ]
-    shared = dask.delayed(estimator, traverse=False)
-    if isinstance(estimator, GaussianMixture):
-        return _gaussian_sample(shared, estimator, sizes, seeds)
-    return _tabular_sample(shared, estimator, sizes, seeds)
+    return blocks_of(sizes, seeds)
 
 
 def _seed_sequence(estimator, random_state):
@@ -558,7 +489,9 @@ def _block_generator(seed):
     return np.random.RandomState(np.random.PCG64(seed))
 
 
-def _gaussian_sample(shared, estimator, sizes, seeds):
+def gaussian_sample_blocks(estimator, sizes, seeds):
+    """A GaussianMixture's draws of ``sizes`` rows as ``(X, y)`` Dask arrays."""
+    shared = dask.delayed(estimator, traverse=False)
     dtype = np.asarray(estimator.means_).dtype
     n_features = estimator.n_features_in_
     blocks = [
@@ -586,7 +519,9 @@ def _gaussian_block(estimator, size, seed, dtype):
     return X.astype(dtype, copy=False), y.astype(np.int64, copy=False)
 
 
-def _tabular_sample(shared, estimator, sizes, seeds):
+def tabular_sample_blocks(estimator, sizes, seeds):
+    """A TabularMixture's draws of ``sizes`` rows as a Dask DataFrame (or array)."""
+    shared = dask.delayed(estimator, traverse=False)
     # The empty frame (or array) that describes every block: a one-row draw
     # from a fixed stream has the columns, dtypes and category sets.
     meta = estimator.sample(1, random_state=_block_generator(0))[:0]

@@ -20,8 +20,9 @@ from functools import partial
 import dask
 import numpy as np
 
-from skgen.mixture._dask import _is_dask_dataframe, _tree_reduce
 from skgen.mixture._em import TensorSource, add_results
+from skgen.mixture._split import held_out, selected
+from skgen.utils._dask import is_dask_dataframe, tree_reduce
 from skgen.utils._torch import as_tensor
 
 __all__ = ["TableBlocks", "TableSource", "lazy"]
@@ -35,7 +36,7 @@ class TableBlocks:
     def __init__(self, X):
         import dask.array as da
 
-        if _is_dask_dataframe(X):
+        if is_dask_dataframe(X):
             self.meta = X._meta
         elif isinstance(X, da.Array):
             if X.ndim != 2:
@@ -76,7 +77,7 @@ class TableBlocks:
     def levels(self, columns):
         """The distinct non-missing values of each of ``columns`` (indices)."""
         parts = [dask.delayed(_block_levels)(b, columns) for b in self.blocks]
-        return dask.compute(_tree_reduce(parts, _union_levels))[0]
+        return dask.compute(tree_reduce(parts, _union_levels))[0]
 
     def map_reduce(self, func, *args):
         """The sum over blocks of ``func(*args, block)`` (a pandas or numpy block)."""
@@ -85,7 +86,7 @@ class TableBlocks:
             dask.delayed(_call, pure=True)(func, shared, block, index)
             for index, block in enumerate(self.blocks)
         ]
-        return dask.compute(_tree_reduce(parts, add_results))[0]
+        return dask.compute(tree_reduce(parts, add_results))[0]
 
 
 def _call(func, args, block, index):
@@ -168,11 +169,9 @@ def encoded_block(encoder, seed, block, index):
 
 def block_weights(encoder, hash_params, mode, block):
     """Each row's weight in a pass of ``mode`` (the validation split)."""
-    from skgen.mixture._tabular import _held_out, _selected
-
     if mode == "all":
         return np.ones(len(block))
-    split = _held_out if mode == "valid" else _selected
+    split = held_out if mode == "valid" else selected
     return split(encoder.transform(block), hash_params).astype(np.float64)
 
 

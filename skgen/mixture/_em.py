@@ -35,10 +35,16 @@ runs in the input's dtype; each chunk's statistics are added into float64
 totals, and the M-step runs in float64.
 """
 
+import functools
 import math
+import threading
 
+import numpy as np
 import torch
 from sklearn import get_config
+
+from skgen.mixture._conditional import expected_statistics
+from skgen.utils._threads import map_chunks
 
 __all__ = [
     "CategoricalFamily",
@@ -52,6 +58,7 @@ __all__ = [
     "Workspace",
     "add_results",
     "em_pass",
+    "em_pass_with_gaps",
     "gaussian_family",
     "normalise_",
     "product_family",
@@ -794,6 +801,7 @@ class TensorSource:
     def __init__(self, X, sample_weight=None, row_width=None):
         self.X = X
         self.sample_weight = sample_weight
+        self._gap_split = None
         n_features = X.shape[1]
         row_bytes = (row_width or n_features) * X.element_size()
         budget = get_config()["working_memory"] * 2**20
@@ -819,6 +827,31 @@ class TensorSource:
         """``func(*args, self)``: data in memory are a single block."""
         return func(*args, self)
 
+    def gap_split(self):
+        """``(complete, X_gaps, w_gaps)``: the rows without and with NaN.
+
+        ``complete`` is a source of the rows without a missing entry, cut
+        into chunks of the same size; ``X_gaps`` (float64, numpy) and
+        ``w_gaps`` (or None) are the other rows and their weights.  Computed
+        once per source: EM reads the split at every iteration.
+        """
+        if self._gap_split is None:
+            missing = torch.isnan(self.X).any(1)
+            if not bool(missing.any()):
+                self._gap_split = (self, self.X[:0].cpu().numpy(), None)
+            else:
+                complete = ~missing
+                w = self.sample_weight
+                rows = TensorSource(
+                    self.X[complete].contiguous(),
+                    None if w is None else w[complete].contiguous(),
+                )
+                rows.chunk_rows = self.chunk_rows
+                X_gaps = self.X[missing].cpu().numpy().astype(np.float64)
+                w_gaps = None if w is None else w[missing].cpu().numpy()
+                self._gap_split = (rows, X_gaps, w_gaps)
+        return self._gap_split
+
 
 def add_results(a, b):
     """The sum of two blocks' results: tensors, numbers, or dicts and tuples of them.
@@ -842,22 +875,62 @@ def row_width(covariance_type, n_components, n_features):
 
 def em_pass(family, frame, source):
     """One fused E- and M-step pass: ``(stats, total weighted log-likelihood)``."""
-    stats = family.new_stats(frame)
-    log_lik = torch.zeros((), dtype=torch.float64, device=source.X.device)
-    workspace = Workspace() if getattr(family, "takes_workspace", False) else None
-    for _, x, w in source:
-        if workspace is None:
-            z = family.whiten(frame, x)
-            log_norm, resp = normalise_(family.log_prob(frame, z))
-        else:
+    takes_workspace = getattr(family, "takes_workspace", False)
+    local = threading.local()
+
+    def one_chunk(chunk):
+        _, x, w = chunk
+        stats = family.new_stats(frame)
+        if takes_workspace:
+            workspace = getattr(local, "workspace", None)
+            if workspace is None:
+                workspace = local.workspace = Workspace()
             z = family.whiten(frame, x, workspace)
             log_norm, resp = normalise_(family.log_prob(frame, z, workspace))
+        else:
+            z = family.whiten(frame, x)
+            log_norm, resp = normalise_(family.log_prob(frame, z))
         if w is not None:
             log_norm = log_norm * w
             resp.mul_(w)
-        log_lik += log_norm.sum(dtype=torch.float64)
         family.accumulate_(stats, z, resp)
-    return stats, log_lik
+        return stats, log_norm.sum(dtype=torch.float64)
+
+    results = map_chunks(one_chunk, source, source.X.device)
+    if not results:
+        return family.new_stats(frame), torch.zeros(
+            (), dtype=torch.float64, device=source.X.device)
+    return functools.reduce(add_results, results)
+
+
+def em_pass_with_gaps(family, frame, mixture, source):
+    """:func:`em_pass` over rows that may have missing entries (NaN).
+
+    The complete rows run through the family's pass; the rows with gaps add
+    their expected statistics given their observed entries, computed by
+    :func:`~skgen.mixture._conditional.expected_statistics` under
+    ``mixture``, a fitted Gaussian mixture holding the frame's parameters.
+    ``family`` must be a :class:`WhitenedGaussianFamily` (it takes the raw
+    moments of those rows, see ``add_moments_``).
+    """
+    complete, X_gaps, w_gaps = source.gap_split()
+    stats, log_lik = em_pass(family, frame, complete)
+    if X_gaps.shape[0] == 0:
+        return stats, log_lik
+    diagonal = family.covariance_type in ("diag", "spherical")
+    gap_log_lik, nk, first, second = expected_statistics(
+        mixture, X_gaps, w_gaps, diagonal=diagonal
+    )
+    device = stats["nk"].device
+
+    def as_stat(a):
+        return torch.as_tensor(a, dtype=torch.float64, device=device)
+
+    second = as_stat(second)
+    if diagonal:  # add_moments_ reads the diagonals of (k, d, d) moments
+        second = torch.diag_embed(second)
+    family.add_moments_(stats, frame, as_stat(nk), as_stat(first), second)
+    return stats, log_lik + gap_log_lik
 
 
 def stats_of_responsibilities(family, frame, source, resp):
@@ -874,23 +947,35 @@ def stats_of_responsibilities(family, frame, source, resp):
 def squared_distance_sum(X, sample_weight, shift):
     """Weighted sum of the squared distances of the rows to ``shift``, in float64."""
     chunk = 8192
-    total = torch.zeros((), dtype=torch.float64, device=X.device)
-    for start in range(0, X.shape[0], chunk):
+
+    def one_chunk(start):
         rows = X[start : start + chunk].to(torch.float64) - shift
         squared = (rows**2).sum(1)
         if sample_weight is not None:
             squared = squared * sample_weight[start : start + chunk]
-        total += squared.sum()
+        return squared.sum()
+
+    total = torch.zeros((), dtype=torch.float64, device=X.device)
+    for part in map_chunks(one_chunk, range(0, X.shape[0], chunk), X.device):
+        total += part
     return total
 
 
-def log_prob_chunks(covariance_type, params, source):
-    """Yield ``(rows, log w_k N(x | k))`` of shape (k, n), chunk by chunk."""
+def log_prob_chunks(covariance_type, params, source, func):
+    """``func(rows, log w_k N(x | k))`` for each chunk, the second of shape (k, n).
+
+    The chunks are shared out by :func:`~skgen.utils._threads.map_chunks`;
+    the results come back in the chunks' order.
+    """
     # Any centre is exact; the mixture's mean keeps the inputs small.
     shift = params["weights"] @ params["means"]
     X = source.X
     spread = float(squared_distance_sum(X, None, shift)) / max(X.shape[0], 1)
     family = gaussian_family(covariance_type, 0.0, params, shift, spread, X.dtype)
     frame = family.frame(params, shift, X.dtype)
-    for rows, x, _ in source:
-        yield rows, family.log_prob(frame, family.whiten(frame, x))
+
+    def one_chunk(chunk):
+        rows, x, _ = chunk
+        return func(rows, family.log_prob(frame, family.whiten(frame, x)))
+
+    return map_chunks(one_chunk, source, X.device)

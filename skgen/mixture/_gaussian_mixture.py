@@ -16,9 +16,7 @@ parameters are float64 until they are stored in the input's dtype.
 """
 
 import math
-import sys
 import warnings
-from contextlib import contextmanager
 from numbers import Integral, Real
 from time import time
 
@@ -36,10 +34,17 @@ from sklearn.utils.validation import (
 )
 
 from skgen.mixture import _conditional as conditional
+from skgen.mixture._base import (
+    FitData,
+    restored_on_failure,
+    weighted_order,
+    weighted_sum,
+)
 from skgen.mixture._em import (
     TensorSource,
     WhitenedGaussianFamily,
     em_pass,
+    em_pass_with_gaps,
     gaussian_family,
     log_prob_chunks,
     normalise_,
@@ -47,7 +52,9 @@ from skgen.mixture._em import (
     squared_distance_sum,
     stats_of_responsibilities,
 )
-from skgen.utils._missing import check_gaps, nan_marked
+from skgen.utils._dask import is_dask_collection, num_samples
+from skgen.utils._missing import check_empty_rows, check_gaps, nan_marked
+from skgen.utils._threads import torch_work
 from skgen.utils._torch import as_tensor, resolve_device
 
 __all__ = ["GaussianMixture"]
@@ -251,6 +258,16 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         marker other than NaN, a NaN in X raises. Dask collections take NaN
         only.
 
+    empty_rows : {'error', 'prior'}, default='error'
+        What :meth:`score_samples`, :meth:`score`, :meth:`predict` and
+        :meth:`predict_proba` answer for a row with no observed entry. 'error'
+        raises a ValueError naming the rows: the density of nothing observed
+        is 1 whatever the row, so its score would rank it as the most normal
+        row of all. 'prior' gives such a row a log-density of 0 (log 1) and
+        the mixing weights as its component probabilities. :meth:`impute`
+        and :meth:`sample_conditional` always condition an empty row on
+        nothing, which gives the mixture's own law.
+
     Attributes
     ----------
     weights_ : ndarray of shape (n_components,)
@@ -328,6 +345,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         "verbose_interval": [Interval(Integral, 1, None, closed="left")],
         "device": [str, torch.device],
         "missing_values": [Real, None],
+        "empty_rows": [StrOptions({"error", "prior"})],
     }
 
     def __init__(
@@ -349,6 +367,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         verbose_interval=10,
         device="cpu",
         missing_values=np.nan,
+        empty_rows="error",
     ):
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -366,6 +385,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.verbose_interval = verbose_interval
         self.device = device
         self.missing_values = missing_values
+        self.empty_rows = empty_rows
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -376,6 +396,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     # ------------------------------------------------------------------ fit
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @torch_work
     def fit(self, X, y=None, sample_weight=None):
         """Estimate the model parameters with the EM algorithm.
 
@@ -394,7 +415,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             entries of each row (see the User Guide); a row or a column with
             no observed entry raises.
             A Dask collection is fitted block by block on its cluster, without
-            collecting it (see :ref:`scale`).
+            collecting it (see :ref:`scale`), gaps included.
 
         y : Ignored
             Not used, present for API consistency by convention.
@@ -413,6 +434,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @torch_work
     def fit_predict(self, X, y=None, sample_weight=None):
         """Fit the model and predict the component of each sample of X.
 
@@ -435,11 +457,12 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             Component labels; a lazy Dask array when X is a Dask collection.
         """
         data = self._fit(X, sample_weight)
-        if _is_dask_collection(X):
+        if is_dask_collection(X) or data.gaps:
             return self.predict(X)
         return self._argmax_components(data.source.X)
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @torch_work
     def partial_fit(self, X, y=None, sample_weight=None):
         """Update the model with one batch of samples, by stepwise (online) EM.
 
@@ -471,7 +494,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         ----------
         X : {array-like, Dask array, Dask DataFrame} of shape \
                 (n_samples, n_features)
-            One batch. The number of features (and their names) must stay
+            One batch, which may have missing entries (NaN) as in
+            :meth:`fit`. The number of features (and their names) must stay
             the same from batch to batch. The blocks of a Dask collection
             are taken as successive batches, computed one at a time.
 
@@ -492,12 +516,12 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             update (a score on data not yet seen), ``lower_bounds_`` those of
             every batch, and ``converged_`` is False.
         """
-        if _is_dask_collection(X):
+        if is_dask_collection(X):
             from skgen.mixture._dask import partial_fit_blocks
 
             partial_fit_blocks(self, X, sample_weight)
             return self
-        with _restored_on_failure(self):
+        with restored_on_failure(self):
             first = not hasattr(self, "converged_")
             data = self._prepare_fit(X, sample_weight, reset=first)
             self._stepwise_update(data, first)
@@ -532,11 +556,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             }
         # The batch's own M-step, without the ridge, which is added once to
         # the blended statistics.
-        family = gaussian_family(
-            self.covariance_type, 0.0, params, data.shift, data.spread, torch_dtype
-        )
-        frame = family.frame(params, data.shift, torch_dtype)
-        stats, log_lik = data.source.map_reduce(em_pass, family, frame)
+        family, frame, stats, log_lik = self._pass(params, data, 0.0, torch_dtype)
         if not bool(torch.isfinite(log_lik)):
             raise ValueError(
                 "The log-likelihood of the batch is not finite. "
@@ -562,19 +582,19 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         }
 
     def _fit(self, X, sample_weight):
-        """Run EM on X; return the prepared data (see :class:`_FitData`).
+        """Run EM on X; return the prepared data (see :class:`FitData`).
 
         The fitted attributes are set only once every initialisation has run,
         so a fit that fails part-way (a lost Dask worker, ill-defined
         covariances) leaves an unfitted estimator unfitted.
         """
-        with _restored_on_failure(self):
+        with restored_on_failure(self):
             return self._run_em(X, sample_weight)
 
     def _run_em(self, X, sample_weight):
         random_state = check_random_state(self.random_state)
         do_init = not (self.warm_start and hasattr(self, "converged_"))
-        if _is_dask_collection(X):
+        if is_dask_collection(X):
             from skgen.mixture._dask import prepare_fit
 
             data = prepare_fit(self, X, sample_weight, random_state, do_init)
@@ -604,21 +624,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             converged = False
             for n_iter in range(1, self.max_iter + 1):
                 prev_lower_bound = lower_bound
-                if data.gaps is None:
-                    family = gaussian_family(
-                        self.covariance_type, self.reg_covar, params, data.shift,
-                        data.spread, torch_dtype,
-                    )
-                else:  # the form whose statistics take the rows with gaps
-                    family = WhitenedGaussianFamily(
-                        self.covariance_type, self.reg_covar
-                    )
-                frame = family.frame(params, data.shift, torch_dtype)
-                stats, log_lik = data.source.map_reduce(em_pass, family, frame)
-                if data.gaps is not None:
-                    log_lik = log_lik + self._gap_statistics_(
-                        stats, family, frame, params, data
-                    )
+                family, frame, stats, log_lik = self._pass(
+                    params, data, self.reg_covar, torch_dtype
+                )
                 if not bool(torch.isfinite(log_lik)):
                     raise ValueError(
                         "The log-likelihood of the training data is not finite. "
@@ -658,7 +666,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         return data
 
     def _prepare_fit(self, X, sample_weight, reset=True, check_features=True):
-        """Validate in-memory data and gather what EM needs (:class:`_FitData`).
+        """Validate in-memory data and gather what EM needs (:class:`FitData`).
 
         ``reset=False`` validates a later batch of :meth:`partial_fit`
         against the model: it needs one row of positive weight, not one per
@@ -670,9 +678,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             "dtype": [np.float64, np.float32],
             "ensure_min_samples": 2 if reset else 1,
         }
-        if reset and check_features:
-            # fit takes missing entries (NaN); partial_fit and Dask do not yet.
-            options["ensure_all_finite"] = "allow-nan"
+        # Missing entries (NaN) are gaps, in every batch and block.
+        options["ensure_all_finite"] = "allow-nan"
         if check_features:
             X = validate_data(self, self._nan_marked(X), reset=reset, **options)
         else:
@@ -697,20 +704,20 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         w_tensor = None if sample_weight is None else as_tensor(sample_weight, device)
         source = self._source(X_tensor, w_tensor)
         # Rows and means are taken relative to the data's weighted mean.
-        total_weight, first = _weighted_sum(X_tensor, w_tensor)
+        total_weight, first = weighted_sum(X_tensor, w_tensor)
         shift = first / total_weight
         spread = float(squared_distance_sum(X_tensor, w_tensor, shift) / total_weight)
-        return _FitData(
+        return FitData(
             source=source, dtype=X.dtype, device=device, shift=shift, spread=spread,
             total_weight=float(total_weight), inits=inits,
             init_rows=(X, source, sample_weight, float(total_weight)),
         )
 
     def _prepare_gaps(self, X, sample_weight, missing, inits, device):
-        """:class:`_FitData` of data with missing entries.
+        """:class:`FitData` of data with missing entries.
 
-        The complete rows run through the engine's passes; the rows with gaps
-        are kept aside (in float64) for their expected statistics.  The
+        The passes split the rows with and without gaps (see
+        :func:`~skgen.mixture._em.em_pass_with_gaps`).  The
         initialisation draws from the rows with each gap filled by its
         column's (weighted) mean.
         """
@@ -719,43 +726,40 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         weights = weights.astype(np.float64)
         observed = ~missing
         column_means = np.where(observed, X, 0.0).T @ weights / (observed.T @ weights)
-        complete = ~missing.any(axis=1)
-        X_complete = np.ascontiguousarray(X[complete])
-        w_complete = None
-        if sample_weight is not None:
-            w_complete = np.ascontiguousarray(sample_weight[complete])
-            w_complete = as_tensor(w_complete, device)
-        source = self._source(as_tensor(X_complete, device), w_complete)
+        w_tensor = None if sample_weight is None else as_tensor(sample_weight, device)
+        source = self._source(as_tensor(X, device), w_tensor)
         filled = np.where(missing, column_means.astype(X.dtype), X)
-        w_filled = None if sample_weight is None else as_tensor(sample_weight, device)
-        init_source = self._source(as_tensor(filled, device), w_filled)
+        init_source = self._source(as_tensor(filled, device), w_tensor)
         total_weight = float(weights.sum())
-        gaps = (X[~complete].astype(np.float64), weights[~complete])
         shift = torch.as_tensor(column_means, dtype=torch.float64, device=device)
-        return _FitData(
+        return FitData(
             source=source, dtype=X.dtype, device=device, shift=shift,
             spread=math.inf, total_weight=total_weight, inits=inits,
             init_rows=(filled, init_source, sample_weight, total_weight),
-            gaps=gaps,
+            gaps=True,
         )
 
-    def _gap_statistics_(self, stats, family, frame, params, data):
-        """Add the expected statistics of the rows with gaps; their log-lik."""
-        X_gaps, w_gaps = data.gaps
-        snapshot = self._snapshot(params)
-        diagonal = self.covariance_type in ("diag", "spherical")
-        log_lik, nk, first, second = conditional.expected_statistics(
-            snapshot, X_gaps, w_gaps, diagonal=diagonal
-        )
-        if diagonal:  # add_moments_ reads the diagonals of (k, d, d) moments
-            second = conditional._diag_embed(second)
+    def _pass(self, params, data, reg_covar, torch_dtype):
+        """One E-step over ``data`` under ``params``: family, frame, statistics.
 
-        def as_param(a):
-            return torch.as_tensor(a, dtype=torch.float64, device=data.device)
-
-        family.add_moments_(stats, frame, as_param(nk), as_param(first),
-                            as_param(second))
-        return log_lik
+        Returns ``(family, frame, stats, log_lik)``.  Data with missing
+        entries take the whitened form, whose statistics take their rows'
+        expected moments (see :func:`~skgen.mixture._em.em_pass_with_gaps`).
+        """
+        if data.gaps:
+            family = WhitenedGaussianFamily(self.covariance_type, reg_covar)
+            frame = family.frame(params, data.shift, torch_dtype)
+            stats, log_lik = data.source.map_reduce(
+                em_pass_with_gaps, family, frame, self._snapshot(params)
+            )
+        else:
+            family = gaussian_family(
+                self.covariance_type, reg_covar, params, data.shift, data.spread,
+                torch_dtype,
+            )
+            frame = family.frame(params, data.shift, torch_dtype)
+            stats, log_lik = data.source.map_reduce(em_pass, family, frame)
+        return family, frame, stats, log_lik
 
     def _snapshot(self, params):
         """An unfitted copy holding ``params`` as its fitted attributes."""
@@ -871,7 +875,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             frame = family.identity_frame(shift.expand(k, -1), shift, dtype)
             stats = stats_of_responsibilities(family, frame, source, resp)
             return family.m_step(frame, stats, eps)
-        order, weights = _weighted_order(X, sample_weight)
+        order, weights = weighted_order(X, sample_weight)
         if self.init_params == "kmeans":
             # X[order] is a copy already: KMeans may centre it in place
             # rather than copy it again (copy_x=False).
@@ -906,21 +910,44 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         stats["nk"] += 1.0
         return family.m_step(frame, stats, eps)
 
-    def _validated_tensor(self, X):
-        """X validated against the fit, as a tensor on the inference device.
-
-        Rows with missing entries (NaN) are answered from their observed
-        entries by ``skgen.mixture._conditional``: then X comes back as a
-        numpy array, for the caller to route there.
-        """
+    def _validated(self, X):
+        """X validated against the fit: a float array, NaN where missing."""
         check_is_fitted(self)
-        X = validate_data(
+        return validate_data(
             self, self._nan_marked(X), dtype=[np.float64, np.float32], reset=False,
             ensure_all_finite="allow-nan",
         )
-        if np.isnan(X).any():
-            return X
-        return as_tensor(X, self._inference_device())
+
+    def _answer(self, X, complete, with_gaps):
+        """``complete(tensor)`` for rows without NaN, else ``with_gaps(X)``.
+
+        Rows with missing entries are answered from their observed entries
+        by ``skgen.mixture._conditional``; a row with none follows
+        ``empty_rows``.
+        """
+        missing = np.isnan(X)
+        if missing.any():
+            check_empty_rows(missing, self.empty_rows)
+            return with_gaps(X)
+        return complete(as_tensor(X, self._inference_device()))
+
+    def _score_samples_array(self, X):
+        return self._answer(
+            X, self._score_samples_tensor,
+            lambda X: conditional.score_samples(self, X).astype(X.dtype),
+        )
+
+    def _predict_proba_array(self, X):
+        return self._answer(
+            X, self._predict_proba_tensor,
+            lambda X: conditional.predict_proba(self, X).astype(X.dtype),
+        )
+
+    def _predict_array(self, X):
+        return self._answer(
+            X, self._argmax_components,
+            lambda X: conditional.predict_proba(self, X).argmax(axis=1),
+        )
 
     def _map_dask(self, method, X):
         """``method`` applied lazily to each block of the Dask collection X."""
@@ -929,9 +956,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         check_is_fitted(self)
         return map_blocks(self, method, X)
 
-    def _log_prob_chunks_tensor(self, X):
+    def _log_prob_chunks_tensor(self, X, func):
         params = self._parameters_from_attributes(X.device)
-        return log_prob_chunks(self.covariance_type, params, self._source(X))
+        return log_prob_chunks(self.covariance_type, params, self._source(X), func)
 
     def _inference_device(self):
         """The fitted device, or the CPU where it is gone.
@@ -953,25 +980,35 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     def _argmax_components(self, X_tensor):
         labels = np.empty(X_tensor.shape[0], dtype=np.int64)
-        for rows, log_prob in self._log_prob_chunks_tensor(X_tensor):
+
+        def store(rows, log_prob):
             labels[rows] = log_prob.argmax(0).cpu().numpy()
+
+        self._log_prob_chunks_tensor(X_tensor, store)
         return labels
 
     def _score_samples_tensor(self, X_tensor):
         out = np.empty(X_tensor.shape[0], dtype=_numpy_dtype(X_tensor))
-        for rows, log_prob in self._log_prob_chunks_tensor(X_tensor):
+
+        def store(rows, log_prob):
             out[rows] = normalise_(log_prob)[0].cpu().numpy()
+
+        self._log_prob_chunks_tensor(X_tensor, store)
         return out
 
     def _predict_proba_tensor(self, X_tensor):
         shape = (X_tensor.shape[0], self.n_components)
         out = np.empty(shape, dtype=_numpy_dtype(X_tensor))
-        for rows, log_prob in self._log_prob_chunks_tensor(X_tensor):
+
+        def store(rows, log_prob):
             out[rows] = normalise_(log_prob)[1].T.cpu().numpy()
+
+        self._log_prob_chunks_tensor(X_tensor, store)
         return out
 
     # ------------------------------------------------------------ inference
 
+    @torch_work
     def score_samples(self, X):
         """Compute the log-likelihood of each sample.
 
@@ -988,13 +1025,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             lazy Dask array, chunked like X's rows, when X is a Dask
             collection.
         """
-        if _is_dask_collection(X):
+        if is_dask_collection(X):
             return self._map_dask("score_samples", X)
-        X = self._validated_tensor(X)
-        if isinstance(X, np.ndarray):
-            return conditional.score_samples(self, X).astype(X.dtype)
-        return self._score_samples_tensor(X)
+        return self._score_samples_array(self._validated(X))
 
+    @torch_work
     def score(self, X, y=None):
         """Compute the mean log-likelihood of the samples of X.
 
@@ -1013,6 +1048,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         """
         return float(np.mean(self.score_samples(X)))
 
+    @torch_work
     def predict(self, X):
         """Predict the component of each sample of X.
 
@@ -1027,13 +1063,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         labels : ndarray of shape (n_samples,)
             Component labels; a lazy Dask array when X is a Dask collection.
         """
-        if _is_dask_collection(X):
+        if is_dask_collection(X):
             return self._map_dask("predict", X)
-        X = self._validated_tensor(X)
-        if isinstance(X, np.ndarray):
-            return conditional.predict_proba(self, X).argmax(axis=1)
-        return self._argmax_components(X)
+        return self._predict_array(self._validated(X))
 
+    @torch_work
     def predict_proba(self, X):
         """Posterior probability of each component for each sample of X.
 
@@ -1049,13 +1083,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             The responsibilities; each row sums to one. A lazy Dask array
             when X is a Dask collection.
         """
-        if _is_dask_collection(X):
+        if is_dask_collection(X):
             return self._map_dask("predict_proba", X)
-        X = self._validated_tensor(X)
-        if isinstance(X, np.ndarray):
-            return conditional.predict_proba(self, X).astype(X.dtype)
-        return self._predict_proba_tensor(X)
+        return self._predict_proba_array(self._validated(X))
 
+    @torch_work
     def sample(self, n_samples=1, *, random_state=None):
         """Generate random samples from the fitted mixture.
 
@@ -1106,6 +1138,13 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         labels = np.repeat(np.arange(len(n_per_component)), n_per_component)
         return np.vstack(parts), labels
 
+    def _sample_dask_blocks(self, sizes, seeds):
+        """:func:`~skgen.mixture.sample_dask`'s blocks, one per size and seed."""
+        from skgen.mixture._dask import gaussian_sample_blocks
+
+        return gaussian_sample_blocks(self, sizes, seeds)
+
+    @torch_work
     def impute(self, X):
         """Fill the missing entries of X with their conditional mean.
 
@@ -1136,8 +1175,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         array([[ 2.  ,  1.81],
                [-0.89, -1.  ]])
         """
-        return conditional.conditional_mean(self, self._validated_gaps(X))
+        return conditional.conditional_mean(self, self._validated(X))
 
+    @torch_work
     def sample_conditional(self, X, n_samples=1, *, random_state=None):
         """Draw the missing entries of each row from their exact conditional.
 
@@ -1182,14 +1222,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         # from fresh entropy for None, never from numpy's global state).
         rng = self.random_state if random_state is None else random_state
         return conditional.sample_conditional(
-            self, self._validated_gaps(X), n_samples, random_state=rng
-        )
-
-    def _validated_gaps(self, X):
-        check_is_fitted(self)
-        return validate_data(
-            self, self._nan_marked(X), dtype=[np.float64, np.float32], reset=False,
-            ensure_all_finite="allow-nan",
+            self, self._validated(X), n_samples, random_state=rng
         )
 
     def _nan_marked(self, X):
@@ -1210,6 +1243,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         }[self.covariance_type]
         return int(cov_params + n_features * k + k - 1)
 
+    @torch_work
     def bic(self, X):
         """Bayesian information criterion of the model on X; lower is better.
 
@@ -1223,10 +1257,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         bic : float
             ``-2 * log-likelihood + n_parameters * log(n_samples)``.
         """
-        n_samples = _num_samples(X)
+        n_samples = num_samples(X)
         penalty = self._n_parameters() * math.log(n_samples)
         return -2 * self.score(X) * n_samples + penalty
 
+    @torch_work
     def aic(self, X):
         """Akaike information criterion of the model on X; lower is better.
 
@@ -1240,7 +1275,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         aic : float
             ``-2 * log-likelihood + 2 * n_parameters``.
         """
-        return -2 * self.score(X) * _num_samples(X) + 2 * self._n_parameters()
+        return -2 * self.score(X) * num_samples(X) + 2 * self._n_parameters()
 
     # --------------------------------------------------- state handling
 
@@ -1304,15 +1339,6 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             )
 
 
-def _weighted_sum(X, sample_weight):
-    """``(sum w, sum w x)`` over the rows of X, in float64 (w = 1 when None)."""
-    if sample_weight is None:
-        total = torch.tensor(float(X.shape[0]), dtype=torch.float64, device=X.device)
-        return total, X.sum(0, dtype=torch.float64)
-    sample_weight = sample_weight.to(torch.float64)
-    return sample_weight.sum(), sample_weight @ X.to(torch.float64)
-
-
 # Stepwise EM's step sizes, eta_t = (t + _STEP_OFFSET) ** -_STEP_EXPONENT.
 _STEP_OFFSET = 2
 _STEP_EXPONENT = 0.6
@@ -1362,88 +1388,8 @@ def _blend_statistics(covariance_type, state, batch, eta):
     return {"weights": n / n.sum(), "means": means, "covariances": covariances}
 
 
-@contextmanager
-def _restored_on_failure(estimator):
-    """Put ``n_features_in_`` and ``feature_names_in_`` back if the block fails.
-
-    Validation sets them before the fit; a fit that fails must not leave
-    an unfitted estimator looking fitted, nor a fitted one describing data
-    it was not fitted on.
-    """
-    names = ("n_features_in_", "feature_names_in_")
-    described = {name: getattr(estimator, name) for name in names
-                 if hasattr(estimator, name)}
-    try:
-        yield
-    except BaseException:
-        for name in names:
-            if hasattr(estimator, name):
-                delattr(estimator, name)
-        for name, value in described.items():
-            setattr(estimator, name, value)
-        raise
-
-
-class _FitData:
-    """What EM needs of the training data, however they are stored.
-
-    ``source`` runs the passes (``map_reduce``); ``shift`` and ``spread`` are
-    the weighted mean and mean squared distance to it; ``init_rows`` is
-    ``(X, source, sample_weight, total_weight)`` of the rows the
-    initialisation draws from; ``inits`` the validated user initial
-    parameters; ``gaps`` is ``(X, sample_weight)`` of the rows with missing
-    entries, in float64, or None.
-    """
-
-    def __init__(
-        self, *, source, dtype, device, shift, spread, total_weight, inits,
-        init_rows, gaps=None,
-    ):
-        self.gaps = gaps
-        self.source = source
-        self.dtype = np.dtype(dtype)
-        self.device = device
-        self.shift = shift
-        self.spread = spread
-        self.total_weight = total_weight
-        self.inits = inits
-        self.init_rows = init_rows
-
-
-def _is_dask_collection(X):
-    """Whether X is a Dask collection, without importing Dask."""
-    # A Dask object cannot exist unless Dask has been imported.
-    if "dask" not in sys.modules:
-        return False
-    import dask
-
-    return dask.is_dask_collection(X)
-
-
-def _num_samples(X):
-    n_samples = X.shape[0] if hasattr(X, "shape") else None
-    # A Dask DataFrame's row count is lazy: len() computes it.
-    return n_samples if isinstance(n_samples, Integral) else len(X)
-
-
 def _numpy_dtype(tensor):
     return np.float32 if tensor.dtype == torch.float32 else np.float64
-
-
-def _weighted_order(X, sample_weight):
-    """Rows of positive weight in lexicographic order, and their weights.
-
-    The initialisations draw by inverse-CDF sampling over this order: a row
-    of weight w then covers the same stretch of the cumulative weights as w
-    repeated copies of it, and shuffling the rows changes nothing.  The sort
-    costs O(n log n) per fit and, for k-means, a copy of the data.
-    """
-    keep = np.arange(X.shape[0])
-    if sample_weight is not None:
-        keep = np.flatnonzero(sample_weight > 0)
-    order = keep[np.lexsort(X[keep].T[::-1])]
-    weights = None if sample_weight is None else sample_weight[order]
-    return order, weights
 
 
 def _distinct_draws(X, sample_weight, n_draws, random_state):

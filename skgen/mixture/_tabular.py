@@ -14,14 +14,13 @@ from sklearn.metrics import pairwise_distances_argmin
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
-    _check_feature_names,
     _check_n_features,
     _check_sample_weight,
-    _num_samples,
     check_array,
     check_is_fitted,
 )
 
+from skgen.mixture._base import weighted_order
 from skgen.mixture._em import (
     CategoricalFamily,
     ExpandedGaussianFamily,
@@ -34,10 +33,18 @@ from skgen.mixture._em import (
     product_family,
     stats_of_responsibilities,
 )
-from skgen.mixture._gaussian_mixture import _is_dask_collection, _weighted_order
+from skgen.mixture._split import held_out, selected
 from skgen.preprocessing import TableEncoder
 from skgen.preprocessing._table import adopt_encoder
-from skgen.utils._missing import nan_marked
+from skgen.preprocessing._table_input import check_known_categories, check_table
+from skgen.utils._dask import is_dask_collection, num_samples
+from skgen.utils._missing import (
+    check_empty_rows,
+    fill_missing,
+    is_nan_marker,
+    nan_marked,
+)
+from skgen.utils._threads import map_chunks, torch_work
 from skgen.utils._torch import as_tensor, resolve_device
 
 __all__ = ["TabularMixture"]
@@ -144,6 +151,16 @@ class TabularMixture(DensityMixin, BaseEstimator):
         categorical columns). With a marker other than NaN, a NaN in X
         raises.
 
+    empty_rows : {'error', 'prior'}, default='error'
+        What :meth:`score_samples`, :meth:`score`, :meth:`predict` and
+        :meth:`predict_proba` answer for a row with no observed entry. 'error'
+        raises a ValueError naming the rows: the density of nothing observed
+        is 1 whatever the row, so its score would rank it as the most normal
+        row of all. 'prior' gives such a row a log-density of 0 (log 1) and
+        the mixing weights as its component probabilities. :meth:`impute`
+        and :meth:`sample_conditional` always condition an empty row on
+        nothing, which gives the mixture's own law.
+
     Attributes
     ----------
     n_components_ : int
@@ -223,6 +240,7 @@ class TabularMixture(DensityMixin, BaseEstimator):
         "verbose": ["verbose"],
         "device": [str, torch.device],
         "missing_values": [Real, str, None],
+        "empty_rows": [StrOptions({"error", "prior"})],
     }
 
     def __init__(
@@ -241,6 +259,7 @@ class TabularMixture(DensityMixin, BaseEstimator):
         verbose=0,
         device="cpu",
         missing_values=np.nan,
+        empty_rows="error",
     ):
         self.n_components = n_components
         self.categorical_features = categorical_features
@@ -255,6 +274,7 @@ class TabularMixture(DensityMixin, BaseEstimator):
         self.verbose = verbose
         self.device = device
         self.missing_values = missing_values
+        self.empty_rows = empty_rows
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -266,6 +286,7 @@ class TabularMixture(DensityMixin, BaseEstimator):
     # ------------------------------------------------------------------ fit
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @torch_work
     def fit(self, X, y=None, sample_weight=None):
         """Fit the mixture to a table.
 
@@ -298,7 +319,7 @@ class TabularMixture(DensityMixin, BaseEstimator):
             allow_missing=True,
             random_state=random_state.randint(np.iinfo(np.int32).max),
         )
-        if _is_dask_collection(X):
+        if is_dask_collection(X):
             return self._fit_dask(X, sample_weight, encoder, random_state)
         X = nan_marked(X, self.missing_values)
         Z = encoder.fit_transform_dequantized(X, sample_weight)
@@ -323,9 +344,9 @@ class TabularMixture(DensityMixin, BaseEstimator):
             # that copies of a row and a weighted row fall on the same side.
             encoded = encoder.transform(X)
             hash_params = self._hash(random_state, encoded.shape[1], weights.sum())
-            held_out = _held_out(encoded, hash_params)
-            train_weights = np.where(_selected(encoded, hash_params), weights, 0.0)
-            valid = np.flatnonzero(held_out & (weights > 0))
+            held = held_out(encoded, hash_params)
+            train_weights = np.where(selected(encoded, hash_params), weights, 0.0)
+            valid = np.flatnonzero(held & (weights > 0))
             if valid.size == 0 or np.count_nonzero(train_weights) < 2:
                 # too few distinct rows to hold some out
                 train_weights, valid = weights, keep
@@ -382,7 +403,6 @@ class TabularMixture(DensityMixin, BaseEstimator):
     def _fit_dask(self, X, sample_weight, encoder, random_state):
         """Fit on a Dask DataFrame or array (see ``skgen.mixture._dask_tables``)."""
         from skgen.mixture import _dask_tables as tables
-        from skgen.utils._missing import is_nan_marker
 
         if sample_weight is not None:
             raise ValueError(
@@ -432,7 +452,7 @@ class TabularMixture(DensityMixin, BaseEstimator):
         self.validation_scores_ = {}
         if self.n_components == "auto":
             train = tables.TableSource(blocks, encoder, seed, hash_params, "train")
-            chosen = _selected(encoder.transform(sample), hash_params)
+            chosen = selected(encoder.transform(sample), hash_params)
             train_init = (Z_sample[chosen], np.ones(int(chosen.sum())))
             if sums["valid_weight"] == 0 or train_init[0].shape[0] < 2:
                 # too few distinct rows to hold some out: validate on all
@@ -532,13 +552,13 @@ class TabularMixture(DensityMixin, BaseEstimator):
         """One M-step from the nearest of k-means++ centres.
 
         The centres are drawn over the rows in lexicographic order with
-        their weights (see ``_weighted_order``), so that weights and copies
+        their weights (see ``weighted_order``), so that weights and copies
         of rows draw the same centres.
         """
         Z_rows = Z
         # A missing score starts at 0, the middle of the normal scores.
         Z = np.nan_to_num(Z, nan=0.0)
-        order, ordered_weights = _weighted_order(Z, weights)
+        order, ordered_weights = weighted_order(Z, weights)
         _, chosen = kmeans_plusplus(
             Z[order], n_components, random_state=rng, sample_weight=ordered_weights
         )
@@ -562,7 +582,7 @@ class TabularMixture(DensityMixin, BaseEstimator):
     # -------------------------------------------------------------- scoring
 
     def _normalised_chunks(self, layout, params, S):
-        """Yield ``(log p(x), responsibilities (k, n))`` by chunk.
+        """``(log p(x), responsibilities (k, n))`` of each chunk, in order.
 
         ``S`` is a tensor of rows in the layout's scoring form (see
         ``_Layout.scoring_matrix``).
@@ -573,8 +593,11 @@ class TabularMixture(DensityMixin, BaseEstimator):
             layout.scoring_params(params), layout.scoring_shifts(S.device), S.dtype
         )
         width = S.shape[1] * 2 + 3 * params["weights"].shape[0]
-        for _, x, _ in TensorSource(S, None, row_width=width):
-            yield normalise_(family.log_prob(frame, family.whiten(frame, x)))
+
+        def one_chunk(chunk):
+            return normalise_(family.log_prob(frame, family.whiten(frame, chunk[1])))
+
+        return map_chunks(one_chunk, TensorSource(S, None, row_width=width), S.device)
 
     def _log_likelihood(self, layout, params, S):
         """Per-row log-likelihood of rows in scoring form, as numpy."""
@@ -587,30 +610,18 @@ class TabularMixture(DensityMixin, BaseEstimator):
         X comes back with its ``missing_values`` entries as NaN.
         """
         check_is_fitted(self)
-        _check_feature_names(self, X, reset=False)
-        X = nan_marked(X, self.missing_values)
-        if not hasattr(X, "iloc"):
-            X = check_array(X, dtype=None, ensure_all_finite=False)
-        _check_n_features(self, X, reset=False)
-        _check_observed_rows(self.encoder_.missing_mask(X))
+        X = check_table(self, nan_marked(X, self.missing_values))
+        check_empty_rows(self.encoder_.missing_mask(X), self.empty_rows)
         S = self._layout.scoring_matrix(self.encoder_, X, self.encoder_.transform(X))
-        unknown = self.encoder_.unknown_mask(X)
-        if unknown.any() and self.handle_unknown == "error":
-            names = getattr(self, "feature_names_in_", None)
-            columns = [
-                repr(names[j]) if names is not None else f"at index {j}"
-                for j, seen in zip(
-                    self.encoder_._categorical, unknown.any(0), strict=True
-                )
-                if seen
-            ]
-            raise ValueError(
-                f"X has categories not seen in fit in the column(s) "
-                f"{', '.join(columns)}. Fit on data that has them, or set "
-                "handle_unknown='floor' to give them a floor probability."
-            )
+        if self.handle_unknown == "error":
+            unknown = check_known_categories(
+                self, X, "Fit on data that has them, or set handle_unknown='floor' "
+                "to give them a floor probability.")
+        else:
+            unknown = self.encoder_.unknown_mask(X)
         return S, unknown.sum(1), X
 
+    @torch_work
     def score_samples(self, X):
         """Log-density of each row, in the units of the data.
 
@@ -624,7 +635,7 @@ class TabularMixture(DensityMixin, BaseEstimator):
             Nats for the continuous columns plus the log-probabilities of
             the integer and categorical values.
         """
-        if _is_dask_collection(X):
+        if is_dask_collection(X):
             return self._lazy("score_samples", X)
         S, n_unknown, X = self._encoded(X)
         device = self._device()
@@ -633,6 +644,7 @@ class TabularMixture(DensityMixin, BaseEstimator):
         log_floor = -math.log(self._total_weight + 1.0)
         return log_lik + self.encoder_.log_jacobian(X) + n_unknown * log_floor
 
+    @torch_work
     def score(self, X, y=None):
         """Mean log-density of the rows of X (see :meth:`score_samples`).
 
@@ -649,6 +661,7 @@ class TabularMixture(DensityMixin, BaseEstimator):
         """
         return float(np.mean(self.score_samples(X)))
 
+    @torch_work
     def predict_proba(self, X):
         """Posterior probability of each component for each row.
 
@@ -660,7 +673,7 @@ class TabularMixture(DensityMixin, BaseEstimator):
         -------
         resp : ndarray of shape (n_samples, `n_components_`)
         """
-        if _is_dask_collection(X):
+        if is_dask_collection(X):
             return self._lazy("predict_proba", X)
         S, _, _ = self._encoded(X)
         device = self._device()
@@ -689,6 +702,7 @@ class TabularMixture(DensityMixin, BaseEstimator):
             resp[~empty] = self.predict_proba(rows)
         return resp, marked, missing
 
+    @torch_work
     def predict(self, X):
         """The most probable component of each row.
 
@@ -700,10 +714,11 @@ class TabularMixture(DensityMixin, BaseEstimator):
         -------
         labels : ndarray of shape (n_samples,)
         """
-        if _is_dask_collection(X):
+        if is_dask_collection(X):
             return self._lazy("predict", X)
         return self.predict_proba(X).argmax(1)
 
+    @torch_work
     def sample(self, n_samples=1, *, random_state=None):
         """Draw rows from the fitted mixture.
 
@@ -749,6 +764,13 @@ class TabularMixture(DensityMixin, BaseEstimator):
             ])
         return np.hstack(blocks)
 
+    def _sample_dask_blocks(self, sizes, seeds):
+        """:func:`~skgen.mixture.sample_dask`'s blocks, one per size and seed."""
+        from skgen.mixture._dask import tabular_sample_blocks
+
+        return tabular_sample_blocks(self, sizes, seeds)
+
+    @torch_work
     def sample_conditional(self, X, n_samples=1, *, random_state=None):
         """Draw the missing entries of each row from their exact conditional.
 
@@ -791,13 +813,14 @@ class TabularMixture(DensityMixin, BaseEstimator):
             self.encoder_.inverse_transform(self._draw(_inverse_cdf(resp, rng), rng))
             for _ in range(n_samples)
         ]
-        filled = [_fill(X, draw, missing) for draw in draws]
+        filled = [fill_missing(X, draw, missing) for draw in draws]
         if hasattr(X, "iloc"):
             import pandas as pd
 
             return pd.concat(filled, keys=range(n_samples), names=["draw"])
         return np.stack(filled)
 
+    @torch_work
     def impute(self, X):
         """Fill the missing entries of X with their conditional expectation.
 
@@ -825,7 +848,7 @@ class TabularMixture(DensityMixin, BaseEstimator):
         blocks = [encoder.numeric_forward(resp @ self._component_numeric_means())]
         for probas in self.category_probas_:
             blocks.append(resp @ probas)  # decoded to the most probable level
-        return _fill(X, encoder.inverse_transform(np.hstack(blocks)), missing)
+        return fill_missing(X, encoder.inverse_transform(np.hstack(blocks)), missing)
 
     def _component_numeric_means(self):
         """Each component's mean of each numeric column, in the data's units.
@@ -849,6 +872,7 @@ class TabularMixture(DensityMixin, BaseEstimator):
         levels = sum(p.shape[1] - 1 for p in self.category_probas_)
         return (k - 1) + 2 * k * self.means_.shape[1] + k * levels
 
+    @torch_work
     def bic(self, X):
         """Bayesian information criterion of the mixture on X (lower is better).
 
@@ -860,9 +884,10 @@ class TabularMixture(DensityMixin, BaseEstimator):
         -------
         bic : float
         """
-        n = _n_rows(X)
+        n = num_samples(X)
         return -2 * self.score(X) * n + self._n_parameters() * np.log(n)
 
+    @torch_work
     def aic(self, X):
         """Akaike information criterion of the mixture on X (lower is better).
 
@@ -874,7 +899,7 @@ class TabularMixture(DensityMixin, BaseEstimator):
         -------
         aic : float
         """
-        return -2 * self.score(X) * _n_rows(X) + 2 * self._n_parameters()
+        return -2 * self.score(X) * num_samples(X) + 2 * self._n_parameters()
 
     # ------------------------------------------------------------ internals
 
@@ -888,7 +913,7 @@ class TabularMixture(DensityMixin, BaseEstimator):
         return lazy(self, method, X)
 
     def _hash(self, random_state, width, n_rows):
-        """The parameters of the splits' hash (see ``_row_hash``).
+        """The parameters of the splits' hash (see ``_split.row_hash``).
 
         ``n_rows`` is the number of rows: the candidates are fitted on at
         most about ``_SELECTION_ROWS`` of those not held out.
@@ -1128,8 +1153,8 @@ def _block_sums(encoder, seed, hash_params, block, index):
     sums = _layout_sums(Z, np.ones(Z.shape[0]), encoder.n_numeric_)
     if hash_params is not None:
         encoded = encoder.transform(block)
-        sums["valid_weight"] = float(_held_out(encoded, hash_params).sum())
-        sums["train_weight"] = float(_selected(encoded, hash_params).sum())
+        sums["valid_weight"] = float(held_out(encoded, hash_params).sum())
+        sums["train_weight"] = float(selected(encoded, hash_params).sum())
     return sums
 
 
@@ -1161,7 +1186,7 @@ def _validation_block(estimator, layout, params, reference, hash_params, block,
                       index):
     """A block's share of ``_paired_sums`` over its held-out rows."""
     encoded = estimator.encoder_.transform(block)
-    held = _held_out(encoded, hash_params)
+    held = held_out(encoded, hash_params)
     S = as_tensor(layout.scoring_matrix(estimator.encoder_, block, encoded)[held],
                   "cpu")
     log_lik = estimator._log_likelihood(layout, params, S)
@@ -1185,54 +1210,6 @@ def _inverse_cdf(probas, rng):
     cumulative = np.cumsum(probas, axis=1)
     u = rng.uniform(size=(probas.shape[0], 1)) * cumulative[:, -1:]
     return np.minimum((cumulative < u).sum(1), probas.shape[1] - 1)
-
-
-def _fill(X, values, missing):
-    """X with its ``missing`` entries taken from the table ``values``."""
-    if hasattr(X, "iloc"):
-        filled = X.copy()
-        for j, name in enumerate(X.columns):
-            if missing[:, j].any():
-                column = values.iloc[:, j].set_axis(X.index)
-                filled[name] = X[name].mask(missing[:, j], column)
-        return filled
-    filled = np.array(X, dtype=np.asarray(values).dtype, copy=True)
-    filled[missing] = np.asarray(values)[missing]
-    return filled
-
-
-def _n_rows(X):
-    return _num_samples(X)
-
-
-def _row_hash(encoded, hash_params):
-    """A number in [0, 1) for each row, from its values alone.
-
-    Equal rows get equal hashes, so copies of a row and a weighted row fall
-    on the same side of every split, and a split depends neither on the
-    rows' order nor on the block a row is in.  ``encoded`` are rows as
-    ``transform`` gives them (missing scores are NaN).
-    """
-    direction, offset = hash_params[:2]
-    projected = np.round(np.nan_to_num(encoded, nan=0.5), 9) @ direction
-    return np.modf(np.abs(np.sin(projected * 12.9898 + offset) * 43758.5453))[0]
-
-
-def _held_out(encoded, hash_params):
-    """Rows held out for validation: a hash below ``validation_fraction``."""
-    return _row_hash(encoded, hash_params) < hash_params[2]
-
-
-def _selected(encoded, hash_params):
-    """Rows the candidates of ``n_components='auto'`` are fitted on.
-
-    The rows not held out, or a share of them (hash above the held-out
-    fraction, below it plus that share) when they outnumber
-    ``_SELECTION_ROWS``: choosing the number of components needs no more.
-    """
-    u = _row_hash(encoded, hash_params)
-    _, _, fraction, share = hash_params
-    return (u >= fraction) & (u < fraction + share * (1.0 - fraction))
 
 
 def _row_source(Z, weights, device):

@@ -35,7 +35,6 @@ import functools
 import math
 import re
 import sys
-import threading
 from numbers import Integral, Real
 
 import numpy as np
@@ -48,10 +47,11 @@ from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNet
 from skorch.callbacks import EarlyStopping, PrintLog, ProgressBar
 
-from skgen.mixture._gaussian_mixture import _is_dask_collection
+from skgen.utils._dask import as_dask_array, is_dask_collection
+from skgen.utils._threads import torch_threads
 from skgen.utils._torch import as_tensor, resolve_device
 
-__all__ = ["BaseTorchEstimator", "initialise_module_", "make_mlp", "torch_threads"]
+__all__ = ["BaseTorchEstimator", "initialise_module_", "make_mlp"]
 
 _REMEDY = (
     "The learning rate is probably too large for this data; try a smaller lr "
@@ -86,39 +86,6 @@ def _far_above(value, reference):
 # gain little on an idle machine, and on a busy one they wait on each other
 # at every operation (benchmarks/results/vae_cost.md).
 _SMALL_NETWORK_WORK = 2**27
-
-_threads_lock = threading.Lock()
-_threads_users = 0
-_threads_saved = None
-
-
-@contextlib.contextmanager
-def torch_threads(n_threads):
-    """Run the block with ``torch.set_num_threads(n_threads)``, then restore.
-
-    ``None`` leaves the setting alone.  Nested and concurrent blocks (Dask
-    runs several tasks in threads of one process) share one saved value:
-    the first block in saves the user's setting and the last one out
-    restores it, whether the block returns or raises.
-    """
-    global _threads_users, _threads_saved
-    if n_threads is None:
-        yield
-        return
-    with _threads_lock:
-        if _threads_users == 0:
-            _threads_saved = torch.get_num_threads()
-            if _threads_saved != n_threads:
-                torch.set_num_threads(n_threads)
-        _threads_users += 1
-    try:
-        yield
-    finally:
-        with _threads_lock:
-            _threads_users -= 1
-            if _threads_users == 0 and torch.get_num_threads() != _threads_saved:
-                torch.set_num_threads(_threads_saved)
-
 
 @contextlib.contextmanager
 def flush_denormals():
@@ -359,7 +326,7 @@ def _blockwise(name, method):
 
     @functools.wraps(method)
     def answer(self, X, *args, **kwargs):
-        if _is_dask_collection(X):
+        if is_dask_collection(X):
             return self._map_dask(name, X)
         return method(self, X, *args, **kwargs)
 
@@ -432,22 +399,17 @@ class BaseTorchEstimator(BaseEstimator):
             setattr(cls, name, _blockwise(name, method))
         cls._in_memory_methods = in_memory
 
-    # Whether fits and inference of a small network run torch at one thread
-    # (see ``_threads``); a subclass opts in.
-    _one_thread_when_small = False
-
     # ------------------------------------------------------------ training
 
     def _threads(self):
         """The ``torch_threads`` context of this estimator's fit and inference.
 
-        One thread when the subclass opts in and its network is small
-        (``batch_size`` times the number of parameters below
-        ``_SMALL_NETWORK_WORK`` multiply-adds); otherwise torch's setting,
-        whatever the user made it.  The user's setting is restored at the
-        end of the block.
+        One thread when the network is small (``batch_size`` times the
+        number of parameters below ``_SMALL_NETWORK_WORK`` multiply-adds);
+        otherwise torch's setting, whatever the user made it.  The user's
+        setting is restored at the end of the block.
         """
-        if not self._one_thread_when_small or not hasattr(self, "net_"):
+        if not hasattr(self, "net_"):
             return torch_threads(None)
         n_params = sum(p.numel() for p in self.net_.module_.parameters())
         batch_size = self.batch_size if isinstance(self.batch_size, Integral) else 256
@@ -557,8 +519,6 @@ class BaseTorchEstimator(BaseEstimator):
         the block's values when the result is computed.
         """
         import dask.array as da
-
-        from skgen.mixture._dask import as_dask_array
 
         check_is_fitted(self)
         X = as_dask_array(self, X, reset=False)

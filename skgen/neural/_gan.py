@@ -39,11 +39,8 @@ import torch
 from sklearn.base import _fit_context
 from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
-    _check_feature_names,
-    _check_n_features,
     check_is_fitted,
     validate_data,
 )
@@ -65,11 +62,11 @@ from skgen.neural._base import (
 )
 from skgen.neural._categorical import gumbel_softmax_blocks, sample_blocks
 from skgen.outlier._conventions import OutlierConventionsMixin
-from skgen.preprocessing._table import (
-    TableEncoder,
-    _column_kind_from_dtype,
-    _is_dataframe,
-    adopt_encoder,
+from skgen.preprocessing._table import TableEncoder, adopt_encoder
+from skgen.preprocessing._table_input import (
+    check_known_categories,
+    check_table,
+    is_table,
 )
 from skgen.utils._torch import make_torch_generator
 
@@ -1222,25 +1219,6 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         tags.input_tags.categorical = True
         return tags
 
-    def _is_table(self, X):
-        """Whether X goes through a TableEncoder rather than the numeric path.
-
-        It does when ``categorical_features`` names columns, or, with
-        ``'from_dtype'``, when X is a DataFrame with a column that is not
-        integer or floating-point (categorical, bool, string, object, or a
-        dtype the encoder rejects with a TypeError naming the column).
-        """
-        given = self.categorical_features
-        if given is None:
-            return False
-        if not isinstance(given, str):
-            selected = np.asarray(given)
-            return bool(selected.any() if selected.dtype == bool else selected.size)
-        return _is_dataframe(X) and any(
-            _column_kind_from_dtype(dtype) not in ("integer", "continuous")
-            for dtype in X.dtypes
-        )
-
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Fit the GAN to X, from a fresh initialisation.
@@ -1260,7 +1238,7 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         self : object
             The fitted estimator.
         """
-        if self._is_table(X):
+        if is_table(X, self.categorical_features):
             encoder = TableEncoder(self.categorical_features,
                                    numeric_transform="identity",
                                    handle_unknown="ignore")
@@ -1292,7 +1270,7 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
             generator = _stream_generator(self._seed, _TRUNCATION_STREAM,
                                           self.net_.device)
             module = self._inference_module()
-            with torch.no_grad():
+            with self._threads(), torch.no_grad():
                 norms = _jacobian_norms(self._steepness_net(module), self._latent(
                     module, _N_THRESHOLD, generator))
             check_finite_or_diverged(norms.cpu().numpy(), self.net_)
@@ -1334,24 +1312,10 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         if not hasattr(self, "encoder_"):
             return validate_data(self, X, dtype=[np.float64, np.float32],
                                  reset=False)
-        _check_feature_names(self, X, reset=False)
-        if not _is_dataframe(X):
-            X = check_array(X, dtype=None)
-        _check_n_features(self, X, reset=False)
-        unknown = self.encoder_.unknown_mask(X)
-        if unknown.any():
-            names = getattr(self, "feature_names_in_", None)
-            columns = [
-                repr(names[j]) if names is not None else f"at index {j}"
-                for j, seen in zip(self.encoder_._categorical, unknown.any(0),
-                                   strict=True)
-                if seen
-            ]
-            raise ValueError(
-                f"X has categories not seen in fit in the column(s) "
-                f"{', '.join(columns)}. A GAN has no score for them: fit on data "
-                "that has them, or map them to a category seen in fit."
-            )
+        X = check_table(self, X, ensure_all_finite=True)
+        check_known_categories(
+            self, X, "A GAN has no score for them: fit on data that has them, or "
+            "map them to a category seen in fit.")
         return self.encoder_.transform(X)
 
     def _decode(self, Z):
@@ -1521,5 +1485,6 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
             self.random_state if random_state is None else random_state,
             self.net_.device,
         )
-        Z = self._generate(int(n_samples), generator)
+        with self._threads():
+            Z = self._generate(int(n_samples), generator)
         return self._decode(Z) if hasattr(self, "encoder_") else Z

@@ -53,13 +53,10 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
-    _check_feature_names,
-    _check_n_features,
     check_is_fitted,
     validate_data,
 )
 
-from skgen.mixture._tabular import _fill
 from skgen.neural._base import (
     _ACTIVATIONS,
     BaseTorchEstimator,
@@ -69,7 +66,18 @@ from skgen.neural._base import (
 )
 from skgen.neural._categorical import categorical_log_prob, sample_blocks
 from skgen.outlier._conventions import OutlierConventionsMixin
-from skgen.utils._missing import check_gaps, nan_marked
+from skgen.preprocessing._table import TableEncoder, adopt_encoder
+from skgen.preprocessing._table_input import (
+    check_known_categories,
+    check_table,
+    is_table,
+)
+from skgen.utils._missing import (
+    check_empty_rows,
+    check_gaps,
+    fill_missing,
+    nan_marked,
+)
 from skgen.utils._torch import make_torch_generator
 
 __all__ = ["VAE"]
@@ -920,6 +928,15 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         fill the missing ones. With a marker other than NaN, a NaN in X
         raises. A table's missing entries may be NaN, None or ``pd.NA``.
 
+    empty_rows : {'error', 'prior'}, default='error'
+        What :meth:`score_samples` (and so :meth:`score`,
+        :meth:`decision_function` and :meth:`predict`) answer for a row with
+        no observed entry. 'error' raises a ValueError naming the rows: the
+        probability of observing nothing is 1 whatever the row, so its
+        score would rank it as the most normal row of all. 'prior' scores
+        such a row 0 (log 1). :meth:`impute` and :meth:`sample_conditional`
+        always fill an empty row from the model's own law.
+
     device : str or torch.device, default='cpu'
         Where the model is trained and evaluated: ``'cpu'`` or ``'cuda'``.
         Outputs are numpy arrays whatever the device.
@@ -1031,8 +1048,6 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
     (['x', 'n', 'c'], True)
     """
 
-    _one_thread_when_small = True
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         # DataFrames with categorical columns (see categorical_features).
@@ -1057,6 +1072,7 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         "dequantize": [StrOptions({"auto"}), "boolean"],
         "categorical_features": [StrOptions({"from_dtype"}), "array-like", None],
         "missing_values": [Real, None],
+        "empty_rows": [StrOptions({"error", "prior"})],
     }
 
     def __init__(
@@ -1082,6 +1098,7 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         dequantize="auto",
         categorical_features="from_dtype",
         missing_values=np.nan,
+        empty_rows="error",
         device="cpu",
         random_state=None,
         verbose=0,
@@ -1107,6 +1124,7 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         self.dequantize = dequantize
         self.categorical_features = categorical_features
         self.missing_values = missing_values
+        self.empty_rows = empty_rows
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -1193,34 +1211,11 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         full[self._numeric_columns()] = mask
         return full
 
-    def _is_table(self, X):
-        """Whether X goes through a table encoder (see ``categorical_features``)."""
-        given = self.categorical_features
-        if given is None:
-            return False
-        if not isinstance(given, str):
-            return bool(np.asarray(given).size)
-        if not (hasattr(X, "columns") and hasattr(X, "dtypes")):
-            return False
-        import pandas as pd
-
-        # Any column that is not a plain number: the encoder models
-        # categories, and names the columns it cannot take (datetimes, ...).
-        return any(
-            pd.api.types.is_bool_dtype(dtype)
-            or not (pd.api.types.is_integer_dtype(dtype)
-                    or pd.api.types.is_float_dtype(dtype))
-            for dtype in X.dtypes
-        )
-
     def _training_matrix(self, X, first):
         """The validated training rows as a float matrix; fits the encoder first."""
         if not first:
             return self._inference_matrix(X)
-        if self._is_table(X):
-            from skgen.preprocessing import TableEncoder
-            from skgen.preprocessing._table import adopt_encoder
-
+        if is_table(X, self.categorical_features):
             # Unknown categories get an all-zero block, which
             # _inference_matrix turns into an error naming the column.
             encoder = TableEncoder(
@@ -1246,30 +1241,16 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         if not hasattr(self, "encoder_"):
             return validate_data(self, X, dtype=[np.float64, np.float32], reset=False,
                                  ensure_all_finite="allow-nan")
-        _check_feature_names(self, X, reset=False)
-        if not hasattr(X, "iloc"):
-            X = check_array(X, dtype=None, ensure_all_finite="allow-nan")
-        _check_n_features(self, X, reset=False)
+        X = check_table(self, X, ensure_all_finite="allow-nan")
         Z = self.encoder_.transform(X)
         if np.isinf(Z[:, :self.encoder_.n_numeric_]).any():
             raise ValueError(
                 "Input X contains infinity. Replace it with a finite value, or "
                 "with NaN to mark the entry as missing."
             )
-        unknown = self.encoder_.unknown_mask(X)
-        columns = [j for j, k in enumerate(self.encoder_.kinds_) if k == "categorical"]
-        for i, j in enumerate(columns):
-            unseen = unknown[:, i]
-            if unseen.any():
-                names = getattr(self, "feature_names_in_", None)
-                label = repr(names[j]) if names is not None else f"at index {j}"
-                values = X.iloc[:, j] if hasattr(X, "iloc") else X[:, j]
-                shown = sorted({repr(v) for v in np.asarray(values)[unseen]})[:5]
-                raise ValueError(
-                    f"Column {label} has categories not seen in fit: "
-                    f"{', '.join(shown)}. The VAE gives them no probability; fit "
-                    "on data that has them, or map them to a seen category."
-                )
+        check_known_categories(
+            self, X, "The VAE gives them no probability; fit on data that has "
+            "them, or map them to a seen category.")
         return Z
 
     def _support_fraction(self):
@@ -1552,11 +1533,27 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
             probability of the dequantised features' values (and of a
             table's categories) times the density of the other features, in
             the units of X. For a row with missing entries, the estimate of
-            ``log p(x_obs)``, the marginal of its observed entries (0 when
-            none is observed).
+            ``log p(x_obs)``, the marginal of its observed entries (see
+            ``empty_rows`` for a row with none).
         """
         check_is_fitted(self)
-        return self._score_samples(self._inference_matrix(X))
+        Z = self._inference_matrix(X)
+        check_empty_rows(self._missing_entries(Z), self.empty_rows)
+        return self._score_samples(Z)
+
+    def _missing_entries(self, Z):
+        """The (n_samples, n_columns) mask of the missing entries of a matrix.
+
+        A numeric entry is missing when NaN, a categorical one when its
+        one-hot block is all zeros.
+        """
+        sizes = self._block_sizes()
+        start = Z.shape[1] - sum(sizes)
+        missing = [np.isnan(Z[:, :start])]
+        for size in sizes:
+            missing.append(Z[:, start : start + size].sum(1, keepdims=True) == 0)
+            start += size
+        return np.hstack(missing)
 
     def score(self, X, y=None):
         """Mean log-likelihood of the samples of X (higher is better).
@@ -1744,7 +1741,7 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         integer = module.dequantized[:n_numeric].cpu().numpy()
         means[:, :n_numeric] = np.where(integer, np.round(means[:, :n_numeric]),
                                         means[:, :n_numeric])
-        return _fill(X, self.encoder_.inverse_transform(means), missing)
+        return fill_missing(X, self.encoder_.inverse_transform(means), missing)
 
     def sample_conditional(self, X, n_samples=1, *, random_state=None):
         """Draw the missing entries of each row given its observed ones.
@@ -1836,7 +1833,7 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
             return np.where(missing, drawn, Z)
         import pandas as pd
 
-        filled = [_fill(X, self.encoder_.inverse_transform(draw), missing)
+        filled = [fill_missing(X, self.encoder_.inverse_transform(draw), missing)
                   for draw in drawn]
         if hasattr(X, "iloc"):
             return pd.concat(filled, keys=range(n_samples), names=["draw"])

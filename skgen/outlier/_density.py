@@ -87,7 +87,9 @@ class DensityOutlierDetector(OutlierConventionsMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Training data, which may contain outliers.
+            Training data, which may contain outliers, and missing entries
+            (NaN) when the density model takes them (its ``allow_nan`` tag,
+            as :class:`skgen.GaussianMixture`).
         y : Ignored
             Not used, present for API consistency by convention.
 
@@ -96,16 +98,25 @@ class DensityOutlierDetector(OutlierConventionsMixin, BaseEstimator):
         self : object
             The fitted detector.
         """
-        if self.estimator is None:
-            from skgen.mixture import GaussianMixture
-
-            self.estimator_ = GaussianMixture()
-        else:
-            self.estimator_ = clone(self.estimator)
+        self.estimator_ = clone(self._density_model())
         X = self._validated(X, reset=True)
         self.estimator_.fit(X)
         self._set_offset(self._checked_scores(X))
         return self
+
+    def _density_model(self):
+        """``estimator``, or the default ``skgen.GaussianMixture()`` for None."""
+        if self.estimator is None:
+            from skgen.mixture import GaussianMixture
+
+            return GaussianMixture()
+        return self.estimator
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # Missing entries go through to a density model that takes them.
+        tags.input_tags.allow_nan = get_tags(self._density_model()).input_tags.allow_nan
+        return tags
 
     def _checked_scores(self, X):
         scores = np.asarray(self.estimator_.score_samples(X), dtype=np.float64)
@@ -146,13 +157,16 @@ class DensityOutlierDetector(OutlierConventionsMixin, BaseEstimator):
 
         A model that takes categorical columns (its ``categorical`` input
         tag, as :class:`skgen.TabularMixture`) validates the table itself:
-        only the column count and names are checked here.
+        only the column count and names are checked here. Missing entries
+        (NaN) pass to a model whose ``allow_nan`` tag says it takes them.
         """
         if get_tags(self.estimator_).input_tags.categorical:
             _check_feature_names(self, X, reset=reset)
             _check_n_features(self, X, reset=reset)
             return X
+        allow_nan = get_tags(self.estimator_).input_tags.allow_nan
         return validate_data(
             self, X, dtype=[np.float64, np.float32], reset=reset,
             ensure_min_samples=2 if reset else 1,
+            ensure_all_finite="allow-nan" if allow_nan else True,
         )

@@ -39,29 +39,12 @@ from sklearn.utils.validation import (
     check_is_fitted,
 )
 
+from skgen.preprocessing._table_input import column_kind_from_dtype, is_dataframe
+
 __all__ = ["TableEncoder"]
 
 # Numeric kinds whose values are intervals of the encoded line.
 _INTERVAL_KINDS = ("integer", "discrete")
-
-
-def _is_dataframe(X):
-    return hasattr(X, "columns") and hasattr(X, "dtypes") and hasattr(X, "iloc")
-
-
-def _column_kind_from_dtype(dtype):
-    """The kind of a pandas column under ``categorical_features='from_dtype'``."""
-    import pandas as pd
-
-    if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(dtype):
-        return "categorical"
-    if pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype):
-        return "categorical"
-    if pd.api.types.is_integer_dtype(dtype):
-        return "integer"
-    if pd.api.types.is_float_dtype(dtype):
-        return "continuous"
-    return None
 
 
 def _selected_columns(categorical_features, names, n_features):
@@ -300,7 +283,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         Validates the feature count and names against the fit.
         """
         _check_feature_names(self, X, reset=reset)
-        if _is_dataframe(X):
+        if is_dataframe(X):
             if X.shape[1] == 0:
                 raise ValueError(
                     f"0 feature(s) (shape={X.shape}) while a minimum of 1 is required."
@@ -325,7 +308,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         return [X[:, j] for j in range(X.shape[1])]
 
     def _kinds(self, X, columns):
-        names = list(X.columns) if _is_dataframe(X) else None
+        names = list(X.columns) if is_dataframe(X) else None
         labels = self._labels(X, len(columns))
         selected = (
             None
@@ -344,7 +327,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
                 elif dtype.kind == "O":
                     self._numeric_values(column, labels[j])
             else:
-                kind = _column_kind_from_dtype(dtype)
+                kind = column_kind_from_dtype(dtype)
                 if kind is None:
                     raise TypeError(
                         f"Column {labels[j]} has the dtype {dtype}, which skgen "
@@ -433,7 +416,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
                 kinds[j] = "discrete"
             numeric_values[j] = values
         self.kinds_ = kinds
-        self._is_frame = _is_dataframe(X)
+        self._is_frame = is_dataframe(X)
         self._dtypes = [getattr(c, "dtype", None) for c in columns]
         self._array_dtype = None if self._is_frame else columns[0].dtype
         self._numeric = [j for j, k in enumerate(kinds) if k == "continuous"] + [
@@ -467,7 +450,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         return columns, labels, weights
 
     def _labels(self, X, n_features):
-        if _is_dataframe(X):
+        if is_dataframe(X):
             return [repr(name) for name in X.columns]
         return [f"at index {j}" for j in range(n_features)]
 

@@ -3,7 +3,14 @@
 import numpy as np
 from sklearn.utils._missing import is_pandas_na, is_scalar_nan
 
-__all__ = ["check_gaps", "is_nan_marker", "nan_marked"]
+__all__ = [
+    "check_empty_rows",
+    "check_gap_counts",
+    "check_gaps",
+    "fill_missing",
+    "is_nan_marker",
+    "nan_marked",
+]
 
 
 def is_nan_marker(missing_values):
@@ -52,15 +59,58 @@ def check_gaps(missing, model):
     fitted on, ``model`` what the message calls the model.
     """
     rows = np.flatnonzero(missing.all(axis=1))
-    if rows.size:
+    check_gap_counts(rows.size, rows[:1], np.flatnonzero(missing.all(axis=0)), model)
+
+
+def check_gap_counts(n_empty_rows, first_empty_row, empty_columns, model):
+    """:func:`check_gaps` from counts, as blocks of a Dask array give them.
+
+    ``first_empty_row`` is a sequence holding the index of the first empty
+    row, or empty where it is not known.
+    """
+    if n_empty_rows:
+        example = f", e.g. row {first_empty_row[0]}" if len(first_empty_row) else ""
         raise ValueError(
-            f"{rows.size} row(s) of X have no observed entry (all missing), "
-            f"e.g. row {rows[0]}: they carry no information. Drop them "
-            "before fitting."
+            f"{n_empty_rows} row(s) of X have no observed entry (all missing)"
+            f"{example}: they carry no information. Drop them before fitting."
         )
-    columns = np.flatnonzero(missing.all(axis=0))
-    if columns.size:
+    if len(empty_columns):
         raise ValueError(
-            f"Column(s) {columns.tolist()} of X have no observed entry (all "
-            f"missing): {model} cannot model them. Drop them before fitting."
+            f"Column(s) {list(map(int, empty_columns))} of X have no observed "
+            f"entry (all missing): {model} cannot model them. Drop them before "
+            "fitting."
         )
+
+
+def fill_missing(X, values, missing):
+    """X with its ``missing`` entries taken from the table ``values``."""
+    if hasattr(X, "iloc"):
+        filled = X.copy()
+        for j, name in enumerate(X.columns):
+            if missing[:, j].any():
+                column = values.iloc[:, j].set_axis(X.index)
+                filled[name] = X[name].mask(missing[:, j], column)
+        return filled
+    filled = np.array(X, dtype=np.asarray(values).dtype, copy=True)
+    filled[missing] = np.asarray(values)[missing]
+    return filled
+
+
+def check_empty_rows(missing, empty_rows):
+    """Raise on rows of ``missing`` with nothing observed, unless allowed.
+
+    ``empty_rows`` is a model's parameter: 'error' raises a ValueError that
+    names the rows, 'prior' lets them through (the model then answers them
+    from its prior).  Returns the indices of the empty rows.
+    """
+    rows = np.flatnonzero(missing.all(axis=1))
+    if rows.size and empty_rows == "error":
+        shown = ", ".join(map(str, rows[:5])) + (", ..." if rows.size > 5 else "")
+        raise ValueError(
+            f"{rows.size} row(s) of X have no observed entry (all missing): "
+            f"row(s) {shown}. The density of nothing observed is 1 for every "
+            "row, which is not a score. Drop these rows, or set "
+            "empty_rows='prior' to score them 0 (log 1) with the mixing "
+            "weights as their component probabilities."
+        )
+    return rows

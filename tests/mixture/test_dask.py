@@ -86,6 +86,50 @@ def test_lower_bounds_equal_in_memory_fit_per_iteration(rng, covariance_type):
     assert on_dask.means_.dtype == np.float64
 
 
+def _with_gaps(X, rng, rate=0.15):
+    X = X.copy()
+    X[rng.random(X.shape) < rate] = np.nan
+    X[np.isnan(X).all(1), 0] = 0.0
+    return X
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_gaps_on_dask_equal_the_in_memory_fit_and_scores(rng, covariance_type):
+    X = _with_gaps(_rows(rng), rng)
+    params = dict(
+        n_components=3, covariance_type=covariance_type, tol=0, max_iter=15,
+        **explicit_init(np.nan_to_num(X), 3, covariance_type),
+    )
+    in_memory = _fit(GaussianMixture(**params), X)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(da.Array, "__array__", _refuse_to_collect)
+        on_dask = _fit(GaussianMixture(**params), _uneven_blocks(X))
+        lazy = on_dask.score_samples(_uneven_blocks(X))
+        lazy_proba = on_dask.predict_proba(_uneven_blocks(X))
+    assert_allclose(on_dask.lower_bounds_, in_memory.lower_bounds_, rtol=1e-9, atol=0)
+    assert_allclose(on_dask.means_, in_memory.means_, rtol=1e-9, atol=1e-10)
+    assert_allclose(on_dask.covariances_, in_memory.covariances_, rtol=1e-9, atol=1e-10)
+    assert_allclose(on_dask.weights_, in_memory.weights_, rtol=1e-9)
+    assert isinstance(lazy, da.Array)
+    assert_allclose(lazy.compute(), in_memory.score_samples(X), rtol=1e-9)
+    assert_allclose(lazy_proba.compute(), in_memory.predict_proba(X), rtol=1e-9,
+                    atol=1e-12)
+    # EM over the observed entries raises the observed-data likelihood.
+    assert np.all(np.diff(on_dask.lower_bounds_) > -1e-9)
+
+
+def test_gaps_on_dask_with_the_default_init_fit_a_mixture(rng):
+    X = _rows(rng)
+    gaps = _with_gaps(X, rng)
+    model = _fit(GaussianMixture(n_components=3, random_state=0), _uneven_blocks(gaps))
+    complete = _fit(GaussianMixture(n_components=3, random_state=0), X)
+    # Three well separated clusters: the same means up to order, within noise.
+    order = np.argsort(model.means_[:, 0])
+    reference = np.argsort(complete.means_[:, 0])
+    assert_allclose(model.means_[order], complete.means_[reference], atol=0.3)
+    assert np.isfinite(model.score_samples(_uneven_blocks(gaps)).compute()).all()
+
+
 @pytest.mark.parametrize("covariance_type", ["full", "diag"])
 def test_dask_weights_equal_in_memory_weighted_fit(
     rng, covariance_type, forbid_collecting
@@ -302,16 +346,23 @@ def test_feature_count_mismatch_at_predict(rng):
         model.predict(da.from_array(X[:, :3], chunks=1000))
 
 
-def test_non_finite_values_raise_and_leave_the_model_unfitted(rng):
+def test_infinite_values_and_empty_rows_raise_and_leave_the_model_unfitted(rng):
     X = _rows(rng)
-    X[2500, 1] = np.nan
+    X[2500, 1] = np.inf
     model = GaussianMixture(n_components=3, random_state=0)
-    with pytest.raises(ValueError, match="NaN"):
+    with pytest.raises(ValueError, match="infinity"):
         model.fit(_uneven_blocks(X))
     with pytest.raises(NotFittedError):
         check_is_fitted(model)
     fitted = _fit(GaussianMixture(n_components=3, random_state=0), X[:2000])
-    with pytest.raises(ValueError, match="NaN"):
+    with pytest.raises(ValueError, match="infinity"):
+        fitted.score_samples(_uneven_blocks(X)).compute()
+    X[2500] = np.nan  # a row with nothing observed
+    with pytest.raises(ValueError, match="1 row.*no observed entry"):
+        model.fit(_uneven_blocks(X))
+    with pytest.raises(NotFittedError):
+        check_is_fitted(model)
+    with pytest.raises(ValueError, match="no observed entry.*empty_rows"):
         fitted.score_samples(_uneven_blocks(X)).compute()
 
 

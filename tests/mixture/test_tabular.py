@@ -412,6 +412,7 @@ def test_a_missing_values_marker_is_a_gap():
 
 
 def test_candidates_are_fitted_on_a_bounded_share_of_the_rows(monkeypatch):
+    import skgen.mixture._split as split
     import skgen.mixture._tabular as tabular
 
     df = _table(1000)
@@ -422,8 +423,8 @@ def test_candidates_are_fitted_on_a_bounded_share_of_the_rows(monkeypatch):
     encoded = model.encoder_.transform(df)
     rng = np.random.default_rng(0)
     hash_params = (rng.normal(size=encoded.shape[1]), 0.3, 0.1, 0.1)
-    held = tabular._held_out(encoded, hash_params)
-    chosen = tabular._selected(encoded, hash_params)
+    held = split.held_out(encoded, hash_params)
+    chosen = split.selected(encoded, hash_params)
     assert not (held & chosen).any()
     assert 0.05 < held.mean() < 0.15
     assert 0.05 < chosen.mean() < 0.13  # a tenth of the other nine tenths

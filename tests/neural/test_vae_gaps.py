@@ -108,7 +108,13 @@ def test_scores_of_gaps_rows_do_not_depend_on_the_batch():
 def test_row_with_nothing_observed():
     vae = VAE(**TINY).fit(_with_gaps(_linear(200), 0.3)[0])
     empty = np.full((1, 3), np.nan)
-    assert vae.score_samples(empty)[0] == 0.0  # the probability of nothing
+    rows = np.vstack([np.zeros((1, 3)), empty, np.zeros((1, 3))])
+    with pytest.raises(ValueError, match=r"1 row\(s\).*no observed entry.*row\(s\) 1"):
+        vae.score_samples(rows)
+    with pytest.raises(ValueError, match="empty_rows='prior'"):
+        vae.predict(empty)
+    prior = vae.set_params(empty_rows="prior")
+    assert prior.score_samples(empty)[0] == 0.0  # the probability of nothing
     assert np.all(np.isfinite(vae.impute(empty)))
     assert np.all(np.isfinite(vae.sample_conditional(empty, 3, random_state=0)))
 

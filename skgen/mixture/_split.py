@@ -1,0 +1,40 @@
+"""The row-hash split of TabularMixture's held-out choice of ``n_components``.
+
+A row's side of the split is a function of its values alone, so the same
+rows are held out in memory and on Dask, whatever the blocks.
+"""
+
+import numpy as np
+
+__all__ = ["held_out", "row_hash", "selected"]
+
+
+def row_hash(encoded, hash_params):
+    """A number in [0, 1) for each row, from its values alone.
+
+    Equal rows get equal hashes, so copies of a row and a weighted row fall
+    on the same side of every split, and a split depends neither on the
+    rows' order nor on the block a row is in.  ``encoded`` are rows as
+    ``transform`` gives them (missing scores are NaN).
+    """
+    direction, offset = hash_params[:2]
+    projected = np.round(np.nan_to_num(encoded, nan=0.5), 9) @ direction
+    return np.modf(np.abs(np.sin(projected * 12.9898 + offset) * 43758.5453))[0]
+
+
+def held_out(encoded, hash_params):
+    """Rows held out for validation: a hash below ``validation_fraction``."""
+    return row_hash(encoded, hash_params) < hash_params[2]
+
+
+def selected(encoded, hash_params):
+    """Rows the candidates of ``n_components='auto'`` are fitted on.
+
+    The rows not held out, or a share of them (hash above the held-out
+    fraction, below it plus that share) when they outnumber the
+    ``_SELECTION_ROWS`` of ``_tabular``: choosing the number of components
+    needs no more.
+    """
+    u = row_hash(encoded, hash_params)
+    _, _, fraction, share = hash_params
+    return (u >= fraction) & (u < fraction + share * (1.0 - fraction))
