@@ -201,10 +201,13 @@ def against(base, only, repeats, out):
                                env=env, check=True)
                 runs[label].append(json.loads(path.read_text()))
             print(f"[{repeat}] {label}: {runs[label][-1]}", flush=True)
+    commit = subprocess.run(["git", "-C", str(base), "rev-parse", "--short", "HEAD"],
+                            capture_output=True, text=True).stdout.strip()
     lines = [
         "# P9: idle speed at the defaults, before and after",
         "",
-        f"`benchmarks/bench_busy.py --against {Path(base).name}`: each work "
+        f"`benchmarks/bench_busy.py --against DIR`, DIR a checkout of "
+        f"{commit or 'another commit'}: each work "
         f"alone, once per fresh process, {repeats} processes per code version, "
         "alternating (before, after, then again); medians. Before is the "
         "checkout given, after this one; both at the default thread settings.",

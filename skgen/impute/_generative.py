@@ -18,7 +18,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from skgen.mixture import _conditional
+from skgen.mixture._engine import conditional as _conditional
 from skgen.preprocessing._table_input import is_dataframe, is_table
 from skgen.utils._random import check_generator
 

@@ -1,15 +1,88 @@
-"""What the mixtures share and their engine does not: fit data, weights, failures.
+"""What the mixtures share above their engine: the base class and fit helpers.
 
-Imported by :mod:`~skgen.mixture._gaussian_mixture`,
-:mod:`~skgen.mixture._tabular` and the Dask sources; it imports no estimator.
+:class:`BaseMixture` holds what :class:`~skgen.GaussianMixture` and
+:class:`~skgen.TabularMixture` answer the same way from their
+``score_samples``; the helpers describe the training data and their weights.
+Imported by the estimators and the Dask sources, it imports no estimator.
 """
 
+import math
 from contextlib import contextmanager
 
 import numpy as np
 import torch
+from sklearn.base import BaseEstimator, DensityMixin
 
-__all__ = ["FitData", "restored_on_failure", "weighted_order", "weighted_sum"]
+from skgen.utils._dask import num_samples
+from skgen.utils._threads import torch_work
+
+__all__ = [
+    "BaseMixture",
+    "FitData",
+    "restored_on_failure",
+    "weighted_sum",
+]
+
+
+class BaseMixture(DensityMixin, BaseEstimator):
+    """Base of skgen's mixtures: scores and criteria from ``score_samples``.
+
+    A subclass has ``score_samples`` (the log-density of each row, in the
+    units of the data) and ``_n_parameters`` (its free parameters).
+    """
+
+    @torch_work
+    def score(self, X, y=None):
+        """Mean log-likelihood of the rows of X (see :meth:`score_samples`).
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            The rows to score.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        log_likelihood : float
+            Mean log-likelihood of X under the model.
+        """
+        return float(np.mean(self.score_samples(X)))
+
+    @torch_work
+    def bic(self, X):
+        """Bayesian information criterion of the model on X; lower is better.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            The rows.
+
+        Returns
+        -------
+        bic : float
+            ``-2 * log-likelihood + n_parameters * log(n_samples)``.
+        """
+        n_samples = num_samples(X)
+        penalty = self._n_parameters() * math.log(n_samples)
+        return -2 * self.score(X) * n_samples + penalty
+
+    @torch_work
+    def aic(self, X):
+        """Akaike information criterion of the model on X; lower is better.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            The rows.
+
+        Returns
+        -------
+        aic : float
+            ``-2 * log-likelihood + 2 * n_parameters``.
+        """
+        return -2 * self.score(X) * num_samples(X) + 2 * self._n_parameters()
 
 
 def weighted_sum(X, sample_weight):
@@ -67,19 +140,3 @@ class FitData:
         self.total_weight = total_weight
         self.inits = inits
         self.init_rows = init_rows
-
-
-def weighted_order(X, sample_weight):
-    """Rows of positive weight in lexicographic order, and their weights.
-
-    The initialisations draw by inverse-CDF sampling over this order: a row
-    of weight w then covers the same stretch of the cumulative weights as w
-    repeated copies of it, and shuffling the rows changes nothing.  The sort
-    costs O(n log n) per fit and, for k-means, a copy of the data.
-    """
-    keep = np.arange(X.shape[0])
-    if sample_weight is not None:
-        keep = np.flatnonzero(sample_weight > 0)
-    order = keep[np.lexsort(X[keep].T[::-1])]
-    weights = None if sample_weight is None else sample_weight[order]
-    return order, weights

@@ -5,9 +5,9 @@ skgen`` never imports Dask.
 
 A :class:`DaskSource` is the blocks of a Dask array whose blocks span all the
 columns.  Its ``map_reduce`` runs the engine's own functions
-(:func:`~skgen.mixture._em.em_pass` and the data's moments) on each block,
+(:func:`~skgen.mixture._engine.passes.em_pass` and the data's moments) on each block,
 where the block lies, each block wrapped in the in-memory
-:class:`~skgen.mixture._em.TensorSource`; the per-block results (a few
+:class:`~skgen.mixture._engine.sources.TensorSource`; the per-block results (a few
 float64 tensors) are added up in a tree on the cluster, and only their sum
 comes back.  What travels to the workers is the pass's frame: parameters,
 never data.
@@ -32,12 +32,9 @@ from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 
 from skgen.mixture._base import FitData, restored_on_failure, weighted_sum
-from skgen.mixture._em import (
-    TensorSource,
-    add_results,
-    row_width,
-    squared_distance_sum,
-)
+from skgen.mixture._engine.families import row_width
+from skgen.mixture._engine.passes import squared_distance_sum
+from skgen.mixture._engine.sources import TensorSource, add_results
 from skgen.utils._dask import as_dask_array, is_dask_dataframe, tree_reduce
 from skgen.utils._missing import check_gap_counts
 from skgen.utils._torch import as_tensor
@@ -62,7 +59,7 @@ class DaskSource:
 
     ``X`` is a 2-D Dask array of known chunk sizes and a single chunk along
     the columns; ``sample_weight`` is None or a 1-D Dask array chunked like
-    X's rows.  Each block becomes a :class:`~skgen.mixture._em.TensorSource`
+    X's rows.  Each block becomes a :class:`~skgen.mixture._engine.sources.TensorSource`
     on the worker that holds it, cut into chunks as in memory.
     """
 

@@ -20,9 +20,11 @@ from functools import partial
 import dask
 import numpy as np
 
-from skgen.mixture._em import TensorSource, add_results
-from skgen.mixture._split import held_out, selected
+from skgen.mixture._engine.sources import TensorSource, add_results
+from skgen.mixture._split import held_out, paired_sums, selected
+from skgen.mixture._table_layout import layout_sums
 from skgen.utils._dask import is_dask_dataframe, tree_reduce
+from skgen.utils._missing import check_gap_counts
 from skgen.utils._torch import as_tensor
 
 __all__ = ["TableBlocks", "TableSource", "lazy"]
@@ -215,3 +217,42 @@ def lazy(estimator, method, X):
         for block in blocks.blocks
     ]
     return da.concatenate(parts)
+
+
+def block_sums(encoder, seed, hash_params, block, index):
+    """A Dask block's share of the layout's sums, and of the split's weights."""
+    Z = encoded_block(encoder, seed, block, index)
+    empty = np.flatnonzero(encoder.missing_mask(block).all(axis=1))
+    check_gap_counts(empty.size, (), (), "TabularMixture")
+    sums = layout_sums(Z, np.ones(Z.shape[0]), encoder.n_numeric_)
+    if hash_params is not None:
+        encoded = encoder.transform(block)
+        sums["valid_weight"] = float(held_out(encoded, hash_params).sum())
+        sums["train_weight"] = float(selected(encoded, hash_params).sum())
+    return sums
+
+
+def check_dask_sums(sums, n_components):
+    if sums["weight"] < 2:
+        raise ValueError(
+            f"TabularMixture needs at least 2 rows; the Dask table has "
+            f"{int(sums['weight'])}."
+        )
+    if n_components != "auto" and n_components > sums["weight"]:
+        raise ValueError(
+            f"n_components={n_components} must be <= the number of rows "
+            f"({int(sums['weight'])})."
+        )
+
+
+def validation_block(estimator, layout, params, reference, hash_params, block,
+                      index):
+    """A block's share of ``paired_sums`` over its held-out rows."""
+    encoded = estimator.encoder_.transform(block)
+    held = held_out(encoded, hash_params)
+    S = as_tensor(layout.scoring_matrix(estimator.encoder_, block, encoded)[held],
+                  "cpu")
+    log_lik = estimator._log_likelihood(layout, params, S)
+    ref = (np.zeros_like(log_lik) if reference is None
+           else estimator._log_likelihood(layout, reference, S))
+    return paired_sums(log_lik, ref, np.ones(log_lik.shape[0]))

@@ -1,6 +1,6 @@
 """Gaussian mixture model fitted by EM over sufficient statistics, in torch.
 
-The estimator composes the engine of ``skgen.mixture._em``: a Gaussian family
+The estimator composes the engine of ``skgen.mixture._engine``: a Gaussian family
 (which turns a chunk of rows into log-densities and statistics, and statistics
 into parameters) and a source of row chunks.  Each EM iteration is one
 streaming pass; sample weights multiply the responsibilities, which is all
@@ -22,8 +22,7 @@ from time import time
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, DensityMixin, _fit_context
-from sklearn.cluster import KMeans, kmeans_plusplus
+from sklearn.base import _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -33,26 +32,39 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from skgen.mixture import _conditional as conditional
 from skgen.mixture._base import (
+    BaseMixture,
     FitData,
     restored_on_failure,
-    weighted_order,
     weighted_sum,
 )
-from skgen.mixture._em import (
-    TensorSource,
+from skgen.mixture._engine import conditional
+from skgen.mixture._engine.families import (
     WhitenedGaussianFamily,
+    gaussian_family,
+    row_width,
+)
+from skgen.mixture._engine.gaussian_params import (
+    ILL_DEFINED_COVARIANCE,
+    check_means,
+    check_precisions,
+    check_weights,
+    covariances_from_precisions,
+    precision_cholesky,
+    precision_cholesky_from_precisions,
+)
+from skgen.mixture._engine.init import initial_moments
+from skgen.mixture._engine.passes import (
     em_pass,
     em_pass_with_gaps,
-    gaussian_family,
     log_prob_chunks,
     normalise_,
-    row_width,
+    run_em,
     squared_distance_sum,
-    stats_of_responsibilities,
 )
-from skgen.utils._dask import is_dask_collection, num_samples
+from skgen.mixture._engine.sources import TensorSource
+from skgen.mixture._engine.stepwise import blend_statistics, step_size, with_ridge
+from skgen.utils._dask import is_dask_collection
 from skgen.utils._missing import check_empty_rows, check_gaps, nan_marked
 from skgen.utils._threads import torch_work
 from skgen.utils._torch import as_tensor, resolve_device
@@ -61,121 +73,7 @@ __all__ = ["GaussianMixture"]
 
 _QUADRATIC = ("full", "tied")
 
-_ILL_DEFINED_COVARIANCE = (
-    "Fitting the mixture model failed because some components have "
-    "ill-defined empirical covariance (for instance caused by singleton "
-    "or collapsed samples). Try to decrease the number of components, "
-    "increase reg_covar, or scale the input data."
-)
-_FLOAT32_HINT = (
-    " The numerical accuracy can also be improved by passing float64"
-    " data instead of float32."
-)
-
-
-# ---------------------------------------------------------------------------
-# Validation of user-given initial parameters (same rules and messages as
-# scikit-learn's, so that code written against it keeps working).
-# ---------------------------------------------------------------------------
-
-
-def _check_shape(param, param_shape, name):
-    if param.shape != param_shape:
-        raise ValueError(
-            f"The parameter '{name}' should have the shape of {param_shape}, "
-            f"but got {param.shape}"
-        )
-
-
-def _check_weights(weights, n_components):
-    weights = check_array(weights, dtype=[np.float64, np.float32], ensure_2d=False)
-    _check_shape(weights, (n_components,), "weights")
-    if np.any(weights < 0.0) or np.any(weights > 1.0):
-        raise ValueError(
-            "The parameter 'weights' should be in the range "
-            f"[0, 1], but got max value {np.max(weights):.5f}, "
-            f"min value {np.min(weights):.5f}"
-        )
-    atol = 1e-6 if weights.dtype == np.float32 else 1e-8
-    if not np.allclose(np.abs(1.0 - np.sum(weights)), 0.0, atol=atol):
-        raise ValueError(
-            "The parameter 'weights' should be normalized, but got "
-            f"sum(weights) = {np.sum(weights):.5f}"
-        )
-    return weights
-
-
-def _check_means(means, n_components, n_features):
-    means = check_array(means, dtype=[np.float64, np.float32], ensure_2d=False)
-    _check_shape(means, (n_components, n_features), "means")
-    return means
-
-
-def _check_precisions(precisions, covariance_type, n_components, n_features):
-    precisions = check_array(
-        precisions,
-        dtype=[np.float64, np.float32],
-        ensure_2d=False,
-        allow_nd=covariance_type == "full",
-    )
-    shapes = {
-        "full": (n_components, n_features, n_features),
-        "tied": (n_features, n_features),
-        "diag": (n_components, n_features),
-        "spherical": (n_components,),
-    }
-    _check_shape(precisions, shapes[covariance_type], f"{covariance_type} precision")
-    if covariance_type in _QUADRATIC:
-        matrices = precisions.reshape(-1, n_features, n_features)
-        symmetric = np.allclose(matrices, np.swapaxes(matrices, 1, 2))
-        if not (symmetric and np.all(np.linalg.eigvalsh(matrices) > 0.0)):
-            raise ValueError(
-                f"'{covariance_type} precision' should be symmetric, "
-                "positive-definite"
-            )
-    elif np.any(precisions <= 0.0):
-        raise ValueError(f"'{covariance_type} precision' should be positive")
-    return precisions
-
-
-# ---------------------------------------------------------------------------
-# Parameters from covariances or precisions (the EM itself is in _em.py).
-# All parameters live in float64 torch tensors.
-# ---------------------------------------------------------------------------
-
-
-def _precision_cholesky(covariances, covariance_type, input_dtype):
-    """Cholesky factor U of the precision, P = U U^T, U upper triangular."""
-    float32_input = input_dtype == np.float32
-    message = _ILL_DEFINED_COVARIANCE + (_FLOAT32_HINT if float32_input else "")
-    if covariance_type in _QUADRATIC:
-        cov_chol, info = torch.linalg.cholesky_ex(covariances)
-        if bool((info != 0).any()) or not bool(torch.isfinite(cov_chol).all()):
-            raise ValueError(message)
-        eye = torch.eye(
-            covariances.shape[-1], dtype=covariances.dtype, device=covariances.device
-        ).expand_as(cov_chol)
-        return torch.linalg.solve_triangular(cov_chol, eye, upper=False).mT
-    if bool((covariances <= 0.0).any()) or not bool(torch.isfinite(covariances).all()):
-        raise ValueError(message)
-    return 1.0 / torch.sqrt(covariances)
-
-
-def _precision_cholesky_from_precisions(precisions, covariance_type):
-    """U with P = U U^T, U upper triangular, as scikit-learn computes it."""
-    if covariance_type in _QUADRATIC:
-        flipped = torch.flip(precisions, dims=(-2, -1))
-        return torch.flip(torch.linalg.cholesky(flipped), dims=(-2, -1))
-    return torch.sqrt(precisions)
-
-
-def _covariances_from_precisions(precisions, covariance_type):
-    if covariance_type in _QUADRATIC:
-        return torch.linalg.inv(precisions)
-    return 1.0 / precisions
-
-
-class GaussianMixture(DensityMixin, BaseEstimator):
+class GaussianMixture(BaseMixture):
     """Gaussian mixture model, a faster drop-in for scikit-learn's.
 
     Same parameters, attributes, methods, warnings and errors as
@@ -544,7 +442,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             state = {
                 "weights": params["weights"],
                 "means": params["means"],
-                "covariances": _with_ridge(
+                "covariances": with_ridge(
                     params["covariances"], self.covariance_type, -reg
                 ),
             }
@@ -560,15 +458,15 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         if not bool(torch.isfinite(log_lik)):
             raise ValueError(
                 "The log-likelihood of the batch is not finite. "
-                + _ILL_DEFINED_COVARIANCE
+                + ILL_DEFINED_COVARIANCE
             )
         nk, means, covariances = family.m_step(frame, stats, np.finfo(dtype).eps)
         batch = {"weights": nk / nk.sum(), "means": means, "covariances": covariances}
-        eta = (step + _STEP_OFFSET) ** -_STEP_EXPONENT
-        state = _blend_statistics(self.covariance_type, state, batch, eta)
+        eta = step_size(step)
+        state = blend_statistics(self.covariance_type, state, batch, eta)
         new_params = self._parameters(
             state["weights"], state["means"],
-            _with_ridge(state["covariances"], self.covariance_type, reg), dtype,
+            with_ridge(state["covariances"], self.covariance_type, reg), dtype,
         )
         lower_bound = float(log_lik) / data.total_weight
         self._set_attributes(new_params, dtype)
@@ -609,6 +507,22 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         best_params = None
         best_converged = False
 
+        def e_step(params):
+            family, frame, stats, log_lik = self._pass(
+                params, data, self.reg_covar, torch_dtype
+            )
+            if not bool(torch.isfinite(log_lik)):
+                raise ValueError(
+                    "The log-likelihood of the training data is not finite. "
+                    + ILL_DEFINED_COVARIANCE
+                )
+            return (family, frame, stats), float(log_lik) / data.total_weight
+
+        def m_step(state):
+            family, frame, stats = state
+            nk, means, covariances = family.m_step(frame, stats, eps)
+            return self._parameters(nk / nk.sum(), means, covariances, dtype)
+
         for init in range(n_init):
             self._print_verbose_msg_init_beg(init)
             if do_init:
@@ -617,30 +531,14 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             else:
                 params = self._parameters_from_attributes(data.device)
                 lower_bound = self.lower_bound_
-            current_lower_bounds = []
             if self.max_iter == 0:
                 best_params, best_n_iter = params, 0
                 continue
-            converged = False
-            for n_iter in range(1, self.max_iter + 1):
-                prev_lower_bound = lower_bound
-                family, frame, stats, log_lik = self._pass(
-                    params, data, self.reg_covar, torch_dtype
-                )
-                if not bool(torch.isfinite(log_lik)):
-                    raise ValueError(
-                        "The log-likelihood of the training data is not finite. "
-                        + _ILL_DEFINED_COVARIANCE
-                    )
-                lower_bound = float(log_lik) / data.total_weight
-                nk, means, covariances = family.m_step(frame, stats, eps)
-                params = self._parameters(nk / nk.sum(), means, covariances, dtype)
-                current_lower_bounds.append(lower_bound)
-                change = lower_bound - prev_lower_bound
-                self._print_verbose_msg_iter_end(n_iter, change)
-                if abs(change) < self.tol:
-                    converged = True
-                    break
+            params, current_lower_bounds, n_iter, converged = run_em(
+                e_step, m_step, params, max_iter=self.max_iter, tol=self.tol,
+                lower_bound=lower_bound, on_iteration=self._print_verbose_msg_iter_end,
+            )
+            lower_bound = current_lower_bounds[-1]
             self._print_verbose_msg_init_end(lower_bound, converged)
             if lower_bound > max_lower_bound or max_lower_bound == -np.inf:
                 max_lower_bound = lower_bound
@@ -717,7 +615,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         """:class:`FitData` of data with missing entries.
 
         The passes split the rows with and without gaps (see
-        :func:`~skgen.mixture._em.em_pass_with_gaps`).  The
+        :func:`~skgen.mixture._engine.passes.em_pass_with_gaps`).  The
         initialisation draws from the rows with each gap filled by its
         column's (weighted) mean.
         """
@@ -744,7 +642,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
         Returns ``(family, frame, stats, log_lik)``.  Data with missing
         entries take the whitened form, whose statistics take their rows'
-        expected moments (see :func:`~skgen.mixture._em.em_pass_with_gaps`).
+        expected moments (see :func:`~skgen.mixture._engine.passes.em_pass_with_gaps`).
         """
         if data.gaps:
             family = WhitenedGaussianFamily(self.covariance_type, reg_covar)
@@ -798,7 +696,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     def _parameters(self, weights, means, covariances, dtype):
         """The parameter dict, with the Cholesky factor of the precisions."""
-        prec_chol = _precision_cholesky(covariances, self.covariance_type, dtype)
+        prec_chol = precision_cholesky(covariances, self.covariance_type, dtype)
         return {"weights": weights, "means": means,
                 "covariances": covariances, "prec_chol": prec_chol}
 
@@ -806,11 +704,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         """Validated copies of the user's initial parameters (never stored)."""
         weights_init = means_init = precisions_init = None
         if self.weights_init is not None:
-            weights_init = _check_weights(self.weights_init, self.n_components)
+            weights_init = check_weights(self.weights_init, self.n_components)
         if self.means_init is not None:
-            means_init = _check_means(self.means_init, self.n_components, n_features)
+            means_init = check_means(self.means_init, self.n_components, n_features)
         if self.precisions_init is not None:
-            precisions_init = _check_precisions(
+            precisions_init = check_precisions(
                 self.precisions_init, self.covariance_type, self.n_components,
                 n_features,
             )
@@ -827,8 +725,10 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         params = {}
         if weights_init is None or means_init is None or precisions_init is None:
             X, source, sample_weight, total_weight = data.init_rows
-            nk, means, covariances = self._initial_moments(
-                X, source, sample_weight, data.shift, random_state
+            nk, means, covariances = initial_moments(
+                self.init_params, self.covariance_type, self.reg_covar,
+                self.n_components, X, source, sample_weight, data.shift,
+                random_state,
             )
             params = {"weights": nk / total_weight, "means": means,
                       "covariances": covariances}
@@ -840,75 +740,18 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         if means_init is not None:
             params["means"] = as_param(means_init)
         if precisions_init is None:
-            params["prec_chol"] = _precision_cholesky(
+            params["prec_chol"] = precision_cholesky(
                 params["covariances"], self.covariance_type, data.dtype
             )
         else:
             precisions = as_param(precisions_init)
-            params["prec_chol"] = _precision_cholesky_from_precisions(
+            params["prec_chol"] = precision_cholesky_from_precisions(
                 precisions, self.covariance_type
             )
-            params["covariances"] = _covariances_from_precisions(
+            params["covariances"] = covariances_from_precisions(
                 precisions, self.covariance_type
             )
         return params
-
-    def _initial_moments(self, X, source, sample_weight, shift, random_state):
-        """``(nk, means, covariances)`` of the initial responsibilities.
-
-        k-means labels are gathered around each cluster's own mean, so that
-        a tight cluster loses no precision.  The draws depend on the rows and
-        their weights, not on the rows' order or on how a weight is split
-        into repeated rows (see :func:`_weighted_order`), except for
-        ``init_params='random'``, which draws one responsibility per row.
-        """
-        n_samples = X.shape[0]
-        k = self.n_components
-        device = source.X.device
-        dtype = source.X.dtype
-        family = WhitenedGaussianFamily(self.covariance_type, self.reg_covar)
-        eps = np.finfo(X.dtype).eps
-        if self.init_params == "random":
-            resp = random_state.uniform(size=(n_samples, k))
-            resp /= resp.sum(axis=1)[:, np.newaxis]
-            resp = as_tensor(resp.T.astype(X.dtype), device)
-            frame = family.identity_frame(shift.expand(k, -1), shift, dtype)
-            stats = stats_of_responsibilities(family, frame, source, resp)
-            return family.m_step(frame, stats, eps)
-        order, weights = weighted_order(X, sample_weight)
-        if self.init_params == "kmeans":
-            # X[order] is a copy already: KMeans may centre it in place
-            # rather than copy it again (copy_x=False).
-            kmeans = KMeans(
-                n_clusters=k, n_init=1, random_state=random_state, copy_x=False
-            ).fit(X[order], sample_weight=weights)
-            labels = torch.as_tensor(
-                kmeans.predict(X), dtype=torch.int64, device=device
-            )
-            resp = torch.nn.functional.one_hot(labels, k).T.to(dtype)
-            w = source.sample_weight
-            weighted = resp if w is None else resp * w
-            counts = weighted.sum(1, dtype=torch.float64)
-            centres = weighted.to(torch.float64) @ source.X.to(torch.float64)
-            centres /= counts.clamp(min=np.finfo(np.float64).tiny)[:, None]
-            frame = family.identity_frame(centres, shift, dtype)
-            stats = stats_of_responsibilities(family, frame, source, resp)
-            return family.m_step(frame, stats, eps)
-        if self.init_params == "random_from_data":
-            chosen = _distinct_draws(X[order], weights, k, random_state)
-        else:  # k-means++
-            _, chosen = kmeans_plusplus(
-                X[order], k, random_state=random_state, sample_weight=weights
-            )
-        # One row per component with a unit responsibility, as scikit-learn
-        # gives it: zero scatter, so each covariance starts at reg_covar.
-        centres = torch.as_tensor(
-            X[order][chosen], dtype=torch.float64, device=device
-        )
-        frame = family.identity_frame(centres, shift, dtype)
-        stats = family.new_stats(frame)
-        stats["nk"] += 1.0
-        return family.m_step(frame, stats, eps)
 
     def _validated(self, X):
         """X validated against the fit: a float array, NaN where missing."""
@@ -922,7 +765,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         """``complete(tensor)`` for rows without NaN, else ``with_gaps(X)``.
 
         Rows with missing entries are answered from their observed entries
-        by ``skgen.mixture._conditional``; a row with none follows
+        by ``skgen.mixture._engine.conditional``; a row with none follows
         ``empty_rows``.
         """
         missing = np.isnan(X)
@@ -1028,25 +871,6 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         if is_dask_collection(X):
             return self._map_dask("score_samples", X)
         return self._score_samples_array(self._validated(X))
-
-    @torch_work
-    def score(self, X, y=None):
-        """Compute the mean log-likelihood of the samples of X.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            The samples to score.
-
-        y : Ignored
-            Not used, present for API consistency by convention.
-
-        Returns
-        -------
-        log_likelihood : float
-            Mean log-likelihood of X under the model.
-        """
-        return float(np.mean(self.score_samples(X)))
 
     @torch_work
     def predict(self, X):
@@ -1243,40 +1067,6 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         }[self.covariance_type]
         return int(cov_params + n_features * k + k - 1)
 
-    @torch_work
-    def bic(self, X):
-        """Bayesian information criterion of the model on X; lower is better.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            The samples.
-
-        Returns
-        -------
-        bic : float
-            ``-2 * log-likelihood + n_parameters * log(n_samples)``.
-        """
-        n_samples = num_samples(X)
-        penalty = self._n_parameters() * math.log(n_samples)
-        return -2 * self.score(X) * n_samples + penalty
-
-    @torch_work
-    def aic(self, X):
-        """Akaike information criterion of the model on X; lower is better.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            The samples.
-
-        Returns
-        -------
-        aic : float
-            ``-2 * log-likelihood + 2 * n_parameters``.
-        """
-        return -2 * self.score(X) * num_samples(X) + 2 * self._n_parameters()
-
     # --------------------------------------------------- state handling
 
     def _set_attributes(self, params, dtype):
@@ -1339,75 +1129,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             )
 
 
-# Stepwise EM's step sizes, eta_t = (t + _STEP_OFFSET) ** -_STEP_EXPONENT.
-_STEP_OFFSET = 2
-_STEP_EXPONENT = 0.6
-
-
-def _with_ridge(covariances, covariance_type, ridge):
-    """Covariances plus ``ridge`` on the diagonal (every entry if diag/spherical)."""
-    if covariance_type in _QUADRATIC:
-        covariances = covariances.clone()
-        covariances.diagonal(dim1=-2, dim2=-1).add_(ridge)
-        return covariances
-    return covariances + ridge
-
-
-def _blend_statistics(covariance_type, state, batch, eta):
-    """``(1 - eta) s + eta s_batch`` in the parameters' own form.
-
-    The statistics per sample, ``(pi_k, pi_k mu_k, pi_k (C_k + mu_k mu_k^T))``,
-    blend linearly; written with the weights, means and covariances
-    (without ridge) of both sides, as in a pooled variance, so that no
-    second moment about the origin is formed.
-    """
-    a = (1.0 - eta) * state["weights"]
-    b = eta * batch["weights"]
-    n = a + b
-    means = (a[:, None] * state["means"] + b[:, None] * batch["means"]) / n[:, None]
-    da = state["means"] - means
-    db = batch["means"] - means
-    ca, cb = state["covariances"], batch["covariances"]
-    if covariance_type == "full":
-        outer_a = da[:, :, None] * da[:, None, :]
-        outer_b = db[:, :, None] * db[:, None, :]
-        covariances = (
-            a[:, None, None] * (ca + outer_a) + b[:, None, None] * (cb + outer_b)
-        ) / n[:, None, None]
-    elif covariance_type == "tied":
-        between = (a[:, None] * da).T @ da + (b[:, None] * db).T @ db
-        covariances = (a.sum() * ca + b.sum() * cb + between) / n.sum()
-    elif covariance_type == "diag":
-        covariances = (
-            a[:, None] * (ca + da**2) + b[:, None] * (cb + db**2)
-        ) / n[:, None]
-    else:
-        covariances = (
-            a * (ca + (da**2).mean(1)) + b * (cb + (db**2).mean(1))
-        ) / n
-    return {"weights": n / n.sum(), "means": means, "covariances": covariances}
-
-
 def _numpy_dtype(tensor):
     return np.float32 if tensor.dtype == torch.float32 else np.float64
 
 
-def _distinct_draws(X, sample_weight, n_draws, random_state):
-    """Indices of ``n_draws`` rows of X drawn by weight, distinct in value.
-
-    Draws with replacement by inverse CDF and skips a row equal to one
-    already chosen, so that weights and repeated rows give the same draw;
-    when X has fewer distinct rows, the remaining draws may repeat values.
-    """
-    weights = np.ones(X.shape[0]) if sample_weight is None else sample_weight
-    cdf = np.cumsum(weights, dtype=np.float64)
-    chosen = []
-    for attempt in range(100 * n_draws):
-        index = int(np.searchsorted(cdf, random_state.uniform() * cdf[-1], "right"))
-        index = min(index, X.shape[0] - 1)
-        repeat = any(np.array_equal(X[index], X[j]) for j in chosen)
-        if not repeat or attempt >= 50 * n_draws:
-            chosen.append(index)
-        if len(chosen) == n_draws:
-            break
-    return np.asarray(chosen)

@@ -6,7 +6,7 @@ rows are held out in memory and on Dask, whatever the blocks.
 
 import numpy as np
 
-__all__ = ["held_out", "row_hash", "selected"]
+__all__ = ["held_out", "paired_sums", "row_hash", "selected"]
 
 
 def row_hash(encoded, hash_params):
@@ -38,3 +38,14 @@ def selected(encoded, hash_params):
     u = row_hash(encoded, hash_params)
     _, _, fraction, share = hash_params
     return (u >= fraction) & (u < fraction + share * (1.0 - fraction))
+
+
+def paired_sums(log_lik, reference, weights):
+    """Held-out sums that compare a candidate with a reference fit."""
+    difference = log_lik - reference
+    return {
+        "weight": float(weights.sum()),
+        "new": float(weights @ log_lik),
+        "ref": float(weights @ reference),
+        "squares": float(weights @ difference**2),
+    }

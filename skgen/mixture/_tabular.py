@@ -7,8 +7,7 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from scipy.special import roots_hermitenorm
-from sklearn.base import BaseEstimator, DensityMixin, _fit_context
-from sklearn.cluster import kmeans_plusplus
+from sklearn.base import _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import pairwise_distances_argmin
 from sklearn.utils import check_random_state
@@ -20,26 +19,24 @@ from sklearn.utils.validation import (
     check_is_fitted,
 )
 
-from skgen.mixture._base import weighted_order
-from skgen.mixture._em import (
-    CategoricalFamily,
-    ExpandedGaussianFamily,
-    IntervalGaussianFamily,
-    MaskedDiagonalGaussianFamily,
-    TensorSource,
+from skgen.mixture._base import BaseMixture
+from skgen.mixture._engine.init import kmeans_plusplus_centres
+from skgen.mixture._engine.passes import (
     em_pass,
-    gaussian_family,
     normalise_,
-    product_family,
+    run_em,
     stats_of_responsibilities,
 )
-from skgen.mixture._split import held_out, selected
+from skgen.mixture._engine.sources import TensorSource
+from skgen.mixture._split import held_out, paired_sums, selected
+from skgen.mixture._table_layout import Layout, layout_sums
 from skgen.preprocessing import TableEncoder
 from skgen.preprocessing._table import adopt_encoder
 from skgen.preprocessing._table_input import check_known_categories, check_table
-from skgen.utils._dask import is_dask_collection, num_samples
+from skgen.utils._dask import is_dask_collection
 from skgen.utils._missing import (
     check_empty_rows,
+    check_gaps,
     fill_missing,
     is_nan_marker,
     nan_marked,
@@ -61,7 +58,7 @@ _SELECTION_ROWS = 50_000
 _ROWS_PER_COMPONENT = 8
 
 
-class TabularMixture(DensityMixin, BaseEstimator):
+class TabularMixture(BaseMixture):
     """Mixture model for tables of numbers, integers, booleans and categories.
 
     Each component treats the columns as independent: a normal for each
@@ -323,7 +320,7 @@ class TabularMixture(DensityMixin, BaseEstimator):
             return self._fit_dask(X, sample_weight, encoder, random_state)
         X = nan_marked(X, self.missing_values)
         Z = encoder.fit_transform_dequantized(X, sample_weight)
-        _check_observed_rows(encoder.missing_mask(X))
+        check_gaps(encoder.missing_mask(X), "TabularMixture")
         weights = _check_sample_weight(
             sample_weight, Z, dtype=np.float64, ensure_non_negative=True
         )
@@ -335,7 +332,7 @@ class TabularMixture(DensityMixin, BaseEstimator):
             )
         adopt_encoder(self, encoder)
         device = resolve_device(self.device)
-        layout = _Layout(encoder, _layout_sums(Z, weights, encoder.n_numeric_))
+        layout = Layout(encoder, layout_sums(Z, weights, encoder.n_numeric_))
         keep = np.flatnonzero(weights > 0)
         init_rows = (Z[keep], weights[keep])
 
@@ -358,7 +355,7 @@ class TabularMixture(DensityMixin, BaseEstimator):
                 log_lik = self._log_likelihood(layout, params, S_valid)
                 ref = (np.zeros_like(log_lik) if reference is None
                        else self._log_likelihood(layout, reference, S_valid))
-                return _paired_sums(log_lik, ref, w_valid)
+                return paired_sums(log_lik, ref, w_valid)
 
             train = np.flatnonzero(train_weights > 0)
             train_source = _row_source(Z[train], train_weights[train], device)
@@ -443,9 +440,9 @@ class TabularMixture(DensityMixin, BaseEstimator):
             hash_params = self._hash(random_state, Z_sample.shape[1], n_total)
         else:
             hash_params = None
-        sums = blocks.map_reduce(_block_sums, encoder, seed, hash_params)
-        _check_dask_sums(sums, self.n_components)
-        layout = _Layout(encoder, sums)
+        sums = blocks.map_reduce(tables.block_sums, encoder, seed, hash_params)
+        tables.check_dask_sums(sums, self.n_components)
+        layout = Layout(encoder, sums)
         init_rows = (Z_sample, np.ones(Z_sample.shape[0]))
         source = tables.TableSource(blocks, encoder, seed)
         start, n_components = None, self.n_components
@@ -461,9 +458,8 @@ class TabularMixture(DensityMixin, BaseEstimator):
                 hash_params = (hash_params[0], hash_params[1], 2.0, 1.0)
 
             def validation_score(params, reference):
-                return blocks.map_reduce(
-                    _validation_block, self, layout, params, reference, hash_params
-                )
+                return blocks.map_reduce(tables.validation_block, self, layout,
+                                         params, reference, hash_params)
 
             n_components, self.validation_scores_, start = self._select_n_components(
                 layout, train, sums["train_weight"], int(sums["train_weight"]),
@@ -481,7 +477,7 @@ class TabularMixture(DensityMixin, BaseEstimator):
         held-out rows); the largest of them is chosen.  Differences below
         that are noise of the split, and more components keep more of the
         table's detail.  ``validation_score(params, reference)`` returns the
-        held-out sums of ``_paired_sums``.  ``source`` holds the training
+        held-out sums of ``paired_sums``.  ``source`` holds the training
         rows (of total weight ``total_weight``, ``n_rows`` of them);
         ``init_rows`` the rows the init draws from.
         """
@@ -527,10 +523,8 @@ class TabularMixture(DensityMixin, BaseEstimator):
                 layout, *init_rows, n_components, device, rng
             )
         eps = np.finfo(np.float64).eps
-        lower_bound = -np.inf
-        converged, n_iter = False, 0
-        while n_iter < self.max_iter:
-            n_iter += 1
+
+        def e_step(params):
             family = layout.family(params, self.reg_covar, self.prior_strength)
             frame = family.frame(params, layout.shifts(device), torch.float64)
             stats, log_lik = source.map_reduce(em_pass, family, frame)
@@ -540,29 +534,30 @@ class TabularMixture(DensityMixin, BaseEstimator):
                     "table has near-duplicate numeric values that a component "
                     "collapsed onto. Increase reg_covar or prior_strength."
                 )
-            previous, lower_bound = lower_bound, float(log_lik) / total_weight
-            params = layout.parameters(family.m_step(frame, stats, eps),
-                                       self.prior_strength, self.reg_covar)
-            if abs(lower_bound - previous) < self.tol:
-                converged = True
-                break
+            return (family, frame, stats), float(log_lik) / total_weight
+
+        def m_step(state):
+            family, frame, stats = state
+            return layout.parameters(family.m_step(frame, stats, eps),
+                                     self.prior_strength, self.reg_covar)
+
+        params, lower_bounds, n_iter, converged = run_em(
+            e_step, m_step, params, max_iter=self.max_iter, tol=self.tol
+        )
+        lower_bound = lower_bounds[-1]
         return params, lower_bound, n_iter, converged
 
     def _initial_parameters(self, layout, Z, weights, n_components, device, rng):
         """One M-step from the nearest of k-means++ centres.
 
         The centres are drawn over the rows in lexicographic order with
-        their weights (see ``weighted_order``), so that weights and copies
-        of rows draw the same centres.
+        their weights (see ``_engine.init.weighted_order``), so that weights
+        and copies of rows draw the same centres.
         """
         Z_rows = Z
         # A missing score starts at 0, the middle of the normal scores.
         Z = np.nan_to_num(Z, nan=0.0)
-        order, ordered_weights = weighted_order(Z, weights)
-        _, chosen = kmeans_plusplus(
-            Z[order], n_components, random_state=rng, sample_weight=ordered_weights
-        )
-        centres = Z[order][chosen]
+        centres = kmeans_plusplus_centres(Z, weights, n_components, rng)
         labels = pairwise_distances_argmin(Z, centres)
         source = TensorSource(as_tensor(np.ascontiguousarray(Z_rows), device),
                               as_tensor(weights, device))
@@ -585,7 +580,7 @@ class TabularMixture(DensityMixin, BaseEstimator):
         """``(log p(x), responsibilities (k, n))`` of each chunk, in order.
 
         ``S`` is a tensor of rows in the layout's scoring form (see
-        ``_Layout.scoring_matrix``).
+        ``Layout.scoring_matrix``).
         """
         gaps = bool(torch.isnan(S[:, : layout.n_continuous]).any())
         family = layout.scoring_family(params, gaps)
@@ -643,23 +638,6 @@ class TabularMixture(DensityMixin, BaseEstimator):
         log_lik = self._log_likelihood(self._layout, params, as_tensor(S, device))
         log_floor = -math.log(self._total_weight + 1.0)
         return log_lik + self.encoder_.log_jacobian(X) + n_unknown * log_floor
-
-    @torch_work
-    def score(self, X, y=None):
-        """Mean log-density of the rows of X (see :meth:`score_samples`).
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, `n_features_in_`)
-
-        y : Ignored
-            Not used, present for API consistency by convention.
-
-        Returns
-        -------
-        log_density : float
-        """
-        return float(np.mean(self.score_samples(X)))
 
     @torch_work
     def predict_proba(self, X):
@@ -872,35 +850,6 @@ class TabularMixture(DensityMixin, BaseEstimator):
         levels = sum(p.shape[1] - 1 for p in self.category_probas_)
         return (k - 1) + 2 * k * self.means_.shape[1] + k * levels
 
-    @torch_work
-    def bic(self, X):
-        """Bayesian information criterion of the mixture on X (lower is better).
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, `n_features_in_`)
-
-        Returns
-        -------
-        bic : float
-        """
-        n = num_samples(X)
-        return -2 * self.score(X) * n + self._n_parameters() * np.log(n)
-
-    @torch_work
-    def aic(self, X):
-        """Akaike information criterion of the mixture on X (lower is better).
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, `n_features_in_`)
-
-        Returns
-        -------
-        aic : float
-        """
-        return -2 * self.score(X) * num_samples(X) + 2 * self._n_parameters()
-
     # ------------------------------------------------------------ internals
 
     def _device(self):
@@ -947,261 +896,6 @@ class TabularMixture(DensityMixin, BaseEstimator):
         return self._layout.from_attributes(
             self.weights_, self.means_, self.variances_, self.category_probas_,
             device,
-        )
-
-
-class _Layout:
-    """How the encoded columns split into the product's parts.
-
-    The numeric columns (the first ``n_numeric``) form a diagonal Gaussian
-    part on normal scores; the one-hot blocks a categorical part whose
-    prior is the data's level shares.
-    """
-
-    def __init__(self, encoder, sums):
-        self.n_numeric = encoder.n_numeric_
-        self.n_integer = int(np.isin(encoder.kinds_, ["integer", "discrete"]).sum())
-        self.n_continuous = self.n_numeric - self.n_integer
-        self.block_sizes = [c.size for c in encoder.categories_]
-        self.n_levels = sum(self.block_sizes)
-        total = float(sums["weight"])
-        self.prior = torch.as_tensor(
-            np.asarray(sums["levels"]) / total, dtype=torch.float64
-        )
-        self.gaps = bool(sums["gaps"])
-        # Mean squared norm of the scores: bounds the expanded form's loss.
-        self.spread = float(sums["squares"]) / total
-
-    def family(self, params, reg_covar, prior_strength=0.0):
-        parts = []
-        numeric = slice(0, self.n_numeric)
-        if self.n_numeric:
-            if self.gaps:
-                gaussian = MaskedDiagonalGaussianFamily(reg_covar)
-            elif params is None:  # the initialisation: statistics only
-                gaussian = ExpandedGaussianFamily("diag", reg_covar)
-            else:
-                gaussian = gaussian_family(
-                    "diag", reg_covar, self.gaussian_params(params),
-                    self._zero(params), self.spread, torch.float64,
-                )
-            parts.append((gaussian, numeric))
-        if self.n_levels:
-            categorical = CategoricalFamily(
-                self.block_sizes, self.prior.to(self._device(params)), prior_strength
-            )
-            parts.append((categorical, slice(self.n_numeric, None)))
-        return product_family(parts)
-
-    # The scoring form: integer columns are scored as interval masses.
-
-    def scoring_matrix(self, encoder, X, Z):
-        """``[continuous scores, integer lower edges, upper edges, one-hot]``."""
-        lower, upper = encoder.integer_intervals(X)
-        c = self.n_continuous
-        return np.hstack([Z[:, :c], lower, upper, Z[:, self.n_numeric :]])
-
-    def scoring_family(self, params, gaps):
-        parts = []
-        c, i = self.n_continuous, self.n_integer
-        if c and gaps:
-            gaussian = MaskedDiagonalGaussianFamily(0.0)
-        elif c:
-            gaussian = gaussian_family(
-                "diag", 0.0, self._continuous(params),
-                self._zero(params)[:c], self.spread, torch.float64,
-            )
-        if c:
-            parts.append((gaussian, slice(0, c)))
-        if i:
-            parts.append((IntervalGaussianFamily(), slice(c, c + 2 * i)))
-        if self.n_levels:
-            parts.append((CategoricalFamily(self.block_sizes, None, 0.0),
-                          slice(c + 2 * i, None)))
-        return product_family(parts)
-
-    def _continuous(self, params):
-        gaussian, c = params["parts"][0], self.n_continuous
-        return {
-            "weights": gaussian["weights"],
-            "means": gaussian["means"][:, :c],
-            "covariances": gaussian["covariances"][:, :c],
-            "prec_chol": gaussian["prec_chol"][:, :c],
-        }
-
-    def scoring_params(self, params):
-        parts = []
-        if self.n_continuous:
-            parts.append(self._continuous(params))
-        if self.n_integer:
-            gaussian, c = params["parts"][0], self.n_continuous
-            parts.append({"means": gaussian["means"][:, c:],
-                          "covariances": gaussian["covariances"][:, c:]})
-        if self.n_levels:
-            parts.append(params["parts"][-1])
-        return {"weights": params["weights"], "parts": tuple(parts)}
-
-    def scoring_shifts(self, device):
-        shifts = []
-        if self.n_continuous:
-            shifts.append(torch.zeros(self.n_continuous, dtype=torch.float64,
-                                      device=device))
-        shifts += [None] * (bool(self.n_integer) + bool(self.n_levels))
-        return tuple(shifts)
-
-    def _device(self, params):
-        return "cpu" if params is None else params["weights"].device
-
-    def _zero(self, params):
-        return torch.zeros(self.n_numeric, dtype=torch.float64,
-                           device=params["weights"].device)
-
-    def shifts(self, device):
-        shifts = []
-        if self.n_numeric:
-            shifts.append(torch.zeros(self.n_numeric, dtype=torch.float64,
-                                      device=device))
-        if self.n_levels:
-            shifts.append(None)
-        return tuple(shifts)
-
-    def gaussian_params(self, params):
-        return params["parts"][0] if self.n_numeric else None
-
-    def categorical_log_proba(self, params):
-        if not self.n_levels:
-            return torch.zeros((params["weights"].shape[0], 0), dtype=torch.float64)
-        return params["parts"][-1]["log_proba"]
-
-    def neutral_params(self, k, device):
-        """Parameters whose frame only sets the centre (for the init)."""
-        opts = {"dtype": torch.float64, "device": device}
-        parts = []
-        if self.n_numeric:
-            parts.append({
-                "weights": torch.ones(k, **opts),
-                "means": torch.zeros((k, self.n_numeric), **opts),
-                "prec_chol": torch.ones((k, self.n_numeric), **opts),
-            })
-        if self.n_levels:
-            parts.append({"log_proba": torch.zeros((k, self.n_levels), **opts)})
-        return {"weights": torch.full((k,), 1.0 / k, **opts), "parts": tuple(parts)}
-
-    def parameters(self, m_step_result, prior_strength, reg_covar):
-        """Engine parameters from a product M-step, with the priors applied.
-
-        The Gaussian part's variances are drawn towards 1 (the normal
-        scores' overall variance) by ``prior_strength`` pseudo-rows; the
-        categorical part's M-step has added the same pseudo-rows, spread as
-        the data's level shares.
-        """
-        nk, results = m_step_result
-        weights = nk / nk.sum()
-        parts = []
-        index = 0
-        if self.n_numeric:
-            counts, means, variances = results[index]
-            index += 1
-            # per column when the scores have gaps, per component otherwise
-            n = counts if counts.ndim == 2 else nk[:, None]
-            variances = (n * (variances - reg_covar) + prior_strength) / (
-                n + prior_strength
-            ) + reg_covar
-            parts.append({
-                "weights": torch.ones_like(nk),
-                "means": means,
-                "covariances": variances,
-                "prec_chol": 1.0 / torch.sqrt(variances),
-            })
-        if self.n_levels:
-            parts.append(results[index])
-        return {"weights": weights, "parts": tuple(parts)}
-
-    def from_attributes(self, weights, means, variances, category_probas, device):
-        def t(a):
-            return torch.as_tensor(np.asarray(a, dtype=np.float64), device=device)
-
-        parts = []
-        if self.n_numeric:
-            v = t(variances)
-            parts.append({"weights": torch.ones_like(t(weights)), "means": t(means),
-                          "covariances": v, "prec_chol": 1.0 / torch.sqrt(v)})
-        if self.n_levels:
-            log_proba = torch.log(torch.cat([t(p) for p in category_probas], dim=1))
-            parts.append({"log_proba": log_proba})
-        return {"weights": t(weights), "parts": tuple(parts)}
-
-
-def _layout_sums(Z, weights, n_numeric):
-    """What ``_Layout`` reads from the encoded rows: sums, so blocks add up."""
-    numeric = Z[:, :n_numeric]
-    squares = np.nan_to_num(numeric, nan=0.0) ** 2
-    return {
-        "weight": float(weights.sum()),
-        "levels": weights @ Z[:, n_numeric:],
-        "squares": float(weights @ squares.sum(1)),
-        "gaps": int(np.isnan(numeric).any()),
-    }
-
-
-def _block_sums(encoder, seed, hash_params, block, index):
-    """A Dask block's share of the layout's sums, and of the split's weights."""
-    from skgen.mixture._dask_tables import encoded_block
-
-    Z = encoded_block(encoder, seed, block, index)
-    _check_observed_rows(encoder.missing_mask(block))
-    sums = _layout_sums(Z, np.ones(Z.shape[0]), encoder.n_numeric_)
-    if hash_params is not None:
-        encoded = encoder.transform(block)
-        sums["valid_weight"] = float(held_out(encoded, hash_params).sum())
-        sums["train_weight"] = float(selected(encoded, hash_params).sum())
-    return sums
-
-
-def _check_dask_sums(sums, n_components):
-    if sums["weight"] < 2:
-        raise ValueError(
-            f"TabularMixture needs at least 2 rows; the Dask table has "
-            f"{int(sums['weight'])}."
-        )
-    if n_components != "auto" and n_components > sums["weight"]:
-        raise ValueError(
-            f"n_components={n_components} must be <= the number of rows "
-            f"({int(sums['weight'])})."
-        )
-
-
-def _paired_sums(log_lik, reference, weights):
-    """Held-out sums that compare a candidate with a reference fit."""
-    difference = log_lik - reference
-    return {
-        "weight": float(weights.sum()),
-        "new": float(weights @ log_lik),
-        "ref": float(weights @ reference),
-        "squares": float(weights @ difference**2),
-    }
-
-
-def _validation_block(estimator, layout, params, reference, hash_params, block,
-                      index):
-    """A block's share of ``_paired_sums`` over its held-out rows."""
-    encoded = estimator.encoder_.transform(block)
-    held = held_out(encoded, hash_params)
-    S = as_tensor(layout.scoring_matrix(estimator.encoder_, block, encoded)[held],
-                  "cpu")
-    log_lik = estimator._log_likelihood(layout, params, S)
-    ref = (np.zeros_like(log_lik) if reference is None
-           else estimator._log_likelihood(layout, reference, S))
-    return _paired_sums(log_lik, ref, np.ones(log_lik.shape[0]))
-
-
-def _check_observed_rows(missing):
-    """A row with no observed entry carries nothing: it is an error."""
-    empty = np.flatnonzero(missing.all(axis=1))
-    if empty.size:
-        raise ValueError(
-            f"{empty.size} row(s) of X have no observed entry, e.g. row "
-            f"{empty[0]}: they carry no information. Drop them."
         )
 
 

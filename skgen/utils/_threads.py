@@ -17,9 +17,10 @@ returns.
 
 import contextlib
 import functools
+import itertools
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 
 import torch
 
@@ -128,27 +129,78 @@ def torch_work(method):
     return wrapper
 
 
+_pool = None
+_pool_pid = None
+_pool_lock = threading.Lock()
+
+
+def _as_helper(task):
+    """Run ``task`` in a pool thread, which computes at one torch thread.
+
+    The count is set inside the task, not when the thread starts, so that
+    the caller, who waits for the task, restores torch's setting after it.
+    """
+    if not getattr(_work, "in_pool", False):
+        _work.in_pool = True
+        torch.set_num_threads(1)
+    task()
+
+
+def _shared_pool():
+    """The process's pool of chunk workers, made at first use (again after fork)."""
+    global _pool, _pool_pid
+    with _pool_lock:
+        if _pool is None or _pool_pid != os.getpid():
+            _pool = ThreadPoolExecutor(
+                _usable_cores(), thread_name_prefix="skgen-chunks"
+            )
+            _pool_pid = os.getpid()
+        return _pool
+
+
 def map_chunks(func, items, device=None):
     """``[func(item) for item in items]``, on worker threads at one torch thread each.
 
     On a CUDA device, or with one worker or one item, the items run in the
     calling thread (at one torch thread on the CPU, so that the bits do not
-    depend on the number of workers).  Otherwise a small pool of threads
-    takes the items as they come free; the results keep the items' order.
+    depend on the number of workers).  Otherwise the calling thread and
+    ``n_workers() - 1`` threads of a shared pool take the items one by one
+    as they come free; the results keep the items' order, and the first
+    exception an item raises is raised here.
     """
     items = list(items)
     if device is not None and torch.device(device).type != "cpu":
         return [func(item) for item in items]
     workers = min(n_workers(), len(items))
-    if workers <= 1:
+    if workers <= 1 or getattr(_work, "in_pool", False):
         with one_torch_thread():
             return [func(item) for item in items]
+    results = [None] * len(items)
+    indices = itertools.count()
+    failed = []
+
+    def take_items():
+        for index in indices:
+            if index >= len(items) or failed:
+                return
+            try:
+                results[index] = func(items[index])
+            except BaseException as exc:
+                failed.append(exc)
+                raise
+
     caller_threads = torch.get_num_threads()
     try:
-        with ThreadPoolExecutor(
-            workers, initializer=torch.set_num_threads, initargs=(1,)
-        ) as pool:
-            return list(pool.map(func, items))
+        pool = _shared_pool()
+        helpers = [pool.submit(_as_helper, take_items) for _ in range(workers - 1)]
+        with one_torch_thread():
+            try:
+                take_items()
+            finally:
+                wait(helpers)
     finally:
         # A worker's count is the one new threads start with; put the caller's back.
         torch.set_num_threads(caller_threads)
+    if failed:
+        raise failed[0]
+    return results

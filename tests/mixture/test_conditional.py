@@ -1,6 +1,6 @@
 """Inference from partly observed rows on a fitted mixture, against closed forms.
 
-The references are written independently of ``skgen.mixture._conditional``:
+The references are written independently of ``skgen.mixture._engine.conditional``:
 scikit-learn on complete rows, scipy's multivariate normal with explicit Bayes
 and the textbook conditional ``Sigma_mo Sigma_oo^-1`` (np.linalg.solve), and
 numerical integration of the joint density in 2-D.
@@ -14,7 +14,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.mixture import GaussianMixture as SklearnGaussianMixture
 
 from skgen import GaussianMixture
-from skgen.mixture import _conditional as cond
+from skgen.mixture._engine import conditional as cond
 
 COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"]
 

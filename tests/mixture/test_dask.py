@@ -204,14 +204,16 @@ def test_large_data_initialise_from_a_bounded_sample(
     rng, monkeypatch, forbid_collecting
 ):
     X = _rows(rng, n_samples=40_000, n_features=2, n_components=4)
+    import skgen.mixture._gaussian_mixture as gaussian_mixture
+
     seen = []
-    original = GaussianMixture._initial_moments
+    original = gaussian_mixture.initial_moments
 
-    def spy(self, X_init, *args):
-        seen.append(X_init.shape[0])
-        return original(self, X_init, *args)
+    def spy(*args):
+        seen.append(args[4].shape[0])  # the rows the initialisation draws from
+        return original(*args)
 
-    monkeypatch.setattr(GaussianMixture, "_initial_moments", spy)
+    monkeypatch.setattr(gaussian_mixture, "initial_moments", spy)
     X_dask = da.from_array(X, chunks=(6000, 2))
     params = dict(n_components=4, random_state=0, n_init=2)
     first = _fit(GaussianMixture(**params), X_dask)

@@ -510,12 +510,12 @@ def test_float32_fits_tight_separated_clusters(covariance_type, std):
 def test_expanded_and_whitened_families_compute_the_same_pass(rng, covariance_type):
     # Both forms of the Gaussian give the same log-densities and the same
     # M-step on well-conditioned float64 data, whichever frame they use.
-    from skgen.mixture._em import (
+    from skgen.mixture._engine.families import (
         ExpandedGaussianFamily,
-        TensorSource,
         WhitenedGaussianFamily,
-        em_pass,
     )
+    from skgen.mixture._engine.passes import em_pass
+    from skgen.mixture._engine.sources import TensorSource
 
     X, _ = mixture_data(rng, n_samples=700, offset=5.0)
     ref = SklearnGaussianMixture(

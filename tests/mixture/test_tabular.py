@@ -233,14 +233,14 @@ def test_stacked_linear_product_computes_the_product_pass():
     # One GEMM over stacked feature maps must give the parts' own pass.
     import torch
 
-    from skgen.mixture._em import (
+    from skgen.mixture._engine.families import (
         CategoricalFamily,
         ExpandedGaussianFamily,
         LinearProductFamily,
         ProductFamily,
-        TensorSource,
-        em_pass,
     )
+    from skgen.mixture._engine.passes import em_pass
+    from skgen.mixture._engine.sources import TensorSource
 
     rng = np.random.default_rng(8)
     k, n = 5, 300

@@ -1,50 +1,17 @@
-"""The EM engine of skgen's mixtures: families, sources and one pass.
+"""Families: how a chunk of rows becomes log-densities and statistics.
 
-EM is split along two independent axes:
-
-* a *family* says how a chunk of rows becomes per-component log-densities and
-  sufficient statistics, and how summed statistics become parameters (here
-  the Gaussian of each covariance type, in two numerical forms);
-* a *source* says where the chunks come from (here an in-memory tensor cut
-  into row chunks sized from ``working_memory``; ``skgen.mixture._dask`` has
-  the blocks of a Dask array).
-
-:func:`em_pass` composes them: one E-step and the statistics of the M-step in
-a single streaming pass, with bounded memory.  A source runs a pass through
-its ``map_reduce`` method: an in-memory source is one block; a Dask source
-runs the same pass on each of its blocks, on the workers, and adds the
-results up with :func:`add_results`.
-
-Numerics.  Two forms compute the same Gaussian pass.  The expanded form
-(:class:`ExpandedGaussianFamily`) writes the log-density as one GEMM on the
-feature map ``[x x^T, x, 1]`` and is the fastest; it cancels when a
-component is narrow compared with its distance to the data's mean, as
-``E[x x^T] - mu mu^T`` does.  :func:`gaussian_family` bounds that loss for
-each pass and switches to the whitened form when it would exceed 1e-4
-relative.  In the whitened form (:class:`WhitenedGaussianFamily`) each row
-is whitened per component, ``z_k = (x - mu_k) U_k`` with
-``U_k`` the upper Cholesky factor of the precision, as scikit-learn does, so
-that the log-density is ``-0.5 |z_k|^2`` plus a constant.  The statistics are
-gathered in the same whitened frame, ``(sum r, sum r z, sum r z z^T)`` per
-component, and mapped back to the data's units in float64 at the M-step.  A
-row that a component explains has ``|z_k|`` of order one whatever its
-distance to the origin, so float32 keeps its precision on tight clusters far
-from the data's mean; the expanded form ``E[x x^T] - mu mu^T`` would lose it
-as the square of (distance / standard deviation).  The arithmetic on a chunk
-runs in the input's dtype; each chunk's statistics are added into float64
-totals, and the M-step runs in float64.
+A family turns a chunk of rows into per-component log-densities and
+sufficient statistics, and summed statistics into parameters: the Gaussian
+of each covariance type in two numerical forms (whitened and expanded, see
+the package's docstring), the Gaussian that takes missing entries on a
+diagonal, the categorical, the interval-censored Gaussian, and products of
+them.  A family knows nothing of where the chunks come from (the sources)
+nor of the estimator that composes it.
 """
 
-import functools
 import math
-import threading
 
-import numpy as np
 import torch
-from sklearn import get_config
-
-from skgen.mixture._conditional import expected_statistics
-from skgen.utils._threads import map_chunks
 
 __all__ = [
     "CategoricalFamily",
@@ -53,44 +20,20 @@ __all__ = [
     "LinearProductFamily",
     "MaskedDiagonalGaussianFamily",
     "ProductFamily",
-    "TensorSource",
     "WhitenedGaussianFamily",
     "Workspace",
-    "add_results",
-    "em_pass",
-    "em_pass_with_gaps",
     "gaussian_family",
-    "normalise_",
     "product_family",
+    "row_width",
 ]
 
-# On the CPU a chunk is also kept small enough to stay in cache: the
-# statistics of a chunk read the whitened rows that its E-step just wrote.
-_CPU_CHUNK_BYTES = 32 * 2**20
-_CPU_MAX_CHUNK_ROWS = 8192
+
 _QUADRATIC = ("full", "tied")
+
+
 # Relative precision the expanded form may lose before the whitened one is
 # used instead (see gaussian_family).
 _EXPANDED_TOLERANCE = 1e-4
-
-
-def normalise_(log_prob):
-    """Log-normaliser and responsibilities of ``log_prob`` (n_components, n).
-
-    A log-sum-exp over components, written out because torch's own takes
-    exp of terms far below the maximum, whose underflowing results crawl
-    through the CPU.  Log-ratios are floored at log(sqrt(tiny)) of the dtype,
-    -43.7 in float32 and -354 in float64: a responsibility of 1e-19 (or
-    1e-154) instead of less changes nothing at the precision of the dtype,
-    and the products that take the responsibilities next meet no denormals.
-    ``log_prob`` is overwritten by the responsibilities.
-    """
-    log_floor = 0.5 * math.log(torch.finfo(log_prob.dtype).tiny)
-    log_max = log_prob.amax(0)
-    resp = log_prob.sub_(log_max).clamp_(min=log_floor).exp_()
-    total = resp.sum(0)
-    resp.div_(total)
-    return total.log_().add_(log_max), resp
 
 
 class Workspace:
@@ -790,192 +733,8 @@ def gaussian_family(covariance_type, reg_covar, params, shift, spread, dtype):
     return WhitenedGaussianFamily(covariance_type, reg_covar)
 
 
-class TensorSource:
-    """Row chunks of an in-memory tensor, with their sample weights.
-
-    The chunk size follows ``working_memory``, counting ``row_width``
-    elements of working space per row; on the CPU it is also capped to stay
-    in cache.
-    """
-
-    def __init__(self, X, sample_weight=None, row_width=None):
-        self.X = X
-        self.sample_weight = sample_weight
-        self._gap_split = None
-        n_features = X.shape[1]
-        row_bytes = (row_width or n_features) * X.element_size()
-        budget = get_config()["working_memory"] * 2**20
-        if X.device.type == "cpu":
-            rows = min(budget, _CPU_CHUNK_BYTES) // row_bytes
-            self.chunk_rows = int(min(max(rows, 16), _CPU_MAX_CHUNK_ROWS))
-        else:
-            self.chunk_rows = int(max(budget // row_bytes, 16))
-
-    @property
-    def n_samples(self):
-        return self.X.shape[0]
-
-    def __iter__(self):
-        """Yield ``(rows, x, w)``: a slice, its rows and their weights or None."""
-        n_samples = self.X.shape[0]
-        for start in range(0, n_samples, self.chunk_rows):
-            rows = slice(start, min(start + self.chunk_rows, n_samples))
-            w = None if self.sample_weight is None else self.sample_weight[rows]
-            yield rows, self.X[rows], w
-
-    def map_reduce(self, func, *args):
-        """``func(*args, self)``: data in memory are a single block."""
-        return func(*args, self)
-
-    def gap_split(self):
-        """``(complete, X_gaps, w_gaps)``: the rows without and with NaN.
-
-        ``complete`` is a source of the rows without a missing entry, cut
-        into chunks of the same size; ``X_gaps`` (float64, numpy) and
-        ``w_gaps`` (or None) are the other rows and their weights.  Computed
-        once per source: EM reads the split at every iteration.
-        """
-        if self._gap_split is None:
-            missing = torch.isnan(self.X).any(1)
-            if not bool(missing.any()):
-                self._gap_split = (self, self.X[:0].cpu().numpy(), None)
-            else:
-                complete = ~missing
-                w = self.sample_weight
-                rows = TensorSource(
-                    self.X[complete].contiguous(),
-                    None if w is None else w[complete].contiguous(),
-                )
-                rows.chunk_rows = self.chunk_rows
-                X_gaps = self.X[missing].cpu().numpy().astype(np.float64)
-                w_gaps = None if w is None else w[missing].cpu().numpy()
-                self._gap_split = (rows, X_gaps, w_gaps)
-        return self._gap_split
-
-
-def add_results(a, b):
-    """The sum of two blocks' results: tensors, numbers, or dicts and tuples of them.
-
-    Statistics and log-likelihoods are sums over rows, so the result of a
-    whole data set is the sum of its blocks' results, in any grouping.
-    """
-    if isinstance(a, dict):
-        return {key: add_results(a[key], b[key]) for key in a}
-    if isinstance(a, tuple):
-        return tuple(add_results(x, y) for x, y in zip(a, b, strict=True))
-    return a + b
-
-
 def row_width(covariance_type, n_components, n_features):
     """Elements of working space per row of a chunk, for either family."""
     whitened = 2 * n_components * n_features + 3 * n_components + n_features
     expanded = _n_features_map(n_features, covariance_type) + 3 * n_components
     return max(whitened, expanded)
-
-
-def em_pass(family, frame, source):
-    """One fused E- and M-step pass: ``(stats, total weighted log-likelihood)``."""
-    takes_workspace = getattr(family, "takes_workspace", False)
-    local = threading.local()
-
-    def one_chunk(chunk):
-        _, x, w = chunk
-        stats = family.new_stats(frame)
-        if takes_workspace:
-            workspace = getattr(local, "workspace", None)
-            if workspace is None:
-                workspace = local.workspace = Workspace()
-            z = family.whiten(frame, x, workspace)
-            log_norm, resp = normalise_(family.log_prob(frame, z, workspace))
-        else:
-            z = family.whiten(frame, x)
-            log_norm, resp = normalise_(family.log_prob(frame, z))
-        if w is not None:
-            log_norm = log_norm * w
-            resp.mul_(w)
-        family.accumulate_(stats, z, resp)
-        return stats, log_norm.sum(dtype=torch.float64)
-
-    results = map_chunks(one_chunk, source, source.X.device)
-    if not results:
-        return family.new_stats(frame), torch.zeros(
-            (), dtype=torch.float64, device=source.X.device)
-    return functools.reduce(add_results, results)
-
-
-def em_pass_with_gaps(family, frame, mixture, source):
-    """:func:`em_pass` over rows that may have missing entries (NaN).
-
-    The complete rows run through the family's pass; the rows with gaps add
-    their expected statistics given their observed entries, computed by
-    :func:`~skgen.mixture._conditional.expected_statistics` under
-    ``mixture``, a fitted Gaussian mixture holding the frame's parameters.
-    ``family`` must be a :class:`WhitenedGaussianFamily` (it takes the raw
-    moments of those rows, see ``add_moments_``).
-    """
-    complete, X_gaps, w_gaps = source.gap_split()
-    stats, log_lik = em_pass(family, frame, complete)
-    if X_gaps.shape[0] == 0:
-        return stats, log_lik
-    diagonal = family.covariance_type in ("diag", "spherical")
-    gap_log_lik, nk, first, second = expected_statistics(
-        mixture, X_gaps, w_gaps, diagonal=diagonal
-    )
-    device = stats["nk"].device
-
-    def as_stat(a):
-        return torch.as_tensor(a, dtype=torch.float64, device=device)
-
-    second = as_stat(second)
-    if diagonal:  # add_moments_ reads the diagonals of (k, d, d) moments
-        second = torch.diag_embed(second)
-    family.add_moments_(stats, frame, as_stat(nk), as_stat(first), second)
-    return stats, log_lik + gap_log_lik
-
-
-def stats_of_responsibilities(family, frame, source, resp):
-    """The statistics of given responsibilities ``resp`` (k, n), in ``frame``."""
-    stats = family.new_stats(frame)
-    for rows, x, w in source:
-        r = resp[:, rows]
-        if w is not None:
-            r = r * w
-        family.accumulate_(stats, family.whiten(frame, x), r)
-    return stats
-
-
-def squared_distance_sum(X, sample_weight, shift):
-    """Weighted sum of the squared distances of the rows to ``shift``, in float64."""
-    chunk = 8192
-
-    def one_chunk(start):
-        rows = X[start : start + chunk].to(torch.float64) - shift
-        squared = (rows**2).sum(1)
-        if sample_weight is not None:
-            squared = squared * sample_weight[start : start + chunk]
-        return squared.sum()
-
-    total = torch.zeros((), dtype=torch.float64, device=X.device)
-    for part in map_chunks(one_chunk, range(0, X.shape[0], chunk), X.device):
-        total += part
-    return total
-
-
-def log_prob_chunks(covariance_type, params, source, func):
-    """``func(rows, log w_k N(x | k))`` for each chunk, the second of shape (k, n).
-
-    The chunks are shared out by :func:`~skgen.utils._threads.map_chunks`;
-    the results come back in the chunks' order.
-    """
-    # Any centre is exact; the mixture's mean keeps the inputs small.
-    shift = params["weights"] @ params["means"]
-    X = source.X
-    spread = float(squared_distance_sum(X, None, shift)) / max(X.shape[0], 1)
-    family = gaussian_family(covariance_type, 0.0, params, shift, spread, X.dtype)
-    frame = family.frame(params, shift, X.dtype)
-
-    def one_chunk(chunk):
-        rows, x, _ = chunk
-        return func(rows, family.log_prob(frame, family.whiten(frame, x)))
-
-    return map_chunks(one_chunk, source, X.device)
