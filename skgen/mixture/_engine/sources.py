@@ -15,24 +15,24 @@ from sklearn import get_config
 __all__ = ["TensorSource", "add_results"]
 
 
-# On the CPU a chunk is also kept small enough to stay in cache: the
-# statistics of a chunk read the whitened rows that its E-step just wrote.
+# On the CPU a chunk is kept within _CPU_CHUNK_BYTES of working space, and
+# the data are cut into at least _CPU_MIN_CHUNKS chunks, so that the worker
+# threads of a pass can share them out, of at least _CPU_MIN_CHUNK_ROWS and
+# at most _CPU_MAX_CHUNK_ROWS rows: each chunk costs a fixed overhead per
+# operation, which many small chunks would pay again and again.
 _CPU_CHUNK_BYTES = 32 * 2**20
-_CPU_MAX_CHUNK_ROWS = 8192
-# And data are cut into at least this many chunks, so that the worker
-# threads of a pass share them evenly, but no chunk is smaller than
-# _CPU_MIN_CHUNK_ROWS, whose fixed cost per chunk would then show.
-_CPU_MIN_CHUNKS = 32
+_CPU_MIN_CHUNKS = 8
 _CPU_MIN_CHUNK_ROWS = 4096
+_CPU_MAX_CHUNK_ROWS = 65536
 
 
 class TensorSource:
     """Row chunks of an in-memory tensor, with their sample weights.
 
     The chunk size follows ``working_memory``, counting ``row_width``
-    elements of working space per row; on the CPU it is also capped to stay
-    in cache, and cut to give the pass's worker threads enough chunks to
-    share.  It depends on the data alone, never on the number of threads,
+    elements of working space per row; on the CPU it is also bounded so
+    that the pass's worker threads have chunks to share (see the constants
+    above).  It depends on the data alone, never on the number of threads,
     so that the sums of a pass have the same bits with any number.
     """
 
