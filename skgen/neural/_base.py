@@ -47,7 +47,8 @@ from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNet
 from skorch.callbacks import EarlyStopping, PrintLog, ProgressBar
 
-from skgen.utils._dask import as_dask_array, is_dask_collection
+from skgen.preprocessing._table_input import check_table
+from skgen.utils._dask import as_dask_array, is_dask_collection, is_dask_dataframe
 from skgen.utils._threads import torch_threads
 from skgen.utils._torch import as_tensor, resolve_device
 
@@ -345,6 +346,16 @@ def _answer_block(x, estimator, method):
     return type(estimator)._in_memory_methods[method](estimator, x)
 
 
+def _answer_partition(frame, estimator, method):
+    """The in-memory ``method`` (a name) on one partition of a table."""
+    import pandas as pd
+
+    answer = type(estimator)._in_memory_methods[method](estimator, frame)
+    if answer.ndim == 1:
+        return pd.Series(answer, index=frame.index)
+    return pd.DataFrame(answer, index=frame.index)
+
+
 def _seed_from(seed, stream):
     """An int seed for stream ``stream`` of a fit seeded by ``seed``."""
     return int(np.random.SeedSequence([seed, stream]).generate_state(1)[0])
@@ -521,6 +532,8 @@ class BaseTorchEstimator(BaseEstimator):
         import dask.array as da
 
         check_is_fitted(self)
+        if hasattr(self, "encoder_") and is_dask_dataframe(X):
+            return self._map_partitions(name, X)
         X = as_dask_array(self, X, reset=False)
         dtype, columns = _BLOCKWISE_OUTPUTS[name]
         if columns is None:
@@ -537,6 +550,26 @@ class BaseTorchEstimator(BaseEstimator):
             drop_axis=drop_axis,
             meta=np.empty((0,) * ndim, dtype=dtype),
         )
+
+    def _map_partitions(self, name, X):
+        """The method ``name`` on a Dask DataFrame of a table: a lazy Dask array.
+
+        A table's columns (categories, strings) do not make a numeric Dask
+        array: each partition is answered as a pandas DataFrame by the
+        in-memory method, which encodes it.  The names and number of columns
+        are checked on the client, and the partitions' lengths are computed
+        to give the array known chunks, as for a numeric DataFrame.
+        """
+        import pandas as pd
+
+        check_table(self, X._meta)
+        dtype, columns = _BLOCKWISE_OUTPUTS[name]
+        if columns is None:
+            meta = pd.Series(np.empty(0, dtype=dtype))
+        else:
+            meta = pd.DataFrame(np.empty((0, getattr(self, columns)), dtype=dtype))
+        answers = X.map_partitions(_answer_partition, self, name, meta=meta)
+        return answers.to_dask_array(lengths=True)
 
     @staticmethod
     def _chunk_rows(row_bytes):
