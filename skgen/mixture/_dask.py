@@ -35,7 +35,12 @@ from skgen.mixture._base import FitData, restored_on_failure, weighted_sum
 from skgen.mixture._engine.families import row_width
 from skgen.mixture._engine.passes import squared_distance_sum
 from skgen.mixture._engine.sources import TensorSource, add_results
-from skgen.utils._dask import as_dask_array, is_dask_dataframe, tree_reduce
+from skgen.utils._dask import (
+    as_dask_array,
+    is_dask_dataframe,
+    map_reduce_blocks,
+    tree_reduce,
+)
 from skgen.utils._missing import check_gap_counts
 from skgen.utils._torch import as_tensor
 
@@ -72,6 +77,17 @@ class DaskSource:
     def n_samples(self):
         return self.X.shape[0]
 
+    @property
+    def width(self):
+        """The number of columns of a chunk."""
+        return self.X.shape[1]
+
+    device = torch.device("cpu")
+
+    def resized(self, row_width):
+        """The same blocks, cut into chunks for ``row_width``."""
+        return DaskSource(self.X, self.sample_weight, row_width=row_width)
+
     def blocks(self):
         """Delayed ``(x, w)`` of each row block; ``w`` is None without weights."""
         x_blocks = self.X.to_delayed().ravel()
@@ -87,13 +103,10 @@ class DaskSource:
         of blocks.  With ``compute=False`` the lazy (Delayed) sum is returned,
         to be computed with others in one pass over the data.
         """
-        shared = dask.delayed(args, traverse=False)
-        parts = [
-            dask.delayed(_on_block, pure=True)(func, shared, x, w, self.row_width)
-            for x, w in self.blocks()
-        ]
-        total = tree_reduce(parts, add_results)
-        return dask.compute(total)[0] if compute else total
+        return map_reduce_blocks(
+            partial(_on_block, func, self.row_width), args, self.blocks(),
+            add_results, compute=compute,
+        )
 
     def sample_rows(self, n_rows, seed):
         """Lazy ``(x, w)``: a uniform sample of at most n_rows rows, w > 0.
@@ -113,7 +126,7 @@ class DaskSource:
         )
 
 
-def _on_block(func, args, x, w, width):
+def _on_block(func, width, args, x, w):
     """``func(*args, source)`` with the block as an in-memory source."""
     x = as_tensor(np.asarray(x), "cpu")
     w = None if w is None else as_tensor(np.asarray(w), "cpu")

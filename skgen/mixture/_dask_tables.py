@@ -19,11 +19,12 @@ from functools import partial
 
 import dask
 import numpy as np
+import torch
 
 from skgen.mixture._engine.sources import TensorSource, add_results
 from skgen.mixture._split import held_out, paired_sums, selected
 from skgen.mixture._table_layout import layout_sums
-from skgen.utils._dask import is_dask_dataframe, tree_reduce
+from skgen.utils._dask import is_dask_dataframe, map_reduce_blocks, tree_reduce
 from skgen.utils._missing import check_gap_counts
 from skgen.utils._torch import as_tensor
 
@@ -83,12 +84,8 @@ class TableBlocks:
 
     def map_reduce(self, func, *args):
         """The sum over blocks of ``func(*args, block)`` (a pandas or numpy block)."""
-        shared = dask.delayed(args, traverse=False)
-        parts = [
-            dask.delayed(_call, pure=True)(func, shared, block, index)
-            for index, block in enumerate(self.blocks)
-        ]
-        return dask.compute(tree_reduce(parts, add_results))[0]
+        blocks = [(block, index) for index, block in enumerate(self.blocks)]
+        return map_reduce_blocks(partial(_call, func), args, blocks, add_results)
 
 
 def _call(func, args, block, index):
@@ -139,7 +136,9 @@ class TableSource:
         self.hash_params = hash_params
         self.mode = mode
         self.row_width = row_width
-        self.X = _Shape(encoder)
+        self.width = encoder.n_numeric_ + sum(c.size for c in encoder.categories_)
+
+    device = torch.device("cpu")
 
     def resized(self, row_width):
         return TableSource(self.blocks, self.encoder, self.seed, self.hash_params,
@@ -151,14 +150,6 @@ class TableSource:
             partial(_on_encoded_block, func), args, self.encoder, self.seed,
             self.hash_params, self.mode, self.row_width,
         )
-
-
-class _Shape:
-    """What the engine reads of a source's X before a pass: its width."""
-
-    def __init__(self, encoder):
-        width = encoder.n_numeric_ + sum(c.size for c in encoder.categories_)
-        self.shape = (None, width)
 
 
 def encoded_block(encoder, seed, block, index):

@@ -516,8 +516,8 @@ class TabularMixture(BaseMixture):
         ``n_components='auto'`` refits on all rows; otherwise the init's,
         drawn from ``init_rows`` (encoded rows and their weights).
         """
-        device = _source_device(source)
-        source = _resized(source, n_components)
+        device = source.device
+        source = source.resized(3 * source.width + 3 * n_components)
         if params is None:
             params = self._initial_parameters(
                 layout, *init_rows, n_components, device, rng
@@ -911,16 +911,3 @@ def _row_source(Z, weights, device):
     return TensorSource(as_tensor(np.ascontiguousarray(Z), device),
                         as_tensor(np.ascontiguousarray(weights), device),
                         row_width=3 * Z.shape[1] + 3)
-
-
-def _resized(source, n_components):
-    """The source with chunks sized for a pass of ``n_components``."""
-    width = 3 * source.X.shape[1] + 3 * n_components
-    if isinstance(source, TensorSource):
-        return TensorSource(source.X, source.sample_weight, row_width=width)
-    return source.resized(width)
-
-
-def _source_device(source):
-    X = getattr(source, "X", None)
-    return X.device if isinstance(X, torch.Tensor) else torch.device("cpu")

@@ -19,6 +19,7 @@ __all__ = [
     "as_dask_array",
     "is_dask_collection",
     "is_dask_dataframe",
+    "map_reduce_blocks",
     "num_samples",
     "tree_reduce",
 ]
@@ -67,6 +68,23 @@ def tree_reduce(parts, combine):
 
 def _combine(combine, group):
     return reduce(combine, group)
+
+
+def map_reduce_blocks(func, args, blocks, combine, compute=True):
+    """``combine`` of ``func(args, *block)`` over the blocks, on the cluster.
+
+    ``args`` go into the graph once, as one object, whatever the number of
+    blocks; each ``block`` is a tuple of Delayed objects and plain values.
+    The results are combined in a tree (:func:`tree_reduce`), so only their
+    total comes back; with ``compute=False`` the total stays lazy, to be
+    computed with others in one pass over the data.
+    """
+    import dask
+
+    shared = dask.delayed(args, traverse=False)
+    parts = [dask.delayed(func, pure=True)(shared, *block) for block in blocks]
+    total = tree_reduce(parts, combine)
+    return dask.compute(total)[0] if compute else total
 
 
 def as_dask_array(estimator, X, reset):

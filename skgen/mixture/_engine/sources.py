@@ -1,9 +1,11 @@
 """Sources: where the chunks of a pass come from.
 
-A source has ``n_samples``, ``X`` and ``sample_weight``, yields ``(rows, x,
-w)`` chunks and runs a pass through ``map_reduce(func, *args)``: the sum of
-``func(*args, block_source)`` over its blocks.  Data in memory are one block
-(:class:`TensorSource`); ``skgen.mixture._dask`` and
+A source has ``width`` (the columns of its chunks), ``device`` and
+``resized(row_width)`` (the same rows in chunks for another working space),
+and runs a pass through ``map_reduce(func, *args)``: the sum of
+``func(*args, block_source)`` over its blocks.  An in-memory source also
+has ``X``, ``sample_weight`` and yields ``(rows, x, w)`` chunks.  Data in
+memory are one block (:class:`TensorSource`); ``skgen.mixture._dask`` and
 ``skgen.mixture._dask_tables`` give the blocks of Dask collections, each
 block a :class:`TensorSource` on its worker.
 """
@@ -53,6 +55,19 @@ class TensorSource:
     @property
     def n_samples(self):
         return self.X.shape[0]
+
+    @property
+    def width(self):
+        """The number of columns of a chunk."""
+        return self.X.shape[1]
+
+    @property
+    def device(self):
+        return self.X.device
+
+    def resized(self, row_width):
+        """The same rows, cut into chunks for ``row_width``."""
+        return TensorSource(self.X, self.sample_weight, row_width=row_width)
 
     def __iter__(self):
         """Yield ``(rows, x, w)``: a slice, its rows and their weights or None."""
