@@ -31,7 +31,7 @@ from threadpoolctl import threadpool_limits
 from skgen import GAN
 from skgen.datasets import make_grid, make_ring
 from skgen.metrics import mode_coverage
-from skgen.neural._gan import _jacobian_norms
+from skgen.neural._gan.truncation import _jacobian_norms
 
 DATA = {"grid": (make_grid, 0.05), "ring": (make_ring, 0.01)}
 N_SAMPLES = 2500

@@ -19,8 +19,9 @@ from sklearn.utils._param_validation import InvalidParameterError
 from skorch.callbacks import Callback
 
 from skgen import GAN
-from skgen.neural import _gan
-from skgen.neural._gan import _jacobian_norms
+from skgen.neural._gan import estimator
+from skgen.neural._gan.training import _AdamSteps
+from skgen.neural._gan.truncation import _jacobian_norms
 
 # Small, fast settings shared by most tests.
 FAST = dict(generator_hidden_layer_sizes=(32, 32),
@@ -156,7 +157,7 @@ def _count_latent_rows(monkeypatch, limit=1000):
             raise RuntimeError("unbounded rejection loop")
         return _jacobian_norms(net, z)
 
-    monkeypatch.setattr(_gan, "_jacobian_norms", counted)
+    monkeypatch.setattr(estimator, "_jacobian_norms", counted)
     return counts
 
 
@@ -412,7 +413,7 @@ def test_adam_steps_equal_torch_adam_bit_for_bit(fused, amsgrad):
         expected(x).square().mean().backward()
         optimizer.step()
     got, optimizer = make()
-    steps = _gan._AdamSteps(optimizer)
+    steps = _AdamSteps(optimizer)
     for step in range(6):
         if step == 3:
             optimizer.param_groups[0]["lr"] = 5e-2

@@ -245,7 +245,7 @@ def test_point_mass_features_keep_one_normal():
 
 
 def test_trimmed_loss_counts_the_best_explained_rows():
-    from skgen.neural._vae import _NegativeELBO
+    from skgen.neural._vae.training import _NegativeELBO
 
     rng = np.random.default_rng(0)
     log_px = torch.as_tensor(rng.normal(size=40) * 5)

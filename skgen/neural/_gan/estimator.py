@@ -1,36 +1,15 @@
-"""Generative adversarial network trained through skorch.
+"""The public GAN estimator: parameters, fit, samples and scores.
 
-A generator ``G`` maps latent draws ``z ~ N(0, I)`` to data; a critic
-(discriminator) ``D`` tells data from generated rows.  The two are trained in
-turn: ``n_critic`` critic steps, each on one batch of data, then one
-generator step.  Two losses:
-
-* ``"wgan-gp"``: the Wasserstein loss with a gradient penalty (Gulrajani et
-  al., 2017): the critic minimises ``D(fake) - D(real) + gp_weight * (||grad
-  D(x_hat)|| - 1)^2`` on random interpolates ``x_hat``, the generator
-  minimises ``-D(fake)``;
-* ``"nonsaturating"``: the logistic loss of Goodfellow et al. (2014) with the
-  non-saturating generator loss ``-log sigmoid(D(fake))``.
-
-With ``pac > 1`` the critic sees packs of ``pac`` rows concatenated into one
-input (PacGAN, Lin et al., 2018), which penalises a generator that drops
-modes.
-
-The data are standardised inside the model (mean and standard deviation of
-the training data); the generator and critic work in standardised units.
-On a table (:class:`~skgen.preprocessing.TableEncoder`), the generator's
-output ends with a block of logits per categorical column; the critic sees
-one-hot draws of them in training (straight-through Gumbel-softmax), and
-``sample`` draws exact categories too.
-
-skorch's ``NeuralNet`` steps every optimiser on one loss at each batch, which
-is wrong for a GAN: :class:`_GANNet` carries the critic and its optimiser as
-a second module and optimiser and replaces ``train_step``.
+``GAN`` reads and checks the data (numeric arrays and tables), builds the
+skorch net of ``training.py`` around the networks of ``networks.py`` with
+the stopping rule of ``stopping.py``, and answers from the fitted
+generator: ``sample`` with the Jacobian truncation of ``truncation.py``,
+``score_samples`` by the distance of a row to its nearest neighbours among
+generated rows drawn at fit time, and ``score`` by the MMD between samples
+and data.
 """
 
-import copy
 import math
-import time
 import warnings
 from numbers import Integral, Real
 
@@ -44,23 +23,18 @@ from sklearn.utils.validation import (
     check_is_fitted,
     validate_data,
 )
-from skorch.callbacks import Callback
-from torch.optim.adam import adam as functional_adam
 
 from skgen.metrics import mmd
 from skgen.neural._base import (
-    _DIVERGED,
     BaseTorchEstimator,
     _seed_from,
     _stream_generator,
-    _TensorBatches,
-    _TorchNet,
     check_finite_or_diverged,
-    flush_denormals,
-    initialise_module_,
-    make_mlp,
 )
-from skgen.neural._categorical import gumbel_softmax_blocks, sample_blocks
+from skgen.neural._gan.networks import _Critic, _Generator
+from skgen.neural._gan.stopping import _SampleEarlyStopping, _wait_steps
+from skgen.neural._gan.training import _GANNet
+from skgen.neural._gan.truncation import _jacobian_norms, _steepness_net
 from skgen.outlier._conventions import OutlierConventionsMixin
 from skgen.preprocessing._table import TableEncoder, adopt_encoder
 from skgen.preprocessing._table_input import (
@@ -72,25 +46,11 @@ from skgen.utils._torch import make_torch_generator
 
 __all__ = ["GAN"]
 
-# Seed streams of a fit (stream 0 is the module, 1, 2, ... the fit calls).
+# Seed streams of a fit (stream 0 is the module, 1, 2, ... the fit calls;
+# those of the stopping rule, 2**20 + 3 and + 4, are in stopping.py).
 _CRITIC_STREAM = 2**20
 _REFERENCE_STREAM = 2**20 + 1
 _TRUNCATION_STREAM = 2**20 + 2
-_VALIDATION_STREAM = 2**20 + 3
-_CHECK_DRAWS_STREAM = 2**20 + 4
-
-# Generated and held-out rows compared at each check of the stopping rule.
-_N_VALIDATION_ROWS = 1024
-# The stopping rule waits for this many passes over the training rows: on a
-# large table the held-out distance falls slowly, pass after pass, and
-# stalls for a while at a time, which patience alone reads as the end; a
-# small table is passed over this many times in a few hundred steps.
-_WARM_UP_EPOCHS = 50
-
-
-def _wait_steps(n_train, batch_rows, n_critic):
-    """Generator steps of the stopping rule's wait of _WARM_UP_EPOCHS passes."""
-    return _WARM_UP_EPOCHS * math.ceil(n_train / batch_rows) / n_critic
 
 # Latent draws at fit time whose Jacobian norms set the truncation threshold.
 _N_THRESHOLD = 8192
@@ -108,13 +68,8 @@ _AUTO_LR = 1e-3
 # On a large table, batch_size="auto" doubles the rows until the stopping
 # rule's wait of _WARM_UP_EPOCHS passes takes at most half of max_steps, up
 # to this many rows, and lr="auto" scales the rate by the square root of
-# the rows' growth (the square-root rule for Adam, Malladi et al., 2022).
-# At 256 rows the P4 grid (90 000 training rows: a wait of 17 600 of the
-# 20 000 steps) still sharpened its modes at the cap, two of six seeds
-# under 80% HQ; at 512 rows (and 1.41e-3) all six had 25 modes and 99%
-# HQ by 16 500 steps (benchmarks/results/gan16_p4.md). The same rows at
-# twice the rate (the linear rule) lost modes on seed 0, and 1 024 rows
-# took more seconds than they saved steps: hence the cap.
+# the rows' growth (the square-root rule for Adam, Malladi et al., 2022);
+# beyond this cap more rows cost more time per step than they save steps.
 _MAX_AUTO_BATCH_SIZE = 512
 
 # Generated rows drawn once at fit time; score_samples measures the distance
@@ -124,579 +79,6 @@ _N_NEIGHBORS = 5
 
 # The seed of the samples that ``score`` compares with X.
 _SCORE_SEED = 0
-
-# Temperature of the Gumbel-softmax relaxation whose gradient the
-# categorical outputs take in training (straight-through, see
-# _Generator.rows): low enough that the relaxed draw is close to the hard
-# one the critic sees, high enough that the gradients through the softmax
-# do not vanish. CTGAN uses the same value.
-_GUMBEL_TAU = 0.2
-
-
-class _Generator(torch.nn.Module):
-    """The generator, with the standardisation of the data as buffers.
-
-    ``forward(z)`` returns rows in standardised units; ``to_data`` maps them
-    back to the units of the training data.
-
-    On a table the output ends with one block of logits per categorical
-    column (``block_sizes``), after ``n_numeric`` numeric columns; ``rows``
-    turns the logits into one-hot rows (relaxed in training) and leaves the
-    numeric columns as they are.  The one-hot columns have a location of 0
-    and a scale of 1, so that the data's one-hot rows are their own
-    standardised form.
-    """
-
-    def __init__(self, latent_dim, hidden_layer_sizes, n_features, loc, scale, seed,
-                 block_sizes=()):
-        super().__init__()
-        self.latent_dim = latent_dim
-        self.block_sizes = tuple(block_sizes)
-        self.n_numeric = n_features - sum(self.block_sizes)
-        self.net = make_mlp(latent_dim, hidden_layer_sizes, n_features, "relu")
-        initialise_module_(self, torch.Generator().manual_seed(seed))
-        self.register_buffer("loc", torch.as_tensor(loc, dtype=torch.float32))
-        self.register_buffer("scale", torch.as_tensor(scale, dtype=torch.float32))
-
-    def forward(self, z):
-        return self.net(z)
-
-    def rows(self, out, generator, tau=None):
-        """Outputs as the critic sees them: numeric columns, one-hot blocks.
-
-        ``tau`` gives straight-through Gumbel-softmax draws at that
-        temperature, for training: exact one-hot rows forward (the argmax
-        of the relaxed draw, a draw of the block's categorical
-        distribution) with the gradient of the relaxed draw backward, so
-        that the critic cannot tell generated rows from the data's one-hot
-        rows by their softness. None draws exact one-hot rows, without
-        gradient.
-        """
-        if not self.block_sizes:
-            return out
-        numeric, logits = out[:, : self.n_numeric], out[:, self.n_numeric :]
-        if tau is None:
-            onehot = sample_blocks(logits, self.block_sizes, generator)
-        else:
-            soft = gumbel_softmax_blocks(logits, self.block_sizes, tau, generator)
-            hard = torch.cat([
-                torch.nn.functional.one_hot(block.argmax(1), block.shape[1])
-                for block in soft.split(self.block_sizes, dim=1)
-            ], dim=1).to(soft.dtype)
-            onehot = hard - soft.detach() + soft
-        return torch.cat([numeric, onehot], dim=1)
-
-    def to_data(self, x_std):
-        return x_std * self.scale + self.loc
-
-
-class _NumericHead(torch.nn.Module):
-    """The generator's network restricted to its numeric outputs.
-
-    The Jacobian truncation measures the steepness of the numeric columns
-    only: the logits of the categorical blocks are not data.
-    """
-
-    def __init__(self, net, n_numeric):
-        super().__init__()
-        self.net = net
-        self.n_numeric = n_numeric
-
-    def forward(self, z):
-        return self.net(z)[..., : self.n_numeric]
-
-
-class _Critic(torch.nn.Module):
-    """The critic: one real number per pack of ``pac`` rows."""
-
-    def __init__(self, n_features, pac, hidden_layer_sizes, seed):
-        super().__init__()
-        self.pac = pac
-        self.net = make_mlp(n_features * pac, hidden_layer_sizes, 1, "relu")
-        initialise_module_(self, torch.Generator().manual_seed(seed))
-
-    def forward(self, packs):
-        return self.net(packs).squeeze(-1)
-
-
-def _pack(x, pac):
-    """Rows of ``x`` as ``ceil(n / pac)`` packs of ``pac`` concatenated rows.
-
-    A batch whose size is not a multiple of ``pac`` is completed cyclically
-    with its own first rows, so that every row is used and no batch is too
-    small (skorch's last batch of an epoch is usually short).
-    """
-    n_rows, n_features = x.shape
-    n_packs = -(-n_rows // pac)
-    if n_packs * pac != n_rows:
-        index = torch.arange(n_packs * pac, device=x.device) % n_rows
-        x = x[index]
-    return x.reshape(n_packs, pac * n_features)
-
-
-class _RunningAverage:
-    """Exponential moving average of a module's weights, decay warming up to 0.999.
-
-    The decay ``min(0.999, (1 + n) / (10 + n))`` after ``n`` updates lets a
-    short run forget its initial weights; a fixed 0.999 would keep them for
-    thousands of steps. The first update copies the weights.
-
-    Written here rather than with :class:`torch.optim.swa_utils.AveragedModel`,
-    which walks the modules and regroups the parameters at every update: at
-    one update per generator step that walk costs more than the average.
-    The parameter lists are taken once and updated by one fused ``lerp``.
-    """
-
-    def __init__(self, module):
-        self.module = copy.deepcopy(module).requires_grad_(False)
-        self._averaged = list(self.module.parameters())
-        self._current = list(module.parameters())
-        self.n_averaged = 0
-
-    @torch.no_grad()
-    def update(self):
-        if self.n_averaged == 0:
-            torch._foreach_copy_(self._averaged, self._current)
-        else:
-            n = self.n_averaged
-            decay = min(0.999, (1.0 + n) / (10.0 + n))
-            torch._foreach_lerp_(self._averaged, self._current, 1.0 - decay)
-        self.n_averaged += 1
-
-
-class _AdamSteps:
-    """Adam steps of one optimiser on the gradients of a loss.
-
-    ``loss.backward()`` then ``optimizer.step()`` and ``zero_grad()`` cost
-    about 0.2 ms per call of the step's Python wrappers (a profiler record,
-    grad-mode and graph-capture checks, the regrouping of the state at
-    every call), four times the fused update itself at a GAN's widths of
-    128, and a GAN makes two such steps per generator step.  This takes the
-    gradients with :func:`torch.autograd.grad`, which also leaves the
-    other network's weights without gradients, and hands them to torch's
-    functional Adam (``torch.optim.adam.adam``) with the optimiser's own
-    state and hyperparameters, read at every step (a callback may change
-    the learning rate): the same arithmetic, bit for bit.  The first step
-    goes through ``optimizer.step``, so that torch creates the state.
-    """
-
-    def __init__(self, optimizer):
-        self.optimizer = optimizer
-        self._started = False
-
-    def __call__(self, loss):
-        optimizer = self.optimizer
-        params = [p for group in optimizer.param_groups for p in group["params"]]
-        grads = torch.autograd.grad(loss, params)
-        if not self._started:
-            for param, grad in zip(params, grads, strict=True):
-                param.grad = grad
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
-            self._started = True
-            return
-        with torch.no_grad():  # as Adam.step: the update is not differentiated
-            self._update(optimizer, iter(grads))
-
-    @staticmethod
-    def _update(optimizer, grads):
-        for group in optimizer.param_groups:
-            states = [optimizer.state[p] for p in group["params"]]
-            beta1, beta2 = group["betas"]
-            functional_adam(
-                group["params"], [next(grads) for _ in states],
-                [s["exp_avg"] for s in states], [s["exp_avg_sq"] for s in states],
-                [s["max_exp_avg_sq"] for s in states] if group["amsgrad"] else [],
-                [s["step"] for s in states],
-                foreach=group["foreach"], capturable=group["capturable"],
-                differentiable=group["differentiable"], fused=group["fused"],
-                decoupled_weight_decay=group["decoupled_weight_decay"],
-                amsgrad=group["amsgrad"], beta1=beta1, beta2=beta2, lr=group["lr"],
-                weight_decay=group["weight_decay"], eps=group["eps"],
-                maximize=group["maximize"],
-            )
-
-
-def _jacobian_norms(net, z):
-    """Frobenius norm of the Jacobian ``d net(z) / dz`` at each row of ``z``.
-
-    Forward-mode automatic differentiation (``torch.func.jacfwd``, one pass
-    per latent dimension) under ``vmap``, in chunks of rows that keep each
-    layer's tangents (rows x width x latent_dim) near 4 million numbers.
-    """
-    jacobian = torch.func.vmap(torch.func.jacfwd(net))
-    widest = max(layer.out_features for layer in net.modules()
-                 if isinstance(layer, torch.nn.Linear))
-    rows = max(1, 2**22 // (widest * z.shape[1]))
-    return torch.cat([jacobian(part).square().sum(dim=(1, 2)).sqrt()
-                      for part in z.split(rows)])
-
-
-class _StepBudget(_TensorBatches):
-    """:class:`_TensorBatches` that stops after ``net.batches_left_`` batches."""
-
-    def __init__(self, X, batch_size, shuffle, generator, net):
-        super().__init__(X, batch_size, shuffle, generator)
-        self.net = net
-
-    def __iter__(self):
-        for batch in super().__iter__():
-            if self.net.batches_left_ <= 0:
-                return
-            yield batch
-
-
-class _GANNet(_TorchNet):
-    """The skorch net of a GAN.
-
-    The generator is ``module_``; the critic and its optimiser are a second
-    module and optimiser, ``critic_`` and ``critic_optimizer_``; and
-    ``train_step`` steps them in turn.
-
-    Each batch of data is one critic step; every ``n_critic``-th batch is
-    followed by one generator step.  Training stops after ``max_steps``
-    generator steps or ``max_epochs`` epochs, whichever comes first: the
-    number of epochs run follows from the budget and the number of rows.
-    A callback may end it sooner by setting ``batches_left_`` to 0 (see
-    :class:`_SampleEarlyStopping`).
-    """
-
-    def __init__(self, *args, critic, loss, gp_weight, n_critic, pac, max_steps,
-                 **kwargs):
-        super().__init__(*args, **kwargs)
-        self.critic = critic
-        self.loss = loss
-        self.gp_weight = gp_weight
-        self.n_critic = n_critic
-        self.pac = pac
-        self.max_steps = max_steps
-
-    def get_default_callbacks(self):
-        # skorch's epoch table colours its cells with ANSI codes whatever the
-        # output, and counts epochs, which are not a GAN's budget: the GAN
-        # logs its own table in steps (_SampleEarlyStopping).
-        return [(name, callback) for name, callback in super().get_default_callbacks()
-                if name != "print_log"]
-
-    # -- components
-
-    def initialize_module(self):
-        super().initialize_module()
-        kwargs = self.get_params_for("critic")
-        self.critic_ = self.initialized_instance(self.critic, kwargs)
-        return self
-
-    def initialize_optimizer(self, *args, **kwargs):
-        # One optimiser per network: skorch's default is a single optimiser
-        # over the parameters of every module.
-        args, kwargs = self.get_params_for_optimizer(
-            "optimizer", self.module_.named_parameters()
-        )
-        self.optimizer_ = self.optimizer(*args, **kwargs)
-        args, kwargs = self.get_params_for_optimizer(
-            "critic_optimizer", self.critic_.named_parameters()
-        )
-        self.critic_optimizer_ = self.optimizer(*args, **kwargs)
-        return self
-
-    # -- data and budget
-
-    def get_split_datasets(self, X, y=None, **fit_params):
-        train, _ = X
-        return self.standardise(train), None
-
-    def standardise(self, x):
-        module = self.module_
-        return (x - module.loc) / module.scale
-
-    def get_iterator(self, dataset, training=False):
-        return _StepBudget(dataset, self.batch_size, shuffle=training,
-                           generator=self.generator, net=self)
-
-    def fit_loop(self, X, y=None, epochs=None, **fit_params):
-        n_batches = math.ceil(len(X[0]) / self.batch_size)
-        total = self.max_steps * self.n_critic
-        if self.max_epochs is not None:
-            total = min(total, self.max_epochs * n_batches)
-        self.batches_left_ = total
-        self.batches_done_ = 0
-        self.generator_steps_ = 0
-        # A running average of the generator's weights, updated after every
-        # generator step; it replaces the trained weights at the end. The
-        # last iterate of a GAN jitters around the data; the average is
-        # sharper. It lives for one fit only, as do the two networks' steps:
-        # held in a dict so that skorch does not register them as modules of
-        # the net (to pickle and move).
-        self._per_fit = {"average": _RunningAverage(self.module_),
-                         "critic_step": _AdamSteps(self.critic_optimizer_),
-                         "generator_step": _AdamSteps(self.optimizer_)}
-        try:
-            with flush_denormals():
-                super().fit_loop(X, y, epochs=math.ceil(total / n_batches),
-                                 **fit_params)
-            self.load_average()
-        finally:
-            del self._per_fit
-        return self
-
-    def averaged_generator(self):
-        """The running average of the generator (during training only)."""
-        return self._per_fit["average"].module
-
-    def load_average(self):
-        self.module_.load_state_dict(self.averaged_generator().state_dict())
-
-    # -- one step
-
-    def _noise(self, n_rows):
-        return torch.randn(n_rows, self.module_.latent_dim, generator=self.generator,
-                           device=self.device)
-
-    def _fake(self, n_rows):
-        """Generated rows for the critic; relaxed one-hot blocks on a table."""
-        module = self.module_
-        return module.rows(module(self._noise(n_rows)), self.generator, _GUMBEL_TAU)
-
-    def _critic_loss(self, real_packs, fake_packs):
-        critic = self.critic_
-        if self.loss == "nonsaturating":
-            # One pass over real and fake packs together: half the launches.
-            d = critic(torch.cat([real_packs, fake_packs]))
-            d_real, d_fake = d[: len(real_packs)], d[len(real_packs):]
-            return (torch.nn.functional.softplus(-d_real).mean()
-                    + torch.nn.functional.softplus(d_fake).mean())
-        d_real, d_fake = critic(real_packs), critic(fake_packs)
-        eps = torch.rand(len(real_packs), 1, generator=self.generator,
-                         device=self.device)
-        between = (eps * real_packs + (1 - eps) * fake_packs).requires_grad_(True)
-        (grad,) = torch.autograd.grad(
-            critic(between).sum(), between, create_graph=True
-        )
-        penalty = ((grad.norm(dim=1) - 1.0) ** 2).mean()
-        return d_fake.mean() - d_real.mean() + self.gp_weight * penalty
-
-    def _generator_loss(self, fake_packs):
-        d_fake = self.critic_(fake_packs)
-        if self.loss == "nonsaturating":
-            return torch.nn.functional.softplus(-d_fake).mean()
-        return -d_fake.mean()
-
-    def train_step(self, batch, **fit_params):
-        # skorch's train_step steps all optimisers on one loss; a GAN steps
-        # the critic and the generator on their own losses, in turn.
-        real, _ = batch
-        pac = self.pac
-        real_packs = _pack(real, pac)
-        n_rows = len(real_packs) * pac
-        with torch.no_grad():
-            fake = self._fake(n_rows)
-        loss = self._critic_loss(real_packs, fake.reshape(-1, pac * fake.shape[1]))
-        steps = self._per_fit
-        steps["critic_step"](loss)
-
-        self.batches_left_ -= 1
-        self.batches_done_ += 1
-        if self.batches_done_ % self.n_critic:
-            return {"loss": loss.detach(), "y_pred": None}
-        fake = self._fake(n_rows)
-        g_loss = self._generator_loss(fake.reshape(-1, pac * fake.shape[1]))
-        # The gradients of the generator's weights only: the critic's stay
-        # as they are (see _AdamSteps).
-        steps["generator_step"](g_loss)
-        self.generator_steps_ += 1
-        steps["average"].update()
-        value = g_loss.item()
-        if not math.isfinite(value):
-            raise ValueError(
-                _DIVERGED.format(value=value, epoch=len(self.history), lr=self.lr)
-            )
-        self.history.record_batch("generator_loss", value)
-        # Passed on to on_batch_end, where _SampleEarlyStopping logs it.
-        return {"loss": loss.detach(), "y_pred": None, "generator_loss": value}
-
-    def on_epoch_begin(self, net, **kwargs):
-        # Training mode once per epoch rather than at every step as skorch
-        # does: nothing else switches it during an epoch.
-        super().on_epoch_begin(net, **kwargs)
-        self._set_training(True)
-
-    def on_epoch_end(self, net, **kwargs):
-        super().on_epoch_end(net, **kwargs)
-        # The epoch's mean generator loss, for the history.
-        batches = self.history[-1, "batches"]
-        values = [b["generator_loss"] for b in batches if "generator_loss" in b]
-        # NaN in an epoch without a generator step (a short epoch of a
-        # small data set), so that every epoch has the column.
-        mean = float(np.mean(values)) if values else np.nan
-        self.history.record("generator_loss", mean)
-
-
-class _SampleEarlyStopping(Callback):
-    """Checks the averaged generator on held-out rows every ``interval`` steps.
-
-    At each check, ``n_rows`` generated rows (fixed latent draws, so that
-    two checks differ only by the generator) are compared with held-out
-    rows by their symmetric nearest-neighbour distance (``_distance``), in
-    the standardised units the networks work in. The best-checked generator
-    is kept; training stops once
-    ``patience`` checks in a row have not lowered the best distance by a
-    share ``tol`` of it, counting only the checks after a wait of 50 passes
-    over the training rows, and
-    the kept generator replaces the trained one at the end.
-    Without held-out rows (``early_stopping=False``) it only logs.
-
-    skorch's ``EarlyStopping`` acts at the end of an epoch; a GAN's budget
-    is in steps and an epoch may hold one step or hundreds, so the check is
-    made after a batch and the stop is asked for by emptying the budget.
-
-    With ``verbose``, each check prints a row of a plain-text table (no
-    colour codes): the generator step out of the cap, the mean critic and
-    generator losses since the last check, the distance (``*`` when
-    it is the best so far) and the seconds since the last check.
-    """
-
-    def __init__(self, *, interval, patience, tol, seed, n_rows=_N_VALIDATION_ROWS,
-                 verbose=0, sink=print):
-        self.interval = interval
-        self.patience = patience
-        self.tol = tol
-        self.seed = seed
-        self.n_rows = n_rows
-        self.verbose = verbose
-        self.sink = sink
-
-    def on_train_begin(self, net, X=None, y=None, **kwargs):
-        train, valid = X
-        self.warm_up_ = min(net.max_steps, math.ceil(
-            _wait_steps(len(train), net.batch_size, net.n_critic)))
-        self.valid_ = None
-        if valid is not None:
-            self.valid_ = net.standardise(valid[: self.n_rows])
-            generator = _stream_generator(self.seed, _VALIDATION_STREAM, net.device)
-            self.latent_ = torch.randn(self.n_rows, net.module_.latent_dim,
-                                       generator=generator, device=net.device)
-        self.steps_, self.scores_ = [], []
-        self.best_score_, self.best_step_, self.best_state_ = -math.inf, 0, None
-        self.misses_, self.stopped_, self.checked_step_ = 0, False, 0
-        self._losses = [[], []]
-        self._tic = time.perf_counter()
-        if self.verbose:
-            self._print_header(net)
-
-    def _print_header(self, net):
-        if self.valid_ is None:
-            rule = "no early stopping"
-        else:
-            rule = (f"stops after {self.patience} checks without improvement of "
-                    f"the held-out distance, not before step {self.warm_up_}")
-        self.sink(f"GAN: at most {net.max_steps} generator steps, checked every "
-                  f"{self.interval}; {rule}.")
-        columns = ["step", "critic_loss", "generator_loss"]
-        if self.valid_ is not None:
-            columns.append("valid_distance")
-        columns.append("dur")
-        self._widths = [max(len(c), 13) for c in columns]
-        self.sink("  ".join(c.rjust(w) for c, w in zip(columns, self._widths,
-                                                        strict=True)))
-        self.sink("  ".join("-" * w for w in self._widths))
-
-    def on_batch_end(self, net, batch=None, training=False, loss=None,
-                     generator_loss=None, **kwargs):
-        if not training:
-            return
-        # The step's losses as train_step returned them: reading them back
-        # from the history copies its list of epochs at every batch.
-        self._losses[0].append(loss.item())
-        if generator_loss is not None:
-            self._losses[1].append(generator_loss)
-        step = net.generator_steps_
-        if step % self.interval or step == self.checked_step_:
-            return
-        self._check(net, net.averaged_generator(), step)
-        # No stop in the warm-up (see _WARM_UP_EPOCHS).
-        if (self.valid_ is not None and self.misses_ >= self.patience
-                and step >= self.warm_up_):
-            net.batches_left_ = 0
-            self.stopped_ = True
-
-    def on_epoch_end(self, net, **kwargs):
-        if self.stopped_:
-            # skorch's way out of the epoch loop, as its EarlyStopping does.
-            raise KeyboardInterrupt
-
-    def on_train_end(self, net, **kwargs):
-        step = net.generator_steps_
-        if step != self.checked_step_ and step > 0:
-            # The average after the last step, loaded by fit_loop.
-            self._check(net, net.module_, step)
-        if self.best_state_ is not None:
-            net.module_.load_state_dict(self.best_state_)
-        if self.verbose and self.valid_ is not None:
-            end = ("stopped early" if self.stopped_ else "reached the cap")
-            self.sink(f"GAN {end} at step {step}; kept the generator of step "
-                      f"{self.best_step_} (valid_distance "
-                      f"{-self.best_score_:.4f}).")
-        self.valid_ = self.latent_ = self._losses = None
-
-    def _distance(self, generator):
-        """Symmetric nearest-neighbour distance of generated and held-out rows.
-
-        The mean distance from a generated row to its nearest held-out row
-        falls as the samples sharpen onto the data; the mean distance from a
-        held-out row to its nearest generated row (what :meth:`GAN.
-        score_samples` measures) rises when a mode is dropped. Distances to
-        a sample's mean (MMD, energy distance) stop moving long before the
-        modes are sharp. One ``cdist`` gives both directions.
-        """
-        with torch.no_grad():
-            rows = generator(self.latent_)
-            if generator.block_sizes:
-                # Exact category draws from a generator seeded alike at every
-                # check, so that two checks differ only by the network.
-                draws = _stream_generator(self.seed, _CHECK_DRAWS_STREAM,
-                                          rows.device)
-                rows = generator.rows(rows, draws)
-            distances = torch.cdist(rows, self.valid_)
-            total = (distances.min(dim=1).values.mean()
-                     + distances.min(dim=0).values.mean())
-        return total.item()
-
-    def _check(self, net, generator, step):
-        self.checked_step_ = step
-        row = [step, np.mean(self._losses[0]) if self._losses[0] else np.nan,
-               np.mean(self._losses[1]) if self._losses[1] else np.nan]
-        self._losses = [[], []]
-        mark = ""
-        if self.valid_ is not None:
-            score = -self._distance(generator)
-            self.steps_.append(step)
-            self.scores_.append(score)
-            net.history.record_batch("valid_distance", -score)
-            # Relative: the distance's scale grows with the number of
-            # features, so that no one absolute tolerance fits every table.
-            if score > self.best_score_ * (1.0 - self.tol):
-                self.misses_ = 0
-            elif step > self.warm_up_:
-                # Only checks after the wait count: the distance of a large
-                # table may climb for a while as the modes rearrange, and a
-                # stall that began in the wait would otherwise end training
-                # at its first check (P4 grid, seed 2: 62% HQ at step 9 000,
-                # 99% at 13 000).
-                self.misses_ += 1
-            if score > self.best_score_:
-                self.best_score_, self.best_step_ = score, step
-                self.best_state_ = copy.deepcopy(generator.state_dict())
-                mark = " *"
-            row.append(-score)
-        if self.verbose:
-            now = time.perf_counter()
-            row.append(now - self._tic)
-            self._tic = now
-            cells = [f"{row[0]}/{net.max_steps}"] + [f"{v:.4f}" for v in row[1:-1]]
-            cells[-1] += mark
-            cells.append(f"{row[-1]:.2f}")
-            self.sink("  ".join(c.rjust(w) for c, w in zip(cells, self._widths,
-                                                           strict=True)))
 
 
 class GAN(OutlierConventionsMixin, BaseTorchEstimator):
@@ -773,10 +155,8 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
     loss : {'nonsaturating', 'wgan-gp'}, default='nonsaturating'
         'nonsaturating': the logistic GAN loss with the non-saturating
         generator loss. 'wgan-gp': Wasserstein loss with a gradient penalty
-        of weight ``gp_weight`` (usually with ``n_critic=5``). On the P4
-        grid of 25 Gaussians WGAN-GP put under 3% of its samples within 3
-        standard deviations of a mode in 30-second fits, where the default
-        put 90% there in its 20 000 steps.
+        of weight ``gp_weight`` (usually with ``n_critic=5``). The User
+        Guide compares the two.
 
     gp_weight : float, default=10.0
         Weight of the gradient penalty of the 'wgan-gp' loss (not used by
@@ -872,16 +252,15 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         draws. A continuous generator of a connected latent space joins
         separate modes by thin bridges, and crosses them where it is steep
         (Tanielian et al., 2020); rejecting those draws removes most of the
-        samples that fall between modes. 0 keeps every draw. On the P4 grid
-        of 25 Gaussians 0.15 took the share of samples within 3 standard
-        deviations of a mode from 84% to 97% (seed 0). On a table the
+        samples that fall between modes. 0 keeps every draw. On a table the
         Jacobian is that of the numeric outputs alone (the logits of the
         categorical columns are not data), and a table without numeric
         columns is sampled without rejection (``jacobian_truncation_`` is
-        then 0). It changes :meth:`sample` and :meth:`score` only: the reference rows of
-        :meth:`score_samples` are drawn without it. The value at fit time
-        counts (``jacobian_truncation_``, ``jacobian_threshold_``): setting
-        it afterwards changes nothing until the next fit. Each sample costs
+        then 0). It changes :meth:`sample` and :meth:`score` only: the
+        reference rows of :meth:`score_samples` are drawn without it. The
+        value at fit time counts (``jacobian_truncation_``,
+        ``jacobian_threshold_``): setting it afterwards changes nothing until
+        the next fit. Each sample costs
         ``1 / (1 - jacobian_truncation)`` latent draws on average (1.18 at
         the default), each with a Jacobian (``latent_dim`` forward-mode
         passes through the generator).
@@ -1271,7 +650,7 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
                                           self.net_.device)
             module = self._inference_module()
             with self._threads(), torch.no_grad():
-                norms = _jacobian_norms(self._steepness_net(module), self._latent(
+                norms = _jacobian_norms(_steepness_net(module), self._latent(
                     module, _N_THRESHOLD, generator))
             check_finite_or_diverged(norms.cpu().numpy(), self.net_)
             self.jacobian_threshold_ = float(
@@ -1289,13 +668,6 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         return self
 
     # --------------------------------------------------------- inference
-
-    @staticmethod
-    def _steepness_net(module):
-        """The network whose Jacobian the truncation measures: numeric outputs."""
-        if not module.block_sizes:
-            return module.net
-        return _NumericHead(module.net, module.n_numeric)
 
     def _standardise(self, X):
         module = self.net_.module_
@@ -1352,7 +724,7 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
     def _accepted_latent(self, module, n_samples, generator, threshold):
         """``n_samples`` latent draws whose Jacobian norm is at most ``threshold``."""
         share = 1.0 - self.jacobian_truncation_
-        net = self._steepness_net(module)
+        net = _steepness_net(module)
         kept, n_kept, n_drawn = [], 0, 0
         for _ in range(_MAX_ROUNDS):
             n_draws = math.ceil((n_samples - n_kept) / share) + 16

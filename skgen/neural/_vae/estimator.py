@@ -1,42 +1,14 @@
-"""Variational autoencoder with an importance-weighted log-likelihood.
+"""The public VAE estimator: parameters, fit, scores, samples and imputation.
 
-The model is ``z ~ N(0, I)``, ``x | z ~ p(x | z)`` with a neural decoder,
-and a Gaussian encoder ``q(z | x)``.  Training maximises the evidence lower
-bound (ELBO) through skorch, by default over the rows of each batch that
-the model explains best (a trimmed likelihood).  ``score_samples`` is the
-importance-weighted (IWAE) estimate of ``log p(x)`` over the first ``k`` of
-``n_importance_samples`` fixed draws::
-
-    log p(x) ~ log (1/k) sum_j p(x | z_j) p(z_j) / q(z_j | x),
-    z_j = mu(x) + sigma(x) * eps_j,
-
-where the ``eps_j`` are drawn once at fit time (normal quantiles of a
-scrambled Sobol sequence) and kept in the module, and ``k`` is chosen per
-row: 16, doubled while the estimated bias of the row's estimate exceeds
-``importance_tol``.  A row's score therefore does not depend on the other
-rows, their order, or the call: the estimate is a deterministic function of
-``x``, and a tight bound costs a few forward passes.
-
-With the Gaussian likelihood the data are standardised inside the module
-(mean and standard deviation of the training data) and each feature, given
-z, is a mixture of ``n_decoder_components`` normals, or a single normal when
-the feature has a point mass (see ``_point_masses``).
-Each variance is ``_MIN_VARIANCE + exp(log_floor) + softplus(.)`` in
-standardised units: bounded from below, so that the likelihood cannot grow
-without limit on a collapsed feature, with a learned floor per feature under
-the part that depends on z.  The log-Jacobian of the standardisation,
-``-sum(log scale)``, is added to every score, so the scores are
-log-densities of the data in the units given.
-
-Integer-valued features (``dequantize``) are modelled through their
-dequantised values ``x + u``, ``u ~ U[0, 1)``: training draws fresh ``u``,
-and the score treats ``u`` as a second latent variable with proposal
-``q(u) = U[0, 1)``, so that it estimates ``log P(x)``, the log-probability
-of the integers, with the same importance-weighted bound; the ``k`` offsets
-``u_j`` are drawn at fit time with the ``eps_j``.
+``VAE`` reads and checks the data (numeric arrays and tables, missing
+entries, integer-valued features), builds the skorch net of the base
+(``skgen.neural._base``) around the module of ``networks.py`` and the loss of
+``training.py``, and answers from the fitted module: ``score_samples``
+through the importance-weighted estimate of ``scoring.py``, ``sample``,
+``transform``, ``impute`` and ``sample_conditional`` through the module's
+own methods.
 """
 
-import functools
 import math
 import time
 import warnings
@@ -61,10 +33,10 @@ from skgen.neural._base import (
     _ACTIVATIONS,
     BaseTorchEstimator,
     check_log_likelihoods,
-    initialise_module_,
-    make_mlp,
 )
-from skgen.neural._categorical import categorical_log_prob, sample_blocks
+from skgen.neural._vae.networks import _observed, _VAEModule
+from skgen.neural._vae.scoring import importance_scores
+from skgen.neural._vae.training import _NegativeELBO
 from skgen.outlier._conventions import OutlierConventionsMixin
 from skgen.preprocessing._table import TableEncoder, adopt_encoder
 from skgen.preprocessing._table_input import (
@@ -82,38 +54,11 @@ from skgen.utils._torch import make_torch_generator
 
 __all__ = ["VAE"]
 
-# Lower bound of the decoder variance, in standardised units.
-_MIN_VARIANCE = 1e-3
-# Initial learned floor of each feature's variance, in standardised units.
-# A mixture needs narrow components to shape a feature's law given z (a
-# dequantised pixel's unit cell is 0.2 standard deviations wide): on the
-# digits (P2, seed 0, 3 components) exp(-6) gave -98.5 nats, exp(-4.5) -98.8
-# and exp(-3) -100.3. A single normal cannot, and there exp(-3) did better
-# (-108.1 against -110.4 for exp(-6), and -115.6 for exp(0)).
-_LOG_FLOOR_INIT = {"single": -3.0, "mixture": -6.0}
-_LOG_2PI = math.log(2 * math.pi)
-# Smooth upper bound of the encoder's log-variance: a posterior variance of
-# exp(6) = 403 prior variances is never useful, and without a bound rows far
-# out in the tails (60 standard deviations on ODDS pageblocks) drove it to
-# exp(127), which overflows float32 and ended training with an infinite loss.
-_MAX_LOG_VAR = 6.0
-# Importance draws every row gets before its estimate's bias is judged:
-# enough weights for a rough variance, few enough that a tight bound costs
-# little more than a forward pass.
-_FIRST_DRAWS = 16
 # offset_ is the contamination percentile of the training scores: from a
 # sample with this many rows below it (and this many rows at least), its
 # coverage errs by well under a percentage point.
 _OFFSET_TAIL_ROWS = 200
 _OFFSET_MIN_ROWS = 2000
-# Rows times draws per block of scoring: the block's temporaries then stay
-# in the processor's cache, where a pass over memory-sized tensors would
-# make every elementwise step wait on memory.
-_BLOCK_DRAWS = 1024
-# Fewest rows of a matrix product in scoring, and the multiple of rows times
-# draws that every block of scoring is padded to (see _aligned_rows).
-_MIN_PRODUCT_ROWS = 128
-_ROW_ALIGNMENT = 64
 # support_fraction='auto' on numeric data: trimming a tenth of each batch
 # keeps outliers in the training data from shaping the density.
 _AUTO_SUPPORT_FRACTION = 0.9
@@ -124,9 +69,8 @@ _AUTO_SUPPORT_FRACTION = 0.9
 # clipped or coarsely rounded values. A continuous density has no finite
 # maximum likelihood there: a mixture gives one component the atom and
 # shrinks its variance to the floor, and the spike then outweighs every
-# other feature in the score. On P3's ODDS sets (seed 0) this cost the
-# four-component decoder 0.19 ROC-AUC on mnist and 0.15 on cardio; such
-# features keep one normal, which must also cover the feature's other values.
+# other feature in the score. Such features keep one normal, which must also
+# cover the feature's other values.
 _POINT_MASS_SHARE = 0.05
 
 
@@ -144,602 +88,6 @@ def _point_masses(X):
 def _integer_valued(X):
     """Boolean mask of the columns of ``X`` whose observed values are integers."""
     return np.all((X == np.floor(X)) | np.isnan(X), axis=0)
-
-
-def _balanced_uniform(n_draws, dimension, generator):
-    """``(n_draws, dimension)`` points, each uniform on [0, 1)^dimension.
-
-    A scrambled Sobol sequence, seeded from ``generator``: each point is
-    still uniform, so an importance-weighted estimate over them keeps its
-    expectation, and every prefix of 2, 4, 8, ... points is spread evenly
-    over each coordinate. The scores use the first draws alone where the
-    bound is tight; drawn independently, those few would share the same
-    chance error in every row, and the scores of all rows would move
-    together.
-    """
-    seed = int(torch.randint(2**62, (), generator=generator))
-    if dimension > torch.quasirandom.SobolEngine.MAXDIM:
-        return torch.rand(n_draws, dimension, generator=generator,
-                          dtype=torch.float64)
-    engine = torch.quasirandom.SobolEngine(dimension, scramble=True, seed=seed)
-    return engine.draw(n_draws, dtype=torch.float64)
-
-
-def _variance(raw, log_floor):
-    """Decoder variance: fixed bound + learned per-feature floor + softplus."""
-    return _MIN_VARIANCE + torch.exp(log_floor) + torch.nn.functional.softplus(raw)
-
-
-class _VAEModule(torch.nn.Module):
-    """Encoder, decoder and the fixed importance draws of a VAE.
-
-    Built on the meta device and initialised from a local generator seeded
-    by ``seed``; the same generator then draws ``eps``, the
-    ``(n_importance_samples, latent_dim)`` standard normal draws used by
-    every score, and ``offsets``, the ``(n_importance_samples, n_features)``
-    uniform offsets that dequantise the integer features marked in
-    ``dequantized`` (zero elsewhere).  ``loc`` and ``scale`` standardise the
-    input; ``low`` and ``high`` bound the integers that :meth:`draw` gives.
-
-    ``n_features`` counts the numeric features; a table's categorical
-    columns follow them in the input as one-hot blocks of ``block_sizes``
-    levels, which the encoder reads as they are and the decoder models with
-    one logit per level (a categorical likelihood). ``loc``, ``scale`` and
-    ``dequantized`` span the numeric features only.
-    """
-
-    def __init__(
-        self,
-        n_features,
-        latent_dim,
-        hidden_layer_sizes,
-        activation,
-        likelihood,
-        n_components,
-        n_importance_samples,
-        loc,
-        scale,
-        seed,
-        point_masses,
-        dequantized,
-        low,
-        high,
-        block_sizes=(),
-    ):
-        super().__init__()
-        self.likelihood = likelihood
-        self.latent_dim = latent_dim
-        self.n_components = n_components
-        self.n_numeric = n_features
-        self.block_sizes = tuple(int(size) for size in block_sizes)
-        n_levels = sum(self.block_sizes)
-        # Gaussian: per feature and component a mean and a raw variance, and
-        # with several components a logit of its weight.
-        n_params = 2 + (n_components > 1) if likelihood == "gaussian" else 1
-        self.n_numeric_out = n_params * n_features * n_components
-        n_out = self.n_numeric_out + n_levels
-        self.encoder = make_mlp(
-            n_features + n_levels, hidden_layer_sizes, 2 * latent_dim, activation
-        )
-        self.decoder = make_mlp(latent_dim, hidden_layer_sizes[::-1], n_out, activation)
-        generator = torch.Generator().manual_seed(seed)
-        initialise_module_(self, generator)
-        # The one-hot blocks enter the encoder as they are.
-        loc = np.concatenate([np.asarray(loc, dtype=np.float64), np.zeros(n_levels)])
-        scale = np.concatenate([np.asarray(scale, dtype=np.float64),
-                                np.ones(n_levels)])
-        self.register_buffer("loc", torch.as_tensor(loc, dtype=torch.float32))
-        self.register_buffer("scale", torch.as_tensor(scale, dtype=torch.float32))
-        # The draws of z (through the normal quantile) and of the offsets,
-        # from one balanced sequence.
-        points = _balanced_uniform(
-            n_importance_samples, latent_dim + n_features, generator
-        )
-        tiny = torch.finfo(torch.float32).tiny
-        eps = torch.special.ndtri(points[:, :latent_dim].clamp(tiny, 1 - tiny))
-        self.register_buffer("eps", eps.to(torch.float32))
-        dequantized = np.concatenate([np.asarray(dequantized, dtype=bool),
-                                      np.zeros(n_levels, dtype=bool)])
-        dequantized = torch.as_tensor(dequantized)
-        self.n_dequantized = int(dequantized.sum())
-        self.register_buffer("dequantized", dequantized)
-        offsets = points[:, latent_dim:].to(torch.float32)
-        offsets = torch.cat([offsets, offsets.new_zeros(len(offsets), n_levels)], 1)
-        self.register_buffer("offsets", offsets * dequantized)
-        self.register_buffer("low", torch.as_tensor(low, dtype=torch.float32))
-        self.register_buffer("high", torch.as_tensor(high, dtype=torch.float32))
-        if likelihood == "gaussian":
-            # A floor per feature under the variance, shared by all z: it
-            # learns the noise no code explains, and keeps the decoder from
-            # shrinking the variance of single training rows.
-            # The features that keep one normal: every feature with one
-            # component, and those with a point mass with several.
-            single = torch.tensor(point_masses, dtype=torch.bool)
-            single |= n_components == 1
-            self.register_buffer("single", single)
-            init = torch.where(single, _LOG_FLOOR_INIT["single"],
-                               _LOG_FLOOR_INIT["mixture"])
-            self.log_floor = torch.nn.Parameter(init.to(torch.float32))
-
-    # -- pieces
-
-    def encode(self, x, observed=None):
-        """Posterior mean and log-variance of z for raw ``x``.
-
-        With a boolean ``observed`` mask (broadcastable to ``x``), the
-        missing entries enter the encoder as zeros in standardised units,
-        the training mean (as in MIWAE).
-        """
-        x_std = (x - self.loc) / self.scale
-        if observed is not None:
-            x_std = x_std.masked_fill(~observed, 0.0)
-        mu, raw = self.encoder(x_std).chunk(2, dim=-1)
-        # max - softplus(max - raw): equal to raw to within 3e-3 below 0, and
-        # never above max, with a gradient everywhere (a clamp would have
-        # none past the bound, and could leave a row stuck there).
-        log_var = _MAX_LOG_VAR - torch.nn.functional.softplus(_MAX_LOG_VAR - raw)
-        return mu, log_var
-
-    def mixture(self, out):
-        """Log-weights, means and variances of the Gaussian decoder.
-
-        Each of shape ``(..., n_features, n_components)``, in standardised
-        units; with one component the log-weights are zeros.
-        """
-        shape = (-1, self.n_numeric, self.n_components)
-        params = out.unflatten(-1, shape).unbind(-3)
-        if self.n_components == 1:
-            mean, raw = params
-            log_weight = torch.zeros_like(mean)
-        else:
-            logit, mean, raw = params
-            # A single-normal feature gives all weight to its first component.
-            others = torch.arange(self.n_components, device=logit.device) > 0
-            logit = logit.masked_fill(self.single[:, None] & others, -math.inf)
-            log_weight = torch.log_softmax(logit, dim=-1)
-        return log_weight, mean, _variance(raw, self.log_floor[:, None])
-
-    def log_likelihood(self, x_std, out, observed=None):
-        """Log-likelihood log p(x | z) in standardised units, summed over features.
-
-        With one-hot blocks, plus the log-probability of each block's
-        observed level under the softmax of its logits (a missing category
-        is an all-zero block, which adds nothing). With a boolean
-        ``observed`` mask, the sum runs over the observed entries only: the
-        likelihood of the observed part, ``log p(x_obs | z)``, since the
-        decoder's features are independent given z.
-        """
-        if not self.block_sizes:
-            return self.numeric_log_likelihood(x_std, out, observed)
-        n_numeric = self.n_numeric
-        log_p = categorical_log_prob(out[..., self.n_numeric_out:],
-                                     x_std[..., n_numeric:], self.block_sizes)
-        if n_numeric:
-            log_p = log_p + self.numeric_log_likelihood(
-                x_std[..., :n_numeric], out[..., :self.n_numeric_out],
-                None if observed is None else observed[..., :n_numeric])
-        return log_p
-
-    def numeric_log_likelihood(self, x_std, out, observed=None):
-        """Log-likelihood of the numeric features, summed over the observed ones.
-
-        ``observed`` None means every entry is observed, the path of
-        complete data. Otherwise missing entries (NaN in ``x_std``) are
-        set to zero before any arithmetic, so that no NaN reaches the
-        gradient, and their terms are dropped from the sum.
-        """
-        if observed is not None:
-            x_std = x_std.masked_fill(~observed, 0.0)
-        if self.likelihood == "bernoulli":
-            bce = torch.nn.functional.binary_cross_entropy_with_logits(
-                out, x_std.expand_as(out), reduction="none"
-            )
-            if observed is not None:
-                bce = bce * observed
-            return -bce.sum(-1)
-        n_features = self.n_numeric
-        # Components before features, (..., params, components, features):
-        # the sums over components then run across contiguous rows of
-        # features, where the decoder's order would make them reductions
-        # over a tiny innermost axis, several times slower in torch.
-        params = out.unflatten(-1, (-1, n_features, self.n_components))
-        params = params.transpose(-1, -2).contiguous().unbind(-3)
-        floor = _MIN_VARIANCE + torch.exp(self.log_floor)
-        if self.n_components == 1:
-            mean, raw = params
-            var = torch.nn.functional.softplus(raw[..., 0, :]) + floor
-            diff = x_std - mean[..., 0, :]
-            terms = _LOG_2PI + torch.log(var) + diff**2 / var
-            if observed is not None:
-                terms = terms * observed
-            return -0.5 * terms.sum(-1)
-        logit, mean, raw = params
-        # A single-normal feature gives all weight to its first component.
-        others = torch.arange(self.n_components, device=logit.device) > 0
-        logit = logit.masked_fill(others[:, None] & self.single, -math.inf)
-        var = torch.nn.functional.softplus(raw) + floor
-        # log sum_c w_c N(x; m_c, v_c), with w = softmax(logit): the
-        # normaliser of the weights is taken once, outside the sum.
-        log_pdf = logit - 0.5 * (torch.log(var) + (x_std[..., None, :] - mean) ** 2
-                                 / var)
-        log_p = torch.logsumexp(log_pdf, dim=-2) - torch.logsumexp(logit, dim=-2)
-        if observed is not None:
-            n_observed = observed.sum(-1, dtype=log_p.dtype)
-            return (log_p * observed).sum(-1) - 0.5 * _LOG_2PI * n_observed
-        return log_p.sum(-1) - 0.5 * _LOG_2PI * n_features
-
-    def centre(self, x):
-        """``x`` with each integer feature moved to the centre of its cell."""
-        return x + 0.5 * self.dequantized if self.n_dequantized else x
-
-    def decode_mean(self, z):
-        """E[x | z] in the units of the data.
-
-        For an integer feature, the mean of its dequantised value ``x + u``
-        less 1/2, the mean of ``u``.
-        """
-        return self.mean_from_out(self.decoder(z))
-
-    def mean_from_out(self, out):
-        """E[x | z] in the units of the data, from the decoder's outputs."""
-        if self.block_sizes:
-            # A block's mean is the vector of its levels' probabilities.
-            logits = out[..., self.n_numeric_out:]
-            proba = torch.cat([torch.softmax(block, dim=-1) for block in
-                               torch.split(logits, self.block_sizes, dim=-1)], -1)
-            return torch.cat([self.numeric_mean(out[..., :self.n_numeric_out]),
-                              proba], -1)
-        return self.numeric_mean(out)
-
-    def numeric_mean(self, out):
-        """E[x | z] of the numeric features, from the decoder's numeric outputs."""
-        if not self.n_numeric:
-            return out
-        if self.likelihood == "gaussian":
-            n, dequantized = self.n_numeric, self.dequantized[:self.n_numeric]
-            log_weight, mean, _ = self.mixture(out)
-            mean = (torch.exp(log_weight) * mean).sum(-1)
-            mean = mean * self.scale[:n] + self.loc[:n]
-            return mean - 0.5 * dequantized if self.n_dequantized else mean
-        return torch.sigmoid(out)
-
-    def draw(self, z, generator):
-        """One x ~ p(x | z) for each row of ``z``, in the units of the data.
-
-        With one-hot blocks, each block holds a one-hot draw of its level,
-        after the numeric features.
-        """
-        out = self.decoder(z)
-        if self.block_sizes:
-            numeric = self.draw_numeric(out[..., :self.n_numeric_out], generator)
-            levels = sample_blocks(out[..., self.n_numeric_out:], self.block_sizes,
-                                   generator)
-            return torch.cat([numeric, levels], -1)
-        return self.draw_numeric(out, generator)
-
-    def draw_numeric(self, out, generator):
-        """One draw of the numeric features from the decoder's numeric outputs."""
-        if not self.n_numeric:
-            return out
-        n, dequantized = self.n_numeric, self.dequantized[:self.n_numeric]
-        if self.likelihood == "gaussian":
-            log_weight, mean, var = self.mixture(out)
-            # A component per row and feature, then a normal draw from it.
-            weight = torch.exp(log_weight).reshape(-1, self.n_components)
-            pick = torch.multinomial(weight, 1, generator=generator)
-            pick = pick.reshape(*mean.shape[:-1], 1)
-            mean = mean.gather(-1, pick)[..., 0]
-            std = var.gather(-1, pick)[..., 0].sqrt()
-            noise = torch.randn(mean.shape, generator=generator, dtype=mean.dtype,
-                                device=mean.device)
-            x = (mean + std * noise) * self.scale[:n] + self.loc[:n]
-            if self.n_dequantized:
-                # The integer whose cell [k, k + 1) holds the draw: its law
-                # is the model's probability of each integer.
-                k = torch.clamp(torch.floor(x), self.low, self.high)
-                x = torch.where(dequantized, k, x)
-            return x
-        return torch.bernoulli(torch.sigmoid(out), generator=generator)
-
-    # -- training: one reparameterised draw per row
-
-    def forward(self, x, generator):
-        """``(log p(x | z), KL(q(z | x) || p(z)))`` per row, one z per row.
-
-        Integer features are dequantised first: ``x + u``, with ``u`` fresh
-        uniform noise in training, and in evaluation (the validation loss)
-        one of the fixed offsets per row, so that the validation loss
-        changes between epochs only with the model.
-        """
-        if self.n_dequantized:
-            if self.training:
-                u = torch.rand(x.shape, generator=generator, dtype=x.dtype,
-                               device=x.device) * self.dequantized
-            else:
-                rows = torch.arange(len(x), device=x.device) % len(self.offsets)
-                u = self.offsets[rows]
-            x = x + u
-        observed = _observed(x)
-        mu, log_var = self.encode(x, observed)
-        std = torch.exp(0.5 * log_var)
-        if self.training:
-            noise = torch.randn(
-                mu.shape, generator=generator, dtype=mu.dtype, device=mu.device
-            )
-        else:
-            # Validation: the first fixed draw for every row, so that the
-            # validation loss changes between epochs only with the model.
-            noise = self.eps[0].expand_as(mu)
-        out = self.decoder(mu + std * noise)
-        log_px = self.log_likelihood((x - self.loc) / self.scale, out, observed)
-        kl = 0.5 * (mu**2 + std**2 - log_var - 1.0).sum(-1)
-        return log_px, kl
-
-    # -- scoring: importance weighting over the fixed draws
-
-    def log_weights(self, x, draws, encoded=None, observed=None):
-        """Log importance weights of the fixed draws ``draws`` (a slice), per row.
-
-        ``log p(x | z_j) + log p(z_j) - log q(z_j | x)``, of shape
-        ``(n, n_draws)``, in standardised units (the Jacobian is left out).
-        With integer features, the offsets ``u_j`` are a second latent
-        variable with proposal U[0, 1), ``u_j`` paired with ``eps_j``, and
-        ``z_j`` drawn from ``q(z | x + u_j)``. ``encoded``, the
-        ``(mu, log_var)`` of ``x`` without offsets, saves the encoder pass
-        when there are none. With a boolean mask ``observed`` (None: all),
-        the weights are those of the observed entries, ``p(x_obs | z_j)``.
-        """
-        offsets = self.offsets[draws] if self.n_dequantized else None
-        return self.importance(x, self.eps[draws], offsets, observed, encoded)[0]
-
-    def importance(self, x, eps, offsets=None, observed=None, encoded=None):
-        """Log importance weights, latent draws and decoder outputs, per row.
-
-        ``eps`` holds the standard normal draws, ``(k, latent_dim)`` shared
-        by the rows or ``(n, k, latent_dim)``, ``offsets`` the uniform
-        offsets of the dequantised features in the same way. Returns the
-        ``(n, k)`` log-weights ``log p(x_obs | z_j) + log p(z_j) - log
-        q(z_j | x_obs)``, the ``(n, k, latent_dim)`` draws ``z_j`` and the
-        ``(n, k, n_out)`` decoder outputs.
-        """
-        k, latent_dim = eps.shape[-2:]
-        if observed is not None:
-            observed = observed[:, None, :]
-        if self.n_dequantized:
-            x = x[:, None, :] + offsets  # (n, k, features)
-            mu, log_var = self.encode(x, observed)  # (n, k, latent)
-        else:
-            mu, log_var = self.encode(
-                x, None if observed is None else observed[:, 0]
-            ) if encoded is None else encoded
-            x, mu, log_var = x[:, None, :], mu[:, None, :], log_var[:, None, :]
-        z = torch.addcmul(mu, torch.exp(0.5 * log_var), eps)  # (n, k, latent)
-        out = self.decoder(z.reshape(-1, latent_dim)).reshape(len(x), k, -1)
-        log_px = self.log_likelihood((x - self.loc) / self.scale, out, observed)
-        # log p(z) - log q(z | x) at z = mu + std * eps; the 2 pi terms
-        # cancel, and q(u) = 1. log(std) is 0.5 * log_var, taken from
-        # log_var: on a far-out row exp(0.5 * log_var) underflows to 0 and
-        # torch.log(std) would be -inf.
-        log_ratio = 0.5 * ((eps**2).sum(-1) - (z**2).sum(-1) + log_var.sum(-1))
-        return log_px + log_ratio, z, out
-
-    def log_marginal(self, x):
-        """IWAE estimate of log p(x) over all the fixed draws, per row.
-
-        In the units of the data; with integer features, of the
-        log-probability of their values times the density of the others.
-        """
-        k = len(self.eps)
-        observed = _observed(x)
-        log_w = self.log_weights(x, slice(0, k), observed=observed)
-        return (torch.logsumexp(log_w, dim=1) - math.log(k)
-                - self.log_jacobian(observed))
-
-    def log_jacobian(self, observed=None):
-        """Log-Jacobian of the standardisation, ``sum(log scale)``.
-
-        With a mask ``observed`` of shape ``(n, features)``, per row, over
-        the observed features only.
-        """
-        if observed is None:
-            return torch.log(self.scale).sum()
-        return (torch.log(self.scale) * observed).sum(-1)
-
-
-# The hidden activations in place, where torch has the in-place form.
-_INPLACE = {
-    torch.nn.ReLU: torch.relu_,
-    torch.nn.Tanh: torch.tanh_,
-    torch.nn.ELU: torch.nn.functional.elu_,
-    torch.nn.SiLU: functools.partial(torch.nn.functional.silu, inplace=True),
-}
-
-
-class _ImportanceScorer:
-    """The log importance weights of :meth:`VAE.score_samples`, at inference cost.
-
-    Works on the fitted float32 module as it was trained, with no copy: the
-    weights of a row are sums of float32 terms of a few tens of nats, good to
-    about 1e-5 nats, far below the Monte Carlo error of the estimate, and a
-    float64 network would double the cost of every product. The sums over
-    draws are then taken in float64 by the caller.
-
-    For the Gaussian decoder on complete numeric rows (the common case) the
-    likelihood is fused: the decoder's last layer is reordered once so that
-    its outputs come out as ``(parameter, component, feature)`` without a
-    transposed copy, the components that a single-normal feature does not
-    use get a bias of minus infinity instead of a mask at every block, and
-    the mixture's log-density is built in place in one buffer. Other cases
-    (integer features, tables, Bernoulli) take the module's own
-    ``importance``.
-    """
-
-    def __init__(self, module):
-        self.module = module
-        self.fused = (module.likelihood == "gaussian" and not module.block_sizes
-                      and module.n_numeric > 0)
-        if not self.fused:
-            return
-        last = module.decoder[-1]
-        n_params = 2 + (module.n_components > 1)
-        n_features, n_components = module.n_numeric, module.n_components
-        # Output j of the decoder is (parameter, feature, component) in
-        # row-major order; the reordered one is (parameter, component, feature).
-        order = torch.arange(n_params * n_features * n_components,
-                             device=last.weight.device)
-        order = order.view(n_params, n_features, n_components).transpose(1, 2)
-        order = order.reshape(-1)
-        self.weight = last.weight.detach()[order]
-        bias = last.bias.detach()[order].clone()
-        if n_components > 1:
-            # A single-normal feature gives all weight to its first component.
-            logit_bias = bias[: n_components * n_features].view(n_components,
-                                                                n_features)
-            logit_bias[1:, module.single] = -math.inf
-        self.bias = bias
-        self.hidden = module.decoder[:-1]
-        self.floor = (_MIN_VARIANCE + torch.exp(module.log_floor)).detach()
-
-    def log_weights(self, x, eps, offsets=None, observed=None, encoded=None):
-        """``(n, k)`` log-weights of the rows ``x`` over the draws ``eps``.
-
-        As :meth:`_VAEModule.importance`, in standardised units.
-        """
-        module = self.module
-        if not self.fused or module.n_dequantized:
-            return module.importance(x, eps, offsets, observed, encoded)[0]
-        mu, log_var = module.encode(x, observed) if encoded is None else encoded
-        n, (k, latent_dim) = len(x), eps.shape
-        z = torch.addcmul(mu[:, None, :], torch.exp(0.5 * log_var)[:, None, :], eps)
-        hidden = z.view(-1, latent_dim)
-        for layer in self.hidden:
-            # The activations in place: one buffer per layer, not two.
-            hidden = _INPLACE.get(type(layer), layer)(hidden)
-        out = torch.nn.functional.linear(hidden, self.weight, self.bias)
-        n_features, n_components = module.n_numeric, module.n_components
-        params = out.view(n, k, -1, n_components, n_features).unbind(2)
-        x_std = (x - module.loc) / module.scale
-        if observed is not None:
-            x_std = x_std.masked_fill(~observed, 0.0)
-        x_std = x_std[:, None, None, :]
-        if n_components == 1:
-            mean, raw = params
-            logit = None
-        else:
-            logit, mean, raw = params
-        # log N(x; m, v) + logit, less the 2 pi terms, built in one buffer.
-        var = torch.nn.functional.softplus(raw).add_(self.floor)
-        log_pdf = torch.sub(x_std, mean).square_().div_(var)
-        log_pdf.add_(var.log_()).mul_(-0.5)
-        if logit is None:
-            log_p = log_pdf[:, :, 0]
-        else:
-            log_pdf.add_(logit)
-            log_p = _logsumexp_(log_pdf).sub_(_logsumexp_(logit.clone()))
-        # The same arithmetic with and without gaps (a product by ones), so
-        # that a complete row scores alike in a batch with gaps and alone.
-        if observed is None:
-            n_observed = x.new_full((n, 1), n_features)
-        else:
-            log_p.mul_(observed[:, None, :])
-            n_observed = observed.sum(-1, keepdim=True, dtype=x.dtype)
-        log_px = log_p.sum(-1).sub_(n_observed.mul_(0.5 * _LOG_2PI))
-        # log p(z) - log q(z | x), as in _VAEModule.importance.
-        log_ratio = (eps.square().sum(-1) - z.square().sum(-1)
-                     + log_var.sum(-1)[:, None]).mul_(0.5)
-        return log_px.add_(log_ratio)
-
-
-def _aligned_rows(n_rows, n_draws):
-    """Rows to pad a block of ``n_rows`` rows and ``n_draws`` draws to.
-
-    A row's score must not depend on the rows around it, to the last bit.
-    A matrix product of few rows takes another path through the BLAS than
-    one of many, with its sums in another order; and torch's vectorised
-    elementwise loops hand the last elements of a tensor that fill no whole
-    vector to a scalar loop, whose exp and log round differently. So every
-    block has ``_MIN_PRODUCT_ROWS`` row-draws at least, and a number of
-    row-draws divisible by ``_ROW_ALIGNMENT``, a multiple of every vector
-    width.
-    """
-    multiple = _ROW_ALIGNMENT // math.gcd(_ROW_ALIGNMENT, n_draws)
-    n_rows = max(n_rows, -(-_MIN_PRODUCT_ROWS // n_draws))
-    return -(-n_rows // multiple) * multiple
-
-
-def _padded(index, n_rows, *tensors):
-    """The rows ``index`` of each tensor, padded to ``n_rows`` rows at least.
-
-    The padding repeats the first row; None passes through (see
-    ``_aligned_rows``).
-    """
-    out = []
-    for tensor in tensors:
-        if tensor is not None:
-            tensor = tensor[index]
-            if 0 < len(tensor) < n_rows:
-                tensor = torch.cat([tensor, tensor[:1].expand(
-                    n_rows - len(tensor), *tensor.shape[1:])])
-        out.append(tensor)
-    return out
-
-
-def _logsumexp_(x):
-    """``logsumexp(x, dim=2)``, using ``x`` as its buffer.
-
-    The components are few: ``torch.logsumexp`` spends more on its checks
-    for infinities than on the sums. The first component of every feature is
-    finite, so the maximum is; a clamp keeps a maximum that underflowed to
-    minus infinity from giving NaN.
-    """
-    top = x.amax(2).clamp_min_(torch.finfo(x.dtype).min)
-    return x.sub_(top[:, :, None]).exp_().sum(2).log_().add_(top)
-
-
-def _observed(x):
-    """The mask of the entries of ``x`` that are not NaN; None when all are.
-
-    None keeps complete data on the unmasked path, bit for bit and at its
-    speed.
-    """
-    observed = ~torch.isnan(x)
-    return None if bool(observed.all()) else observed
-
-
-def _any_observed(module, x):
-    """Whether each row of the model's matrix ``x`` has an observed entry.
-
-    A numeric entry is missing when NaN, a categorical one when its one-hot
-    block is all zeros.
-    """
-    n_numeric = module.n_numeric
-    seen = ~torch.isnan(x[:, :n_numeric]).all(1) if n_numeric else torch.zeros(
-        len(x), dtype=torch.bool, device=x.device)
-    if module.block_sizes:
-        seen |= x[:, n_numeric:].sum(1) > 0
-    return seen
-
-
-class _NegativeELBO(torch.nn.Module):
-    """Mean of ``beta * KL - log p(x | z)`` over a batch's best-explained rows.
-
-    The ``round(support_fraction * n)`` rows of lowest loss in a batch of
-    ``n`` count (at least one): a trimmed likelihood, in nats per row. With
-    ``support_fraction=1`` it is the negative ELBO of the whole batch.
-    """
-
-    def __init__(self, beta=1.0, support_fraction=1.0):
-        super().__init__()
-        self.beta = beta
-        self.support_fraction = support_fraction
-
-    def forward(self, y_pred, X=None):
-        log_px, kl = y_pred
-        loss = self.beta * kl - log_px
-        n_kept = max(1, round(self.support_fraction * len(loss)))
-        if n_kept < len(loss):
-            loss = torch.topk(loss, n_kept, largest=False, sorted=False).values
-        return loss.mean()
 
 
 class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsMixin,
@@ -804,13 +152,11 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         Number of normals in the law of each feature given z, with
         ``likelihood='gaussian'`` (ignored with 'bernoulli'); 1 is the
         classic VAE with a normal decoder. More than one lets a feature be
-        skewed, bounded or multimodal given z: on the dequantised digits,
-        4 components score -96.2 nats per image against -108.0 for one
-        (both without trimming). A feature where one value holds at least
-        5% of the training rows (a point mass: zeros of counts, flags,
-        clipped values; see ``point_mass_features_``) keeps one normal,
-        since a mixture would put a spike of vanishing width on that value.
-        See the User Guide.
+        skewed, bounded or multimodal given z. A feature where one value
+        holds at least 5% of the training rows (a point mass: zeros of
+        counts, flags, clipped values; see ``point_mass_features_``) keeps
+        one normal, since a mixture would put a spike of vanishing width on
+        that value. See the User Guide.
 
     beta : float, default=1.0
         Weight of the KL term of the training loss (1 is the ELBO).
@@ -875,10 +221,10 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         Share of the rows of each batch that the training loss counts: the
         rows with the lowest loss (a trimmed likelihood), so that outliers
         in the training data do not shape the density. 1.0 trains on the
-        plain ELBO of every row, the choice for a density of clean data (on
-        the dequantised digits trimming a tenth costs 2.0 to 2.6 nats per
-        image). Trimming can leave values seen only in the trimmed rows
-        with a very low likelihood. It is independent of ``contamination``.
+        plain ELBO of every row, the choice for a density of clean data,
+        where trimming costs some likelihood. Trimming can leave values seen
+        only in the trimmed rows with a very low likelihood. It is
+        independent of ``contamination``.
         'auto' is 0.9 on numeric data and 1.0 on a table with categorical
         columns: there the rows a trimmed loss leaves out are those of the
         rare categories, which the samples would then all but lose.
@@ -1412,97 +758,12 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
             return self._importance_scores(X)[0]
 
     def _importance_scores(self, X):
-        """Importance-weighted scores, with draws added only where they count.
+        """Importance-weighted scores of X and the draws each row used.
 
-        Every row starts with the first ``_FIRST_DRAWS`` fixed draws; a row
-        gets the next draws, doubling its count, while the estimated bias
-        of its estimate exceeds ``importance_tol`` and draws remain. The
-        bias of the log of a mean of ``k`` weights is about
-        ``Var(w) / (2 k E[w]^2)`` (the delta method), estimated from the
-        row's own weights; so a row's draws, and its score, depend on that
-        row alone. Returns the scores and the number of draws of each row.
+        See :func:`~skgen.neural._vae.scoring.importance_scores`.
         """
-        module = self.net_.module_
-        scorer = _ImportanceScorer(module)
-        n_draws = len(module.eps)
-        tol = self.importance_tol
-        # Per row and draw: the decoder's layers, and four tensors of
-        # (features x components) in the mixture's log-likelihood.
-        widths = [module.n_numeric * 4 * module.n_components + sum(module.block_sizes),
-                  *module.eps.shape[1:]]
-        widths += [layer.out_features for layer in module.decoder
-                   if isinstance(layer, torch.nn.Linear)]
-        if module.n_dequantized:
-            # Each draw then has its own input x + u_j and encoder pass.
-            widths += [len(module.loc)]
-            widths += [layer.out_features for layer in module.encoder
-                       if isinstance(layer, torch.nn.Linear)]
-        draw_bytes = 4 * sum(widths)
-        # The network's own float32, as in training (see _ImportanceScorer).
-        X = torch.as_tensor(np.ascontiguousarray(X), dtype=module.loc.dtype,
-                            device=module.loc.device)
-        n_rows = len(X)
-        # Running log-sum-exp of the weights and of their squares, per row.
-        top = torch.full((n_rows,), -math.inf, dtype=torch.float64)
-        sum_w = torch.zeros(n_rows, dtype=torch.float64)
-        sum_w2 = torch.zeros(n_rows, dtype=torch.float64)
-        used = torch.zeros(n_rows, dtype=torch.float64)
-        active = None  # every row
-        done = 0
-        stop = min(_FIRST_DRAWS, n_draws) if tol > 0 else n_draws
-        observed = _observed(X)
-        with torch.inference_mode():
-            encoded = None
-            if not module.n_dequantized:
-                x, mask = _padded(slice(None), _aligned_rows(n_rows, 1), X,
-                                  observed)
-                encoded = tuple(part[:n_rows] for part in module.encode(x, mask))
-            while active is None or len(active):
-                n_active = n_rows if active is None else len(active)
-                rows = max(1, min(self._chunk_rows(draw_bytes * (stop - done)),
-                                  _BLOCK_DRAWS // (stop - done)))
-                # Whole blocks need no padding (see _aligned_rows).
-                multiple = _aligned_rows(1, stop - done)
-                rows = max(multiple, rows // multiple * multiple)
-                eps = module.eps[done:stop]
-                offsets = module.offsets[done:stop] if module.n_dequantized else None
-                for start in range(0, n_active, rows):
-                    index = (slice(start, start + rows) if active is None
-                             else active[start : start + rows])
-                    n_index = min(rows, n_active - start)
-                    block = _padded(
-                        index, _aligned_rows(n_index, stop - done), X, observed,
-                        *(() if encoded is None else encoded)
-                    )
-                    log_w = scorer.log_weights(
-                        block[0], eps, offsets, block[1],
-                        None if encoded is None else block[2:],
-                    )[:n_index].to(device="cpu", dtype=torch.float64)
-                    new_top = torch.maximum(top[index], log_w.amax(1))
-                    shift = torch.exp(top[index] - new_top)
-                    log_w = log_w - new_top[:, None]
-                    sum_w[index] = sum_w[index] * shift + torch.exp(log_w).sum(1)
-                    sum_w2[index] = (sum_w2[index] * shift**2
-                                     + torch.exp(2 * log_w).sum(1))
-                    top[index] = new_top
-                if active is None:
-                    active = torch.arange(n_rows)
-                used[active] = stop
-                done = stop
-                if done == n_draws:
-                    break
-                excess = done * sum_w2[active] / sum_w[active] ** 2 - 1
-                active = active[excess > 2 * done * tol]
-                stop = min(2 * done, n_draws)
-            # The Jacobian in float64, as the training scores' check takes it.
-            log_scale = torch.log(module.scale.to(device="cpu", dtype=torch.float64))
-            log_jacobian = (log_scale.sum() if observed is None
-                            else (log_scale * observed.cpu()).sum(-1))
-            log_p = top + torch.log(sum_w) - torch.log(used) - log_jacobian
-            if observed is not None or module.block_sizes:
-                # Nothing observed: the marginal of no entry is 1, exactly.
-                log_p[~_any_observed(module, X).cpu()] = 0.0
-        return log_p.numpy(), used.numpy()
+        return importance_scores(self.net_.module_, X, self.importance_tol,
+                                 self._chunk_rows)
 
     def score_samples(self, X):
         """Log-likelihood of each sample, an importance-weighted estimate.
