@@ -1,7 +1,7 @@
 """The mixtures reproduce the numbers recorded before the redesign.
 
-``reference/mixtures.npz`` was written by ``reference/make_reference.py`` at
-commit 27cf342, before any code moved: fitted parameters, scores,
+``reference/mixtures.npz`` was written by ``reference/make_reference.py``
+with the code of commit 27cf342, before any code moved: fitted parameters, scores,
 responsibilities and seeded samples of ``GaussianMixture`` (four covariance
 types, complete and with gaps) and ``TabularMixture`` (complete and with
 gaps).  Moving code must change none of them beyond rounding; the chunked
@@ -14,11 +14,19 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+import sklearn
+import torch
 
 from skgen import GaussianMixture, TabularMixture
 
 REFERENCE = np.load(pathlib.Path(__file__).parent / "reference" / "mixtures.npz")
 RTOL = 1e-8
+# Seeded samples come from numpy's and torch's generators: they are compared
+# only under the library versions that recorded them (the floors CI also
+# tests draw differently); the fitted numbers are compared everywhere.
+SAME_GENERATORS = list(REFERENCE["versions"]) == [
+    np.__version__, torch.__version__, sklearn.__version__
+]
 
 
 def _close(actual, name):
@@ -41,7 +49,8 @@ def test_gaussian_mixture_keeps_its_numbers(covariance_type, data):
     _close(gm.lower_bound_, f"{key}_lower_bound")
     _close(gm.score_samples(REFERENCE["X_test"]), f"{key}_scores")
     _close(gm.predict_proba(REFERENCE["X_test"]), f"{key}_proba")
-    _close(gm.sample(20, random_state=0)[0], f"{key}_sample")
+    if SAME_GENERATORS:
+        _close(gm.sample(20, random_state=0)[0], f"{key}_sample")
 
 
 def _table(y):
@@ -68,9 +77,9 @@ def test_tabular_mixture_keeps_its_numbers(data):
     _close(tm.lower_bound_, f"{key}_lower_bound")
     _close(tm.score_samples(test), f"{key}_scores")
     _close(tm.predict_proba(test), f"{key}_proba")
-    sample = tm.sample(50, random_state=0)
-    sample = sample[0] if isinstance(sample, tuple) else sample
-    _close(sample[["x", "y", "k"]].to_numpy(float), f"{key}_sample_numeric")
-    np.testing.assert_array_equal(
-        sample["c"].to_numpy(dtype=str), REFERENCE[f"{key}_sample_c"]
-    )
+    if SAME_GENERATORS:
+        sample = tm.sample(50, random_state=0)
+        _close(sample[["x", "y", "k"]].to_numpy(float), f"{key}_sample_numeric")
+        np.testing.assert_array_equal(
+            sample["c"].to_numpy(dtype=str), REFERENCE[f"{key}_sample_c"]
+        )

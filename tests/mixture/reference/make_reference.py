@@ -4,6 +4,8 @@ Run from the repository root, on a commit whose numbers are the reference::
 
     python tests/mixture/reference/make_reference.py
 
+(with that commit's skgen first on ``PYTHONPATH`` when it is not the
+checkout's own).
 The inputs are stored beside the outputs, so the test that reads the file
 does not depend on numpy's random streams staying the same.
 """
@@ -13,6 +15,8 @@ import warnings
 
 import numpy as np
 import pandas as pd
+import sklearn
+import torch
 
 from skgen import GaussianMixture, TabularMixture
 
@@ -56,8 +60,13 @@ def frame(columns, y="y"):
     })
 
 
+def library_versions():
+    """The versions whose random generators the seeded samples come from."""
+    return np.array([np.__version__, torch.__version__, sklearn.__version__])
+
+
 def main():
-    out = {}
+    out = {"versions": library_versions()}
     X, gaps, X_test = gaussian_data()
     out.update(X=X, X_gaps=gaps, X_test=X_test)
     for ct in COVARIANCE_TYPES:
