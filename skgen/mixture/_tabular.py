@@ -9,7 +9,6 @@ import torch
 from scipy.special import roots_hermitenorm
 from sklearn.base import _fit_context
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import pairwise_distances_argmin
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
@@ -20,7 +19,7 @@ from sklearn.utils.validation import (
 )
 
 from skgen.mixture._base import BaseMixture
-from skgen.mixture._engine.init import kmeans_plusplus_centres
+from skgen.mixture._engine.init import nearest_centre_labels
 from skgen.mixture._engine.passes import (
     em_pass,
     normalise_,
@@ -557,8 +556,7 @@ class TabularMixture(BaseMixture):
         Z_rows = Z
         # A missing score starts at 0, the middle of the normal scores.
         Z = np.nan_to_num(Z, nan=0.0)
-        centres = kmeans_plusplus_centres(Z, weights, n_components, rng)
-        labels = pairwise_distances_argmin(Z, centres)
+        labels = nearest_centre_labels(Z, weights, n_components, rng)
         source = TensorSource(as_tensor(np.ascontiguousarray(Z_rows), device),
                               as_tensor(weights, device))
         resp = torch.nn.functional.one_hot(

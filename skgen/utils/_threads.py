@@ -23,8 +23,10 @@ import threading
 from concurrent.futures import ThreadPoolExecutor, wait
 
 import torch
+from threadpoolctl import ThreadpoolController
 
 __all__ = [
+    "few_threads_for",
     "map_chunks",
     "n_workers",
     "one_torch_thread",
@@ -204,3 +206,29 @@ def map_chunks(func, items, device=None):
     if failed:
         raise failed[0]
     return results
+
+
+# Below this many elements (rows x columns) the BLAS and OpenMP work of
+# scikit-learn's k-means and nearest-centre searches takes milliseconds: a
+# second thread gains nothing on an idle machine and, beside a busy process,
+# waits on the first at every parallel region.
+_SMALL_WORK = 2**20
+_controller = None
+
+
+@contextlib.contextmanager
+def few_threads_for(n_elements):
+    """Run the block's BLAS and OpenMP (scikit-learn, numpy) at one thread when small.
+
+    ``n_elements`` is the size of the data the block works on; from
+    ``_SMALL_WORK`` up the thread pools are left as the user set them.  The
+    pools' settings are restored at the end of the block.
+    """
+    global _controller
+    if n_elements >= _SMALL_WORK:
+        yield
+        return
+    if _controller is None:
+        _controller = ThreadpoolController()
+    with _controller.limit(limits=1):
+        yield

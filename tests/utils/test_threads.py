@@ -157,3 +157,20 @@ def test_gaussian_mixture_gives_the_same_bits_at_any_thread_count(covariance_typ
         torch.set_num_threads(before)
     for one, two in zip(*results, strict=True):
         np.testing.assert_array_equal(one, two)
+
+
+def test_small_work_runs_the_blas_and_openmp_pools_at_one_thread_then_restores():
+    from skgen.utils._threads import few_threads_for
+
+    def pools():
+        return sorted((p["filepath"], p["num_threads"]) for p in threadpool_info())
+
+    before = pools()
+    with few_threads_for(1000):
+        assert {threads for _, threads in pools()} == {1}
+    assert pools() == before
+    with few_threads_for(10**8):
+        assert pools() == before
+    with threadpool_limits(1), few_threads_for(1000):
+        pass
+    assert pools() == before

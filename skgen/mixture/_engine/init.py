@@ -8,15 +8,18 @@ in lexicographic order (``weighted_order``), by inverse CDF.
 import numpy as np
 import torch
 from sklearn.cluster import KMeans, kmeans_plusplus
+from sklearn.metrics import pairwise_distances_argmin
 
 from skgen.mixture._engine.families import WhitenedGaussianFamily
 from skgen.mixture._engine.passes import stats_of_responsibilities
+from skgen.utils._threads import few_threads_for
 from skgen.utils._torch import as_tensor
 
 __all__ = [
     "distinct_draws",
     "initial_moments",
     "kmeans_plusplus_centres",
+    "nearest_centre_labels",
     "weighted_order",
 ]
 
@@ -40,10 +43,18 @@ def weighted_order(X, sample_weight):
 def kmeans_plusplus_centres(X, sample_weight, n_components, random_state):
     """``n_components`` rows of X drawn by weighted k-means++, in draw order."""
     order, weights = weighted_order(X, sample_weight)
-    _, chosen = kmeans_plusplus(
-        X[order], n_components, random_state=random_state, sample_weight=weights
-    )
+    with few_threads_for(X.size):
+        _, chosen = kmeans_plusplus(
+            X[order], n_components, random_state=random_state, sample_weight=weights
+        )
     return X[order][chosen]
+
+
+def nearest_centre_labels(X, sample_weight, n_components, random_state):
+    """The nearest of ``n_components`` k-means++ centres to each row of X."""
+    centres = kmeans_plusplus_centres(X, sample_weight, n_components, random_state)
+    with few_threads_for(X.size):
+        return pairwise_distances_argmin(X, centres)
 
 
 def initial_moments(init_params, covariance_type, reg_covar, n_components, X, source,
@@ -73,12 +84,13 @@ def initial_moments(init_params, covariance_type, reg_covar, n_components, X, so
     if init_params == "kmeans":
         # X[order] is a copy already: KMeans may centre it in place
         # rather than copy it again (copy_x=False).
-        kmeans = KMeans(
-            n_clusters=k, n_init=1, random_state=random_state, copy_x=False
-        ).fit(X[order], sample_weight=weights)
-        labels = torch.as_tensor(
-            kmeans.predict(X), dtype=torch.int64, device=device
-        )
+        with few_threads_for(X.size):
+            kmeans = KMeans(
+                n_clusters=k, n_init=1, random_state=random_state, copy_x=False
+            ).fit(X[order], sample_weight=weights)
+            labels = torch.as_tensor(
+                kmeans.predict(X), dtype=torch.int64, device=device
+            )
         resp = torch.nn.functional.one_hot(labels, k).T.to(dtype)
         w = source.sample_weight
         weighted = resp if w is None else resp * w
