@@ -212,3 +212,40 @@ def test_grid_search_on_the_cluster_equals_in_memory(client):
     assert len(set(expected.cv_results_["mean_test_score"])) == 4
     assert_allclose(on_cluster.best_estimator_.score_samples(X),
                     expected.best_estimator_.score_samples(X), rtol=1e-12)
+
+
+# ----------------------------------------------------------------- tables
+
+
+def _table(n=240, seed=0):
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({
+        "x": rng.normal(size=n),
+        "n": rng.poisson(3.0, size=n),
+        "colour": pd.Categorical(rng.choice(["red", "green", "blue"], n)),
+        "flag": rng.random(n) < 0.3,
+    })
+
+
+@pytest.mark.parametrize("kind", ["VAE", "GAN"])
+def test_a_dask_table_is_answered_partition_by_partition(kind):
+    df = _table()
+    model = ESTIMATORS[kind](random_state=0, **SETTINGS[kind]).fit(df)
+    lazy_frame = dd.from_pandas(df, npartitions=3)
+    for method in METHODS[kind]:
+        lazy = getattr(model, method)(lazy_frame)
+        assert isinstance(lazy, da.Array), method
+        expected = getattr(model, method)(df)
+        assert lazy.shape == expected.shape, method
+        if expected.dtype.kind == "f":
+            assert_allclose(lazy.compute(), expected, rtol=1e-10, err_msg=method)
+        else:
+            assert_array_equal(lazy.compute(), expected, err_msg=method)
+
+
+def test_a_dask_table_with_other_columns_is_refused():
+    df = _table()
+    model = VAE(random_state=0, **SETTINGS["VAE"]).fit(df)
+    wrong = dd.from_pandas(df.rename(columns={"x": "y"}), npartitions=2)
+    with pytest.raises(ValueError, match="feature names"):
+        model.score_samples(wrong)
