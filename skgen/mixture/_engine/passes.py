@@ -48,6 +48,15 @@ def normalise_(log_prob):
     return total.log_().add_(log_max), resp
 
 
+def _sum_over_chunks(one_chunk, chunks, device, nothing):
+    """``one_chunk`` of every chunk (see ``map_chunks``), added in chunk order.
+
+    ``nothing()`` is the sum over no chunk.
+    """
+    results = map_chunks(one_chunk, chunks, device)
+    return functools.reduce(add_results, results) if results else nothing()
+
+
 def em_pass(family, frame, source):
     """One fused E- and M-step pass: ``(stats, total weighted log-likelihood)``."""
     takes_workspace = getattr(family, "takes_workspace", False)
@@ -71,11 +80,11 @@ def em_pass(family, frame, source):
         family.accumulate_(stats, z, resp)
         return stats, log_norm.sum(dtype=torch.float64)
 
-    results = map_chunks(one_chunk, source, source.X.device)
-    if not results:
-        return family.new_stats(frame), torch.zeros(
-            (), dtype=torch.float64, device=source.X.device)
-    return functools.reduce(add_results, results)
+    def nothing():
+        zero = torch.zeros((), dtype=torch.float64, device=source.X.device)
+        return family.new_stats(frame), zero
+
+    return _sum_over_chunks(one_chunk, source, source.X.device, nothing)
 
 
 def em_pass_with_gaps(family, frame, mixture, source):
@@ -146,10 +155,9 @@ def stats_of_responsibilities(family, frame, source, resp):
             r = r * w
         return family.accumulate_(family.new_stats(frame), family.whiten(frame, x), r)
 
-    results = map_chunks(one_chunk, source, source.X.device)
-    if not results:
-        return family.new_stats(frame)
-    return functools.reduce(add_results, results)
+    return _sum_over_chunks(
+        one_chunk, source, source.X.device, lambda: family.new_stats(frame)
+    )
 
 
 def squared_distance_sum(X, sample_weight, shift):
@@ -163,10 +171,10 @@ def squared_distance_sum(X, sample_weight, shift):
             squared = squared * sample_weight[start : start + chunk]
         return squared.sum()
 
-    total = torch.zeros((), dtype=torch.float64, device=X.device)
-    for part in map_chunks(one_chunk, range(0, X.shape[0], chunk), X.device):
-        total += part
-    return total
+    return _sum_over_chunks(
+        one_chunk, range(0, X.shape[0], chunk), X.device,
+        lambda: torch.zeros((), dtype=torch.float64, device=X.device),
+    )
 
 
 def log_prob_chunks(covariance_type, params, source, func):
