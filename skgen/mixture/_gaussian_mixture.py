@@ -18,12 +18,10 @@ parameters are float64 until they are stored in the input's dtype.
 import math
 import warnings
 from numbers import Integral, Real
-from time import time
 
 import numpy as np
 import torch
 from sklearn.base import _fit_context
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
@@ -59,7 +57,6 @@ from skgen.mixture._engine.passes import (
     em_pass_with_gaps,
     log_prob_chunks,
     normalise_,
-    run_em,
     squared_distance_sum,
 )
 from skgen.mixture._engine.sources import TensorSource
@@ -502,10 +499,6 @@ class GaussianMixture(BaseMixture):
         eps = np.finfo(dtype).eps
         torch_dtype = torch.float32 if dtype == np.float32 else torch.float64
         n_init = self.n_init if do_init else 1
-        max_lower_bound = -np.inf
-        best_lower_bounds = []
-        best_params = None
-        best_converged = False
 
         def e_step(params):
             family, frame, stats, log_lik = self._pass(
@@ -523,43 +516,16 @@ class GaussianMixture(BaseMixture):
             nk, means, covariances = family.m_step(frame, stats, eps)
             return self._parameters(nk / nk.sum(), means, covariances, dtype)
 
-        for init in range(n_init):
-            self._print_verbose_msg_init_beg(init)
-            if do_init:
-                params = self._initial_parameters(data, random_state)
-                lower_bound = -np.inf
-            else:
-                params = self._parameters_from_attributes(data.device)
-                lower_bound = self.lower_bound_
-            if self.max_iter == 0:
-                best_params, best_n_iter = params, 0
-                continue
-            params, current_lower_bounds, n_iter, converged = run_em(
-                e_step, m_step, params, max_iter=self.max_iter, tol=self.tol,
-                lower_bound=lower_bound, on_iteration=self._print_verbose_msg_iter_end,
-            )
-            lower_bound = current_lower_bounds[-1]
-            self._print_verbose_msg_init_end(lower_bound, converged)
-            if lower_bound > max_lower_bound or max_lower_bound == -np.inf:
-                max_lower_bound = lower_bound
-                best_params = params
-                best_n_iter = n_iter
-                best_lower_bounds = current_lower_bounds
-                best_converged = converged
-
-        if not best_converged and self.max_iter > 0:
-            warnings.warn(
-                "Best performing initialization did not converge. "
-                "Try different init parameters, or increase max_iter, "
-                "tol, or check for degenerate data.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
-        self._set_attributes(best_params, dtype)
-        self.converged_ = best_converged
-        self.n_iter_ = best_n_iter
-        self.lower_bound_ = max_lower_bound
-        self.lower_bounds_ = best_lower_bounds
+        if do_init:
+            starts = (self._initial_parameters(data, random_state)
+                      for _ in range(n_init))
+            lower_bound = -np.inf
+        else:
+            starts = [self._parameters_from_attributes(data.device)]
+            lower_bound = self.lower_bound_
+        run = self._em_from_starts(e_step, m_step, starts, lower_bound=lower_bound)
+        self._set_attributes(run[0], dtype)
+        self._store_em_run(run)
         self._stream_state = None
         return data
 
@@ -1093,40 +1059,6 @@ class GaussianMixture(BaseMixture):
             "covariances": as_param(self.covariances_),
             "prec_chol": as_param(self.precisions_cholesky_),
         }
-
-    # ------------------------------------------------------------ verbose
-    # Progress goes to stdout behind ``verbose``, as in scikit-learn.
-
-    def _print_verbose_msg_init_beg(self, n_init):
-        if self.verbose >= 1:
-            print(f"Initialization {n_init}")
-        if self.verbose >= 2:
-            self._init_prev_time = time()
-            self._iter_prev_time = self._init_prev_time
-
-    def _print_verbose_msg_iter_end(self, n_iter, diff_ll):
-        if n_iter % self.verbose_interval != 0:
-            return
-        if self.verbose == 1:
-            print(f"  Iteration {n_iter}")
-        elif self.verbose >= 2:
-            cur_time = time()
-            print(
-                f"  Iteration {n_iter}\t time lapse "
-                f"{cur_time - self._iter_prev_time:.5f}s\t ll change {diff_ll:.5f}"
-            )
-            self._iter_prev_time = cur_time
-
-    def _print_verbose_msg_init_end(self, lower_bound, converged):
-        message = "converged" if converged else "did not converge"
-        if self.verbose == 1:
-            print(f"Initialization {message}.")
-        elif self.verbose >= 2:
-            lapse = time() - self._init_prev_time
-            print(
-                f"Initialization {message}. time lapse {lapse:.5f}s\t lower bound"
-                f" {lower_bound:.5f}."
-            )
 
 
 def _numpy_dtype(tensor):

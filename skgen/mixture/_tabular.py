@@ -1,14 +1,12 @@
 """A mixture model for mixed-type tables, fitted by EM on skgen's engine."""
 
 import math
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import torch
 from scipy.special import roots_hermitenorm
 from sklearn.base import _fit_context
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
@@ -23,7 +21,6 @@ from skgen.mixture._engine.init import nearest_centre_labels
 from skgen.mixture._engine.passes import (
     em_pass,
     normalise_,
-    run_em,
     stats_of_responsibilities,
 )
 from skgen.mixture._engine.sources import TensorSource
@@ -121,6 +118,11 @@ class TabularMixture(BaseMixture):
     max_iter : int, default=100
         Largest number of EM iterations of each fit.
 
+    n_init : int, default=1
+        Number of initialisations of each EM fit (of each candidate of
+        ``n_components='auto'`` too); the run with the largest lower bound
+        is kept.
+
     handle_unknown : {'error', 'floor'}, default='error'
         A category not seen in :meth:`fit` when scoring: raise a
         ``ValueError``, or give it the probability ``1 / (W + 1)`` with
@@ -135,8 +137,12 @@ class TabularMixture(BaseMixture):
         own, the samples.
 
     verbose : int, default=0
-        1 prints the validation score of each candidate number of
-        components.
+        1 prints each initialisation and each candidate number of components
+        with its validation score; 2 also prints the time and the change of
+        the lower bound every ``verbose_interval`` iterations.
+
+    verbose_interval : int, default=10
+        Number of EM iterations between two progress lines.
 
     device : str or torch.device, default='cpu'
         Where EM runs.
@@ -192,6 +198,10 @@ class TabularMixture(BaseMixture):
         Mean log-likelihood of the encoded training rows at the end of EM
         (in normal-score units, without the Jacobian).
 
+    lower_bounds_ : list of float
+        The lower bound at each iteration of the final fit's best
+        initialisation.
+
     n_features_in_ : int
         Number of columns seen in :meth:`fit`.
 
@@ -230,10 +240,12 @@ class TabularMixture(BaseMixture):
         "reg_covar": [Interval(Real, 0.0, None, closed="left")],
         "tol": [Interval(Real, 0.0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
         "handle_unknown": [StrOptions({"error", "floor"})],
         "validation_fraction": [Interval(Real, 0.0, 1.0, closed="neither")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "verbose_interval": [Interval(Integral, 1, None, closed="left")],
         "device": [str, torch.device],
         "missing_values": [Real, str, None],
         "empty_rows": [StrOptions({"error", "prior"})],
@@ -249,10 +261,12 @@ class TabularMixture(BaseMixture):
         reg_covar=1e-4,
         tol=1e-3,
         max_iter=100,
+        n_init=1,
         handle_unknown="error",
         validation_fraction=0.1,
         random_state=None,
         verbose=0,
+        verbose_interval=10,
         device="cpu",
         missing_values=np.nan,
         empty_rows="error",
@@ -264,10 +278,12 @@ class TabularMixture(BaseMixture):
         self.reg_covar = reg_covar
         self.tol = tol
         self.max_iter = max_iter
+        self.n_init = n_init
         self.handle_unknown = handle_unknown
         self.validation_fraction = validation_fraction
         self.random_state = random_state
         self.verbose = verbose
+        self.verbose_interval = verbose_interval
         self.device = device
         self.missing_values = missing_values
         self.empty_rows = empty_rows
@@ -379,20 +395,12 @@ class TabularMixture(BaseMixture):
     def _finish_fit(self, layout, source, total_weight, n_components, init_rows,
                     random_state, start):
         """The final EM on all rows, then the fitted attributes."""
-        params, lower_bound, n_iter, converged = self._fit_em(
+        run = self._fit_em(
             layout, source, total_weight, n_components, init_rows, random_state,
             start,
         )
-        if not converged:
-            warnings.warn(
-                f"EM did not converge in max_iter={self.max_iter} iterations. "
-                "Increase max_iter or tol.",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
-        self._set_attributes(layout, params)
-        self.converged_, self.n_iter_ = converged, n_iter
-        self.lower_bound_ = lower_bound
+        self._set_attributes(layout, run[0])
+        self._store_em_run(run)
         self._total_weight = total_weight
         return self
 
@@ -518,9 +526,12 @@ class TabularMixture(BaseMixture):
         device = source.device
         source = source.resized(3 * source.width + 3 * n_components)
         if params is None:
-            params = self._initial_parameters(
-                layout, *init_rows, n_components, device, rng
+            starts = (
+                self._initial_parameters(layout, *init_rows, n_components, device, rng)
+                for _ in range(self.n_init)
             )
+        else:
+            starts = [params]
         eps = np.finfo(np.float64).eps
 
         def e_step(params):
@@ -540,11 +551,7 @@ class TabularMixture(BaseMixture):
             return layout.parameters(family.m_step(frame, stats, eps),
                                      self.prior_strength, self.reg_covar)
 
-        params, lower_bounds, n_iter, converged = run_em(
-            e_step, m_step, params, max_iter=self.max_iter, tol=self.tol
-        )
-        lower_bound = lower_bounds[-1]
-        return params, lower_bound, n_iter, converged
+        return self._em_from_starts(e_step, m_step, starts)
 
     def _initial_parameters(self, layout, Z, weights, n_components, device, rng):
         """One M-step from the nearest of k-means++ centres.
