@@ -153,6 +153,17 @@ class TabularMixture(BaseMixture):
         categorical columns). With a marker other than NaN, a NaN in X
         raises.
 
+    sample_gaps : bool, default=True
+        Whether :meth:`sample` draws missing entries when the table seen in
+        :meth:`fit` had some. Each row's gaps are drawn column by column at
+        the missing share of its component (``missing_rates_``), so the
+        synthetic table keeps each column's missing share and its dependence
+        on the other columns, and the observed values keep their law given
+        that they are observed. False draws complete rows: every entry from
+        the mixture's law for it, which is what the missing entries would
+        have been if they were missing at random given the observed ones.
+        The missing entries hold ``missing_values``.
+
     empty_rows : {'error', 'prior'}, default='error'
         What :meth:`score_samples`, :meth:`score`, :meth:`predict` and
         :meth:`predict_proba` answer for a row with no observed entry. 'error'
@@ -180,6 +191,13 @@ class TabularMixture(BaseMixture):
     category_probas_ : list of ndarray of shape (`n_components_`, n_levels)
         Per categorical column, each component's level probabilities, over
         ``encoder_.categories_``.
+
+    missing_rates_ : ndarray of shape (`n_components_`, `n_features_in_`)
+        Each component's share of missing entries in each column: the
+        training rows' missing entries weighted by their component
+        probabilities given the observed entries, with ``prior_strength``
+        pseudo-rows at the column's overall share. Zero for the columns
+        with no gap.
 
     encoder_ : TableEncoder
         The fitted encoder of the table's columns.
@@ -248,6 +266,7 @@ class TabularMixture(BaseMixture):
         "verbose_interval": [Interval(Integral, 1, None, closed="left")],
         "device": [str, torch.device],
         "missing_values": [Real, str, None],
+        "sample_gaps": ["boolean"],
         "empty_rows": [StrOptions({"error", "prior"})],
     }
 
@@ -269,6 +288,7 @@ class TabularMixture(BaseMixture):
         verbose_interval=10,
         device="cpu",
         missing_values=np.nan,
+        sample_gaps=True,
         empty_rows="error",
     ):
         self.n_components = n_components
@@ -286,6 +306,7 @@ class TabularMixture(BaseMixture):
         self.verbose_interval = verbose_interval
         self.device = device
         self.missing_values = missing_values
+        self.sample_gaps = sample_gaps
         self.empty_rows = empty_rows
 
     def __sklearn_tags__(self):
@@ -333,7 +354,7 @@ class TabularMixture(BaseMixture):
         )
         if is_dask_collection(X):
             return self._fit_dask(X, sample_weight, encoder, random_state)
-        X = nan_marked(X, self.missing_values)
+        table, X = X, nan_marked(X, self.missing_values)
         Z = encoder.fit_transform_dequantized(X, sample_weight)
         check_gaps(encoder.missing_mask(X), "TabularMixture")
         weights = _check_sample_weight(
@@ -387,10 +408,12 @@ class TabularMixture(BaseMixture):
                 )
             self.validation_scores_, start = {}, None
         source = _row_source(Z[keep], weights[keep], device)
-        return self._finish_fit(
+        self._finish_fit(
             layout, source, total_weight, n_components, init_rows, random_state,
             start,
         )
+        self.missing_rates_ = self._missing_rates(missing_sums(self, weights, table))
+        return self
 
     def _finish_fit(self, layout, source, total_weight, n_components, init_rows,
                     random_state, start):
@@ -402,7 +425,12 @@ class TabularMixture(BaseMixture):
         self._set_attributes(layout, run[0])
         self._store_em_run(run)
         self._total_weight = total_weight
-        return self
+
+    def _missing_rates(self, sums):
+        """``missing_rates_`` from :func:`missing_sums` over the training rows."""
+        a = self.prior_strength
+        overall = sums["missing"].sum(0) / sums["weight"].sum()
+        return (sums["missing"] + a * overall) / (sums["weight"][:, None] + a)
 
     def _fit_dask(self, X, sample_weight, encoder, random_state):
         """Fit on a Dask DataFrame or array (see ``skgen.mixture._dask_tables``)."""
@@ -472,8 +500,12 @@ class TabularMixture(BaseMixture):
                 layout, train, sums["train_weight"], int(sums["train_weight"]),
                 train_init, validation_score, random_state,
             )
-        return self._finish_fit(layout, source, sums["weight"], n_components,
-                                init_rows, random_state, start)
+        self._finish_fit(layout, source, sums["weight"], n_components,
+                         init_rows, random_state, start)
+        self.missing_rates_ = self._missing_rates(
+            blocks.map_reduce(missing_sums, self, None)
+        )
+        return self
 
     def _select_n_components(self, layout, source, total_weight, n_rows,
                              init_rows, validation_score, rng):
@@ -732,7 +764,14 @@ class TabularMixture(BaseMixture):
         )
         weights = self.weights_ / self.weights_.sum()
         components = rng.choice(weights.size, size=n_samples, p=weights)
-        return self.encoder_.inverse_transform(self._draw(components, rng))
+        Z = self._draw(components, rng)
+        missing = None
+        if self.sample_gaps and self.missing_rates_.any():
+            rates = self.missing_rates_[components]
+            missing = rng.random(rates.shape) < rates
+        return self.encoder_.inverse_transform(
+            Z, missing, missing_value=self.missing_values
+        )
 
     def _draw(self, components, rng):
         """Encoded rows drawn from the given component of each row."""
@@ -902,6 +941,19 @@ class TabularMixture(BaseMixture):
             self.weights_, self.means_, self.variances_, self.category_probas_,
             device,
         )
+
+
+def missing_sums(estimator, weights, block, index=None):
+    """Per component, the weight of the rows and of each column's gaps.
+
+    The rows of ``block`` count by their component probabilities given their
+    observed entries (the mixing weights for a row with none) times their
+    ``weights`` (1 when None); a Dask block's share when ``index`` is given.
+    """
+    resp, _, missing = estimator._posterior_or_prior(block)
+    if weights is not None:
+        resp = resp * np.asarray(weights, dtype=np.float64)[:, None]
+    return {"weight": resp.sum(0), "missing": resp.T @ missing.astype(np.float64)}
 
 
 def _inverse_cdf(probas, rng):

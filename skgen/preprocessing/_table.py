@@ -694,7 +694,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             return empty, empty
         return np.column_stack(lower), np.column_stack(upper)
 
-    def inverse_transform(self, Z):
+    def inverse_transform(self, Z, missing=None, missing_value=np.nan):
         """Decode encoded rows into a table like the one seen in fit.
 
         Numeric columns are mapped back and kept within the training range
@@ -705,6 +705,13 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         Z : array-like of shape (n_samples, `n_numeric_` + total levels)
+
+        missing : bool array of shape (n_samples, `n_features_in_`), default=None
+            Entries to leave missing in the output, whatever ``Z`` holds.
+
+        missing_value : object, default=np.nan
+            What a missing entry holds (a DataFrame column stores it as its
+            dtype's missing value).
 
         Returns
         -------
@@ -730,6 +737,10 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             block = Z[:, start : start + levels.size]
             out[j] = levels[np.argmax(block, axis=1)]
             start += levels.size
+        if missing is not None:
+            for j, gaps in enumerate(np.asarray(missing, dtype=bool).T):
+                if gaps.any():
+                    out[j] = np.where(gaps, missing_value, out[j].astype(object))
         return self._assemble(out)
 
     def numeric_inverse(self, Z_numeric):
