@@ -4,6 +4,12 @@ Pairwise distances go through :func:`sklearn.metrics.pairwise_distances_chunked`
 which sizes its row blocks from ``sklearn.get_config()["working_memory"]``;
 each block is reduced to per-row sums or flags before the next is computed, so
 no metric ever holds an n-by-m matrix.
+
+Tables (DataFrames with categorical, boolean or string columns, object arrays)
+and samples with gaps are compared in one encoding fitted on the first sample:
+numbers standardised, categories one-hot (a missing category is a row of
+zeros), and each numeric column with a gap in either sample as its value (0,
+the mean, when missing) plus a 0/1 missing flag.
 """
 
 from numbers import Integral, Real
@@ -22,6 +28,10 @@ from sklearn.utils._param_validation import (
     validate_params,
 )
 
+from skgen.preprocessing import TableEncoder
+from skgen.preprocessing._table_input import is_dataframe, is_table
+from skgen.utils._threads import few_threads_for
+
 __all__ = [
     "c2st_auc",
     "energy_distance",
@@ -36,6 +46,8 @@ _MEDIAN_HEURISTIC_ROWS = 2000
 
 
 def _check_pair(X, Y, min_samples=1):
+    if _needs_encoding(X) or _needs_encoding(Y):
+        X, Y = _encoded_pair(X, Y)
     X = check_array(X, dtype=np.float64, ensure_min_samples=min_samples)
     Y = check_array(Y, dtype=np.float64, ensure_min_samples=min_samples)
     if X.shape[1] != Y.shape[1]:
@@ -44,6 +56,31 @@ def _check_pair(X, Y, min_samples=1):
             f"and {Y.shape[1]}."
         )
     return X, Y
+
+
+def _needs_encoding(X):
+    """Whether X is a table, or numbers with gaps, rather than numbers."""
+    if is_table(X):
+        return True
+    if is_dataframe(X):
+        return bool(X.isna().to_numpy().any())
+    X = np.asarray(X)
+    return X.dtype == object or (X.dtype.kind == "f" and bool(np.isnan(X).any()))
+
+
+def _encoded_pair(X, Y):
+    """X and Y in the encoding of the module's docstring, fitted on X."""
+    encoder = TableEncoder(
+        numeric_transform="standard", handle_unknown="ignore", allow_missing=True
+    ).fit(X)
+    encoded = [encoder.transform(X), encoder.transform(Y)]
+    numeric = slice(0, encoder.n_numeric_)
+    gaps = np.flatnonzero(np.isnan(encoded[0][:, numeric]).any(0)
+                          | np.isnan(encoded[1][:, numeric]).any(0))
+    return tuple(
+        np.hstack([np.nan_to_num(Z, nan=0.0), np.isnan(Z[:, gaps]).astype(float)])
+        for Z in encoded
+    )
 
 
 def _pairwise_row_reduce(A, B, reduce):
@@ -235,8 +272,10 @@ def c2st_auc(X, Y, *, estimator=None, cv=5, random_state=None):
     data = np.vstack([X, Y])
     labels = np.r_[np.zeros(len(X)), np.ones(len(Y))]
     folds = StratifiedKFold(cv, shuffle=True, random_state=seed)
-    return float(np.mean(cross_val_score(estimator, data, labels, cv=folds,
-                                         scoring="roc_auc")))
+    # A small problem's OpenMP threads wait on each other on a busy machine.
+    with few_threads_for(data.size):
+        scores = cross_val_score(estimator, data, labels, cv=folds, scoring="roc_auc")
+    return float(np.mean(scores))
 
 
 @validate_params(
@@ -422,10 +461,18 @@ def make_sample_scorer(metric, *, random_state=0, greater_is_better=False, **kwa
         function, to_score = _METRICS[metric]
 
     def scorer(estimator, X, y=None):
-        X = check_array(X, dtype=np.float64)
         samples = estimator.sample(len(X), random_state=random_state)
         if isinstance(samples, tuple):  # GaussianMixture returns (X, labels)
             samples = samples[0]
-        return float(to_score(function(X, samples, **kwargs)))
+        if not (_needs_encoding(X) or _needs_encoding(samples)):
+            X = check_array(X, dtype=np.float64)
+        score = float(to_score(function(X, samples, **kwargs)))
+        if not np.isfinite(score):
+            raise ValueError(
+                f"The sample scorer's {metric!r} is {score} for "
+                f"{type(estimator).__name__}: its samples or the held-out rows "
+                "hold values the metric cannot compare (infinite numbers?)."
+            )
+        return score
 
     return scorer

@@ -61,6 +61,7 @@ from skgen.mixture._engine.passes import (
 )
 from skgen.mixture._engine.sources import TensorSource
 from skgen.mixture._engine.stepwise import blend_statistics, step_size, with_ridge
+from skgen.preprocessing._table_input import check_numbers_only
 from skgen.utils._dask import is_dask_collection
 from skgen.utils._missing import check_empty_rows, check_gaps, nan_marked
 from skgen.utils._threads import torch_work
@@ -1017,6 +1018,7 @@ class GaussianMixture(BaseMixture):
 
     def _nan_marked(self, X):
         """X with its ``missing_values`` entries as NaN (see ``nan_marked``)."""
+        check_numbers_only(X, type(self).__name__)
         return nan_marked(X, self.missing_values)
 
     # -------------------------------------------------- model selection

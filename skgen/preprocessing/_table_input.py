@@ -104,3 +104,35 @@ def check_known_categories(estimator, X, remedy):
         f"X has categories not seen in fit in the column(s) {'; '.join(parts)}. "
         + remedy
     )
+
+
+def check_numbers_only(X, name):
+    """Raise a ValueError pointing to the table models when X holds text.
+
+    For the models of numbers only (``GaussianMixture``): a DataFrame with
+    categorical, boolean or text columns, or an array of strings, would
+    otherwise fail deep in validation on its first string.
+    """
+    if is_table(X):
+        columns = [str(c) for c, dtype in zip(X.columns, X.dtypes, strict=True)
+                   if column_kind_from_dtype(dtype) not in ("integer", "continuous")]
+        found = f"the columns {columns} are not numbers"
+    elif is_dataframe(X) or not isinstance(X, (list, tuple, np.ndarray)):
+        return
+    else:
+        array = np.asarray(X)
+        if array.dtype.kind not in "OUS":
+            return
+        try:
+            array.astype(np.float64)
+            return
+        except ValueError:  # a string that is not a number
+            found = "X holds strings"
+        except TypeError:  # other objects: validation says what it expects
+            return
+    raise ValueError(
+        f"{name} models numbers only, and {found}. For a table of numbers and "
+        "categories use skgen.TabularMixture (or the VAE or GAN, which take "
+        "tables); or encode the categories as numbers first, e.g. with "
+        "skgen.preprocessing.TableEncoder or OneHotEncoder in a Pipeline."
+    )

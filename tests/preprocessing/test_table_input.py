@@ -69,3 +69,29 @@ def test_models_name_the_column_and_values_of_unseen_categories():
     for model in models:
         with pytest.raises(ValueError, match=r"not seen in fit.*'colour' \('green'\)"):
             model.score_samples(bad)
+
+
+@pytest.mark.parametrize("X, found", [
+    (pd.DataFrame({"bill": [39.1, 39.5, 40.3], "species": ["Adelie"] * 3}),
+     r"columns \['species'\] are not numbers"),
+    (pd.DataFrame({"x": [1.0, 2.0, 3.0], "member": [True, False, True]}),
+     r"columns \['member'\] are not numbers"),
+    (np.array([[39.1, "Adelie"], [39.5, "Gentoo"]], dtype=object), "holds strings"),
+])
+def test_gaussian_mixture_points_a_table_to_the_table_models(X, found):
+    from skgen import GaussianMixture
+
+    for method in ("fit", "partial_fit"):
+        with pytest.raises(ValueError, match=found) as error:
+            getattr(GaussianMixture(1), method)(X)
+        assert "TabularMixture" in str(error.value)
+    fitted = GaussianMixture(1).fit(np.array([[1.0, 2.0], [2.0, 1.0], [0.0, 0.5]]))
+    with pytest.raises(ValueError, match="TabularMixture"):
+        fitted.score_samples(X)
+
+
+def test_numbers_written_as_strings_are_still_numbers():
+    from skgen import GaussianMixture
+
+    X = np.array([["1.5", "2"], ["3", "4"], ["0", "1"]])
+    np.testing.assert_allclose(GaussianMixture(1).fit(X).means_, [[1.5, 7 / 3]])
