@@ -153,6 +153,24 @@ class TabularMixture(BaseMixture):
         categorical columns). With a marker other than NaN, a NaN in X
         raises.
 
+    relations : {'auto'} or None, default='auto'
+        ``'auto'`` finds the exact relations between the columns of the
+        training table (a column equal to another or to an affine map of
+        it, a category that another determines, a number that is the sum or
+        difference of two others; see
+        :class:`~skgen.preprocessing.TableEncoder`), models the free columns
+        only and computes the dependent ones in :meth:`sample`,
+        :meth:`impute` and :meth:`sample_conditional`, so that every
+        synthetic row satisfies every relation the training rows satisfy.
+        :meth:`score_samples` is the density of the free columns. None
+        models every column. On a Dask collection no relation is sought.
+
+    broken_relations : {'error', 'ignore'}, default='error'
+        A row to score that breaks a kept relation (all its columns observed,
+        the relation false): 'error' raises a ValueError naming the row and
+        the relation (under the model such a row has density 0); 'ignore'
+        scores its free columns.
+
     sample_gaps : bool, default=True
         Whether :meth:`sample` draws missing entries when the table seen in
         :meth:`fit` had some. Each row's gaps are drawn column by column at
@@ -191,6 +209,9 @@ class TabularMixture(BaseMixture):
     category_probas_ : list of ndarray of shape (`n_components_`, n_levels)
         Per categorical column, each component's level probabilities, over
         ``encoder_.categories_``.
+
+    relations_ : list of str
+        The relations kept (see ``relations``), in words.
 
     missing_rates_ : ndarray of shape (`n_components_`, `n_features_in_`)
         Each component's share of missing entries in each column: the
@@ -266,6 +287,8 @@ class TabularMixture(BaseMixture):
         "verbose_interval": [Interval(Integral, 1, None, closed="left")],
         "device": [str, torch.device],
         "missing_values": [Real, str, None],
+        "relations": [StrOptions({"auto"}), None],
+        "broken_relations": [StrOptions({"error", "ignore"})],
         "sample_gaps": ["boolean"],
         "empty_rows": [StrOptions({"error", "prior"})],
     }
@@ -288,6 +311,8 @@ class TabularMixture(BaseMixture):
         verbose_interval=10,
         device="cpu",
         missing_values=np.nan,
+        relations="auto",
+        broken_relations="error",
         sample_gaps=True,
         empty_rows="error",
     ):
@@ -306,6 +331,8 @@ class TabularMixture(BaseMixture):
         self.verbose_interval = verbose_interval
         self.device = device
         self.missing_values = missing_values
+        self.relations = relations
+        self.broken_relations = broken_relations
         self.sample_gaps = sample_gaps
         self.empty_rows = empty_rows
 
@@ -351,6 +378,7 @@ class TabularMixture(BaseMixture):
             handle_unknown="ignore",
             allow_missing=True,
             random_state=random_state.randint(np.iinfo(np.int32).max),
+            relations=None if is_dask_collection(X) else self.relations,
         )
         if is_dask_collection(X):
             return self._fit_dask(X, sample_weight, encoder, random_state)
@@ -367,6 +395,9 @@ class TabularMixture(BaseMixture):
                 f"{np.count_nonzero(weights)}."
             )
         adopt_encoder(self, encoder)
+        self.relations_ = list(encoder.relations_)
+        if self.verbose and self.relations_:
+            print("Relations kept:", "; ".join(self.relations_))
         device = resolve_device(self.device)
         layout = Layout(encoder, layout_sums(Z, weights, encoder.n_numeric_))
         keep = np.flatnonzero(weights > 0)
@@ -471,6 +502,7 @@ class TabularMixture(BaseMixture):
                 dequantize=check_random_state(seed),
             )
         adopt_encoder(self, encoder)
+        self.relations_ = []
         if self.n_components == "auto":
             hash_params = self._hash(random_state, Z_sample.shape[1], n_total)
         else:
@@ -644,6 +676,16 @@ class TabularMixture(BaseMixture):
         check_is_fitted(self)
         X = check_table(self, nan_marked(X, self.missing_values))
         check_empty_rows(self.encoder_.missing_mask(X), self.empty_rows)
+        if self.broken_relations == "error":
+            rows, broken = self.encoder_.broken_relations(X)
+            if rows.size:
+                raise ValueError(
+                    f"{rows.size} row(s) break a relation that every training row "
+                    f"holds: row {rows[0]} breaks {broken[0]} (rows "
+                    f"{rows[:10].tolist()}). Under the model such a row has "
+                    "density 0. Set broken_relations='ignore' to score their "
+                    "free columns, or relations=None to fit every column."
+                )
         S = self._layout.scoring_matrix(self.encoder_, X, self.encoder_.transform(X))
         if self.handle_unknown == "error":
             unknown = check_known_categories(
@@ -835,7 +877,10 @@ class TabularMixture(BaseMixture):
             self.encoder_.inverse_transform(self._draw(_inverse_cdf(resp, rng), rng))
             for _ in range(n_samples)
         ]
-        filled = [fill_missing(X, draw, missing) for draw in draws]
+        filled = [
+            self.encoder_.with_relations(X, fill_missing(X, draw, missing), missing)
+            for draw in draws
+        ]
         if hasattr(X, "iloc"):
             import pandas as pd
 
@@ -870,7 +915,8 @@ class TabularMixture(BaseMixture):
         blocks = [encoder.numeric_forward(resp @ self._component_numeric_means())]
         for probas in self.category_probas_:
             blocks.append(resp @ probas)  # decoded to the most probable level
-        return fill_missing(X, encoder.inverse_transform(np.hstack(blocks)), missing)
+        filled = fill_missing(X, encoder.inverse_transform(np.hstack(blocks)), missing)
+        return encoder.with_relations(X, filled, missing)
 
     def _component_numeric_means(self):
         """Each component's mean of each numeric column, in the data's units.

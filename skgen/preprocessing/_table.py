@@ -39,6 +39,7 @@ from sklearn.utils.validation import (
     check_is_fitted,
 )
 
+from skgen.preprocessing._relations import Relations
 from skgen.preprocessing._table_input import column_kind_from_dtype, is_dataframe
 
 __all__ = ["TableEncoder"]
@@ -209,11 +210,27 @@ class TableEncoder(TransformerMixin, BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         Draws the dequantization noise of :meth:`fit_transform_dequantized`.
 
+    relations : {'auto'} or None, default=None
+        ``'auto'`` finds the exact relations between columns in :meth:`fit`
+        (a column equal to an affine map of another, a category determined
+        by another, a number that is the sum or difference of two others,
+        each on the same rows as its sources, to a relative tolerance of
+        1e-9) and encodes only the free columns: :meth:`transform` drops the
+        dependent ones (after filling a missing source from its dependent
+        where the relation can be solved for it) and
+        :meth:`inverse_transform` computes them from the decoded sources, so
+        that every decoded row satisfies every relation. None encodes every
+        column.
+
     Attributes
     ----------
-    kinds_ : ndarray of str, shape (`n_features_in_`,)
-        The kind of each input column: 'continuous', 'discrete', 'integer'
-        or 'categorical'.
+    kinds_ : ndarray of str
+        The kind of each encoded input column (every column, but the
+        dependent ones of ``relations_``): 'continuous', 'discrete',
+        'integer' or 'categorical'.
+
+    relations_ : list of str
+        The relations kept (see ``relations``), in words.
 
     categories_ : list of ndarray
         The levels of each categorical column seen in fit, in their order in
@@ -254,6 +271,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         "handle_unknown": [StrOptions({"error", "ignore"})],
         "allow_missing": ["boolean"],
         "random_state": ["random_state"],
+        "relations": [StrOptions({"auto"}), None],
     }
 
     def __init__(
@@ -266,6 +284,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         handle_unknown="error",
         allow_missing=False,
         random_state=None,
+        relations=None,
     ):
         self.categorical_features = categorical_features
         self.numeric_transform = numeric_transform
@@ -274,6 +293,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         self.handle_unknown = handle_unknown
         self.allow_missing = allow_missing
         self.random_state = random_state
+        self.relations = relations
 
     # ------------------------------------------------------------- columns
 
@@ -289,7 +309,9 @@ class TableEncoder(TransformerMixin, BaseEstimator):
                     f"0 feature(s) (shape={X.shape}) while a minimum of 1 is required."
                 )
             _check_n_features(self, X, reset=reset)
-            return [X.iloc[:, j] for j in range(X.shape[1])]
+            return self._free_columns(
+                [X.iloc[:, j] for j in range(X.shape[1])], X, reset
+            )
         given = self.categorical_features
         any_selected = not (isinstance(given, str) or given is None) and bool(
             np.asarray(given).size
@@ -305,7 +327,46 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             ensure_min_samples=1,
         )
         _check_n_features(self, X, reset=reset)
-        return [X[:, j] for j in range(X.shape[1])]
+        return self._free_columns([X[:, j] for j in range(X.shape[1])], X, reset)
+
+    def _free_columns(self, columns, X, reset):
+        """The columns the encoder models: all, or the relations' free ones.
+
+        A missing source is filled from its target where it can be.
+        """
+        if reset:
+            self._relations = None
+        if self._relations is None:
+            return columns
+        values = self._relations.infer_sources(self._values(columns, X))
+        return [values[j] for j in self._relations.free]
+
+    def _values(self, columns, X):
+        """Every column of X as numbers (NaN missing) or objects, by kind."""
+        labels = self._all_labels(X, len(columns))
+        return [
+            np.asarray(c, dtype=object) if kind == "categorical"
+            else self._numeric_values(c, label)
+            for c, kind, label in zip(columns, self._all_kinds, labels, strict=True)
+        ]
+
+    def _find_relations(self, X, columns, kinds):
+        """Keep the relations among the training columns; the free ones back."""
+        self._all_kinds = kinds
+        self._all_dtypes = [getattr(c, "dtype", None) for c in columns]
+        self.relations_ = []
+        if self.relations is None:
+            return columns, kinds
+        values = self._values(columns, X)
+        numeric = [j for j, kind in enumerate(kinds) if kind != "categorical"]
+        categorical = [j for j, kind in enumerate(kinds) if kind == "categorical"]
+        found = Relations.find(values, numeric, categorical)
+        if not found.items:
+            return columns, kinds
+        self._relations = found
+        labels = self._all_labels(X, len(columns))
+        self.relations_ = [r.describe(labels) for r in found.items]
+        return [columns[j] for j in found.free], kinds[found.free]
 
     def _kinds(self, X, columns):
         names = list(X.columns) if is_dataframe(X) else None
@@ -375,7 +436,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
     def _fit(self, X, sample_weight):
         self._validate_params()
         columns = self._columns(X, reset=True)
-        kinds = self._kinds(X, columns)
+        columns, kinds = self._find_relations(X, columns, self._kinds(X, columns))
         n_samples = len(columns[0])
         if n_samples < 2:
             raise ValueError(
@@ -450,6 +511,14 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         return columns, labels, weights
 
     def _labels(self, X, n_features):
+        """The labels of the encoded columns (``n_features`` of them)."""
+        if getattr(self, "_relations", None) is None:
+            return self._all_labels(X, n_features)
+        labels = self._all_labels(X, self.n_features_in_)
+        return [labels[j] for j in self._relations.free]
+
+    @staticmethod
+    def _all_labels(X, n_features):
         if is_dataframe(X):
             return [repr(name) for name in X.columns]
         return [f"at index {j}" for j in range(n_features)]
@@ -617,6 +686,10 @@ class TableEncoder(TransformerMixin, BaseEstimator):
     def missing_mask(self, X):
         """Boolean (n_samples, `n_features_in_`) mask of the missing entries."""
         check_is_fitted(self)
+        if self._relations is not None:
+            self._columns(X, reset=False)  # checks X against the fit
+            full = self._values(self._split(X), X)
+            return np.column_stack([_missing(v) for v in full])
         columns = self._columns(X, reset=False)
         labels = self._labels(X, len(columns))
         masks = []
@@ -737,11 +810,85 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             block = Z[:, start : start + levels.size]
             out[j] = levels[np.argmax(block, axis=1)]
             start += levels.size
+        dtypes = self._dtypes
+        if self._relations is not None:
+            full = [None] * self.n_features_in_
+            for j, values in zip(self._relations.free, out, strict=True):
+                full[j] = values
+            out, dtypes = full, self._all_dtypes
         if missing is not None:
-            for j, gaps in enumerate(np.asarray(missing, dtype=bool).T):
-                if gaps.any():
-                    out[j] = np.where(gaps, missing_value, out[j].astype(object))
-        return self._assemble(out)
+            missing = np.asarray(missing, dtype=bool)
+            free = (range(len(out)) if self._relations is None
+                    else self._relations.free)
+            for j in free:
+                if missing[:, j].any():
+                    out[j] = np.where(missing[:, j], missing_value,
+                                      out[j].astype(object))
+        if self._relations is not None:
+            out = self._relations.rebuild(out, self._integer_columns())
+        return self._assemble(out, dtypes)
+
+    def _integer_columns(self):
+        return [kind == "integer" or getattr(dtype, "kind", "") in "iu"
+                for kind, dtype in zip(self._all_kinds, self._all_dtypes, strict=True)]
+
+    def _split(self, X):
+        """Every column of X, as :meth:`_columns` takes them apart."""
+        if is_dataframe(X):
+            return [X.iloc[:, j] for j in range(X.shape[1])]
+        X = check_array(X, dtype=None, ensure_all_finite=False)
+        return [X[:, j] for j in range(X.shape[1])]
+
+    def broken_relations(self, X):
+        """The rows of X that break a kept relation, and the relation broken.
+
+        Returns
+        -------
+        rows : ndarray of int
+            Indices of the rows where every column of a relation is observed
+            and the relation does not hold.
+        relations : list of str
+            The first relation each of them breaks, in words.
+        """
+        check_is_fitted(self)
+        if self._relations is None:
+            return np.zeros(0, dtype=int), []
+        self._columns(X, reset=False)
+        first = self._relations.broken(self._values(self._split(X), X))
+        rows = np.flatnonzero(first >= 0)
+        return rows, [self.relations_[i] for i in first[rows]]
+
+    def with_relations(self, X, filled, missing):
+        """``filled`` (X with its ``missing`` entries filled), holding the relations.
+
+        A missing source that X's observed entries determine (through an
+        observed dependent column) takes that value; then each missing
+        dependent entry is computed from the filled sources, as in
+        :meth:`inverse_transform`.
+        """
+        if self._relations is None:
+            return filled
+        known = self._relations.infer_sources(self._values(self._split(X), X))
+        values = self._values(self._split(filled), filled)
+        for j in range(len(values)):
+            rows = missing[:, j] & ~_missing(known[j])
+            values[j] = np.where(rows, known[j], values[j])
+        rebuilt = self._relations.rebuild(values, self._integer_columns())
+        out = filled.copy()
+        for j in range(len(values)):
+            rows = missing[:, j]
+            if not rows.any():
+                continue
+            if is_dataframe(X):
+                import pandas as pd
+
+                column = pd.Series(rebuilt[j], index=X.index).astype(
+                    self._all_dtypes[j]
+                )
+                out[X.columns[j]] = filled.iloc[:, j].mask(rows, column)
+            else:
+                out[rows, j] = rebuilt[j][rows]
+        return out
 
     def numeric_inverse(self, Z_numeric):
         """Numeric columns in the data's units from their encoded scores.
@@ -789,7 +936,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             out[:, col] = f(v)
         return out
 
-    def _assemble(self, out):
+    def _assemble(self, out, dtypes):
         if self._is_frame:
             import pandas as pd
 
@@ -797,10 +944,10 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             names = getattr(self, "feature_names_in_", None)
             if names is None:
                 names = list(range(len(out)))
-            for name, values, dtype in zip(names, out, self._dtypes, strict=True):
+            for name, values, dtype in zip(names, out, dtypes, strict=True):
                 data[name] = pd.Series(values).astype(dtype)
             return pd.DataFrame(data)
-        if self._categorical:
+        if "categorical" in self._all_kinds:
             return np.column_stack(out).astype(object)
         return np.column_stack(out).astype(self._array_dtype)
 
@@ -809,7 +956,9 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         names = getattr(self, "feature_names_in_", None)
         if names is None:
-            names = np.asarray([f"x{j}" for j in range(len(self.kinds_))], object)
+            names = np.asarray([f"x{j}" for j in range(self.n_features_in_)], object)
+        if self._relations is not None:
+            names = names[self._relations.free]
         out = [str(names[j]) for j in self._numeric]
         for j, levels in zip(self._categorical, self.categories_, strict=True):
             out += [f"{names[j]}_{level}" for level in levels]
@@ -829,6 +978,14 @@ def adopt_encoder(estimator, encoder):
         estimator.feature_names_in_ = encoder.feature_names_in_
     elif hasattr(estimator, "feature_names_in_"):
         del estimator.feature_names_in_
+
+
+def _missing(values):
+    import pandas as pd
+
+    if values.dtype == object:
+        return np.asarray(pd.isna(values), dtype=bool)
+    return np.isnan(values)
 
 
 def _nearest(support, values):

@@ -1,0 +1,260 @@
+"""Exact relations between the columns of a table: found, checked and rebuilt.
+
+A table often holds columns that follow from others: a copy or a rescaling
+of another column, a total that is the sum of its parts, a category that
+another determines (city -> country).  A model that draws every column
+would draw them apart; one that models the free columns and rebuilds the
+rest keeps every relation in every row.  :class:`Relations` finds them on
+the training columns, rebuilds the dependent columns of decoded rows, fills
+a missing source from its dependent where the relation can be inverted, and
+tells which rows break a relation.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# A relation holds when every residual is within this share of the column's
+# largest magnitude (float rounding of a sum or a product stays far below).
+RELATIVE_TOLERANCE = 1e-9
+# Smallest number of distinct source values (numeric) or rows per source
+# level (categorical) for a relation to be taken as structure, not chance.
+MIN_DISTINCT = 3
+MIN_ROWS_PER_LEVEL = 2
+# Sums are searched among at most this many numeric columns (cubic cost).
+MAX_SUM_COLUMNS = 40
+
+__all__ = ["Relation", "Relations"]
+
+
+@dataclass
+class Relation:
+    """``target = sum(coef * source) + offset`` (numeric) or a level map.
+
+    ``kind`` is 'affine' (one source), 'sum' (two sources, coefficients
+    +-1, no offset) or 'map' (categorical: ``mapping[source level]``).
+    """
+
+    kind: str
+    target: int
+    sources: tuple
+    coefs: tuple = ()
+    offset: float = 0.0
+    mapping: dict = None
+
+    def values(self, columns):
+        """The target computed from the sources (NaN/None where one is missing)."""
+        if self.kind == "map":
+            source = np.asarray(columns[self.sources[0]], dtype=object)
+            gaps = _missing_mask(source)
+            return np.asarray([None if gap else self.mapping.get(v)
+                               for v, gap in zip(source, gaps, strict=True)],
+                              dtype=object)
+        total = np.full(len(columns[self.sources[0]]), self.offset)
+        for coef, j in zip(self.coefs, self.sources, strict=True):
+            total = total + coef * np.asarray(columns[j], dtype=np.float64)
+        return total
+
+    def describe(self, labels):
+        """The relation in words, with the columns' labels."""
+        target = labels[self.target]
+        sources = [labels[j] for j in self.sources]
+        if self.kind == "map":
+            return f"{target} is determined by {sources[0]}"
+        if self.kind == "affine":
+            (coef,) = self.coefs
+            text = sources[0] if coef == 1 else f"{coef:.10g} * {sources[0]}"
+            if self.offset:
+                text += f" {'+' if self.offset > 0 else '-'} {abs(self.offset):.10g}"
+            return f"{target} = {text}"
+        terms = [("+ " if c > 0 else "- ") + s for c, s in zip(self.coefs, sources,
+                                                                 strict=True)]
+        return f"{target} = " + " ".join(terms).removeprefix("+ ")
+
+
+class Relations:
+    """The exact relations of a table; ``free`` are the columns modelled."""
+
+    def __init__(self, items, n_features):
+        self.items = list(items)
+        targets = {r.target for r in self.items}
+        self.free = [j for j in range(n_features) if j not in targets]
+
+    @classmethod
+    def find(cls, columns, numeric, categorical):
+        """The relations among ``columns``, at the indices given.
+
+        Numeric columns are float arrays (NaN missing), categorical ones
+        object arrays (None or NaN missing).  Each column is a target at
+        most once, of sources that are free; lower-indexed relations first.
+        """
+        items, taken = [], set()
+        missing = {j: _missing_mask(columns[j]) for j in (*numeric, *categorical)}
+        for j in sorted((*numeric, *categorical)):
+            for i in sorted((*numeric, *categorical)):
+                if i >= j or i in taken or j in taken:
+                    continue
+                if not np.array_equal(missing[i], missing[j]):
+                    continue
+                if i in numeric and j in numeric:
+                    relation = _affine(columns, i, j, missing[i])
+                elif i in categorical and j in categorical:
+                    relation = _level_map(columns, i, j, missing[i])
+                else:
+                    relation = None
+                if relation is not None:
+                    items.append(relation)
+                    taken.add(j)
+                    break
+        free = [j for j in numeric if j not in taken]
+        if len(free) <= MAX_SUM_COLUMNS:
+            items += _sums(columns, free, missing)
+        return cls(items, len(columns))
+
+    def infer_sources(self, columns):
+        """Columns with missing sources filled from their observed targets.
+
+        Only where the relation can be solved for the source: an affine map,
+        a sum with one source missing, a one-to-one level map.
+        """
+        columns = list(columns)
+        for r in self.items:
+            target = columns[r.target]
+            target_seen = ~_missing_mask(target)
+            if r.kind == "map":
+                inverse = _invert(r.mapping)
+                if inverse is None:
+                    continue
+                source = np.asarray(columns[r.sources[0]], dtype=object).copy()
+                rows = target_seen & _missing_mask(source)
+                source[rows] = [inverse.get(v) for v in np.asarray(target)[rows]]
+                columns[r.sources[0]] = source
+                continue
+            values = [np.asarray(columns[j], dtype=np.float64).copy()
+                      for j in r.sources]
+            gaps = [np.isnan(v) for v in values]
+            for k, (coef, v) in enumerate(zip(r.coefs, values, strict=True)):
+                others = [m for m in range(len(values)) if m != k]
+                rows = target_seen & gaps[k]
+                for m in others:
+                    rows &= ~gaps[m]
+                if rows.any():
+                    rest = sum(r.coefs[m] * values[m][rows] for m in others)
+                    t = np.asarray(target, dtype=np.float64)[rows]
+                    v[rows] = (t - r.offset - rest) / coef
+                    columns[r.sources[k]] = v
+        return columns
+
+    def rebuild(self, columns, integer):
+        """Columns with every target computed from its sources, in order.
+
+        ``integer[j]`` says whether column j holds integers (rounded).
+        """
+        columns = list(columns)
+        for r in self.items:
+            values = r.values(columns)
+            if r.kind != "map" and integer[r.target]:
+                values = np.rint(values)
+            columns[r.target] = values
+        return columns
+
+    def broken(self, columns):
+        """Per row, the description index of the first relation it breaks, or -1."""
+        n_rows = len(columns[0])
+        first = np.full(n_rows, -1)
+        for index, r in enumerate(self.items):
+            expected = r.values(columns)
+            seen = ~_missing_mask(columns[r.target]) & ~_missing_mask(expected)
+            if r.kind == "map":
+                known = np.asarray([v in r.mapping for v in columns[r.sources[0]]])
+                actual = np.asarray(columns[r.target], dtype=object)
+                bad = seen & known & (actual != expected)
+            else:
+                actual = np.asarray(columns[r.target], dtype=np.float64)
+                bad = seen & ~np.isclose(actual, expected, rtol=RELATIVE_TOLERANCE,
+                                         atol=_tolerance(actual[seen]))
+            first[(first < 0) & bad] = index
+        return first
+
+
+def _missing_mask(column):
+    import pandas as pd
+
+    return np.asarray(pd.isna(np.asarray(column, dtype=object)), dtype=bool)
+
+
+def _tolerance(values):
+    scale = np.max(np.abs(values)) if values.size else 0.0
+    return RELATIVE_TOLERANCE * max(float(scale), 1e-300)
+
+
+def _affine(columns, i, j, missing):
+    """``x_j = s x_i + t`` on the observed rows, or None."""
+    x = np.asarray(columns[i], dtype=np.float64)[~missing]
+    y = np.asarray(columns[j], dtype=np.float64)[~missing]
+    if x.size < 2 * MIN_DISTINCT or np.unique(x).size < MIN_DISTINCT:
+        return None
+    lo, hi = np.argmin(x), np.argmax(x)
+    slope = (y[hi] - y[lo]) / (x[hi] - x[lo])
+    if slope == 0 or not np.isfinite(slope):
+        return None
+    # Round the map to the precision the data carry, so that a copy is 1, 0.
+    slope = float(np.round(slope, 12))
+    offset = float(np.round(y[lo] - slope * x[lo], 12)) + 0.0
+    if np.abs(y - (slope * x + offset)).max() > _tolerance(y):
+        return None
+    return Relation("affine", j, (i,), (slope,), offset)
+
+
+def _level_map(columns, i, j, missing):
+    """The level of column j as a function of column i's, or None."""
+    x = np.asarray(columns[i], dtype=object)[~missing]
+    y = np.asarray(columns[j], dtype=object)[~missing]
+    mapping = {}
+    for a, b in zip(x, y, strict=True):
+        if mapping.setdefault(a, b) != b:
+            return None
+    if len(set(mapping.values())) < 2 or x.size < MIN_ROWS_PER_LEVEL * len(mapping):
+        return None
+    return Relation("map", j, (i,), mapping=mapping)
+
+
+def _sums(columns, free, missing):
+    """``x_c = +-x_a +- x_b`` among the free numeric columns, each target once."""
+    items, taken, used = [], set(), set()
+    values = {j: np.asarray(columns[j], dtype=np.float64) for j in free}
+    for c in sorted(free, reverse=True):
+        found = None
+        if c in used:
+            continue
+        for a in free:
+            for b in free:
+                if found or not (a < b) or c in (a, b) or {a, b, c} & taken:
+                    continue
+                rows = ~(missing[a] | missing[b])
+                if (not np.array_equal(missing[c], ~rows)
+                        or rows.sum() < 2 * MIN_DISTINCT):
+                    continue
+                if min(np.unique(values[a][rows]).size,
+                       np.unique(values[b][rows]).size) < MIN_DISTINCT:
+                    continue
+                y = values[c][rows]
+                for coefs in ((1.0, 1.0), (1.0, -1.0), (-1.0, 1.0)):
+                    total = coefs[0] * values[a][rows] + coefs[1] * values[b][rows]
+                    if np.abs(y - total).max() <= _tolerance(y):
+                        found = Relation("sum", c, (a, b), coefs)
+                        break
+        if found:
+            items.append(found)
+            taken.add(c)
+            used.update(found.sources)
+    return items
+
+
+def _invert(mapping):
+    inverse = {}
+    for a, b in mapping.items():
+        if b in inverse:
+            return None
+        inverse[b] = a
+    return inverse

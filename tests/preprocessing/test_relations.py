@@ -1,0 +1,131 @@
+"""Exact relations between columns: found in fit, kept in every synthetic row."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from skgen import TabularMixture
+from skgen.preprocessing import TableEncoder
+
+CITIES = {"Oslo": "NO", "Bergen": "NO", "Rome": "IT", "Milan": "IT", "Lima": "PE"}
+
+
+def _table(n=2000, seed=0):
+    rng = np.random.default_rng(seed)
+    city = rng.choice(list(CITIES), n)
+    a = rng.normal(10, 3, n)
+    b = rng.gamma(2, 2, n)
+    k = rng.integers(0, 9, n)
+    return pd.DataFrame({
+        "city": city, "a": a, "b": b, "k": k,
+        "total": a + b, "a_copy": a.copy(), "a_cents": 100 * a + 5,
+        "country": pd.Series(city).map(CITIES).to_numpy(), "k2": 2 * k,
+        "margin": b - a,
+    })
+
+
+FREE = ["city", "a", "b", "k"]
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    df = _table()
+    return df, TabularMixture(random_state=0).fit(df)
+
+
+def test_the_relations_of_the_table_are_found(fitted):
+    _, model = fitted
+    assert sorted(model.relations_) == sorted([
+        "'a_copy' = 'a'", "'a_cents' = 100 * 'a' + 5",
+        "'country' is determined by 'city'", "'k2' = 2 * 'k'",
+        "'total' = 'a' + 'b'", "'margin' = - 'a' + 'b'",
+    ])
+
+
+def test_independent_columns_have_no_relation():
+    rng = np.random.default_rng(1)
+    n = 500
+    df = pd.DataFrame({
+        "x": rng.normal(size=n), "y": rng.normal(size=n),
+        "small": rng.integers(0, 3, n), "other": rng.integers(0, 3, n),
+        "id": [f"row{i}" for i in range(n)],  # determines everything: not a map
+        "c": rng.choice(["u", "v"], n),
+    })
+    assert TableEncoder(relations="auto").fit(df).relations_ == []
+
+
+def test_every_synthetic_row_holds_every_relation(fitted):
+    _, model = fitted
+    s = model.sample(10000, random_state=0)
+    assert (s["a_copy"] == s["a"]).all()
+    assert (s["a_cents"] == 100 * s["a"] + 5).all()
+    assert (s["k2"] == 2 * s["k"]).all() and s["k2"].dtype == np.int64
+    assert (s["country"] == s["city"].map(CITIES)).all()
+    np.testing.assert_allclose(s["total"], s["a"] + s["b"], rtol=1e-12)
+    np.testing.assert_allclose(s["margin"], s["b"] - s["a"], rtol=1e-12, atol=1e-12)
+    assert list(s.columns) == list(_table(5).columns)
+
+
+def test_the_model_is_that_of_the_free_columns(fitted):
+    df, model = fitted
+    free = TabularMixture(random_state=0).fit(df[FREE])
+    np.testing.assert_allclose(model.score_samples(df.iloc[:200]),
+                               free.score_samples(df[FREE].iloc[:200]), rtol=1e-12)
+    pd.testing.assert_frame_equal(model.sample(300, random_state=1)[FREE],
+                                  free.sample(300, random_state=1))
+
+
+def test_a_row_that_breaks_a_relation_is_refused_or_scored_on_its_free_columns(fitted):
+    df, model = fitted
+    rows = df.iloc[:5].copy()
+    wrong = "PE" if rows["country"].iloc[3] != "PE" else "NO"
+    rows.loc[rows.index[3], "country"] = wrong
+    with pytest.raises(ValueError, match=r"row 3 breaks 'country' is determined by"):
+        model.score_samples(rows)
+    ignoring = TabularMixture(random_state=0, broken_relations="ignore").fit(df)
+    np.testing.assert_allclose(ignoring.score_samples(rows),
+                               model.score_samples(df.iloc[:5]), rtol=1e-12)
+
+
+def test_imputation_follows_the_relations_both_ways(fitted):
+    df, model = fitted
+    rows = df.iloc[:4].copy()
+    rows.loc[rows.index[0], "a"] = np.nan           # known from a_copy
+    rows.loc[rows.index[1], "total"] = np.nan       # computed from a + b
+    rows.loc[rows.index[2], "country"] = None       # from the city
+    rows.loc[rows.index[3], ["a", "a_copy", "a_cents"]] = np.nan  # total - b
+    filled = model.impute(rows)
+    pd.testing.assert_frame_equal(filled[["a", "total", "a_copy"]],
+                                  df.iloc[:4][["a", "total", "a_copy"]], rtol=1e-12)
+    assert (filled["country"] == df["country"].iloc[:4]).all()
+    draws = model.sample_conditional(rows, 3, random_state=0)
+    np.testing.assert_allclose(draws["total"], draws["a"] + draws["b"], rtol=1e-12)
+    assert (draws["a"] == draws["a_copy"]).all()
+
+
+def test_gaps_shared_by_a_source_and_its_copy_are_kept_together():
+    df = _table(1500, seed=2)[["a", "a_copy", "b", "city"]]
+    gaps = np.random.default_rng(3).random(len(df)) < 0.2
+    df.loc[gaps, ["a", "a_copy"]] = np.nan
+    model = TabularMixture(random_state=0).fit(df)
+    assert model.relations_ == ["'a_copy' = 'a'"]
+    s = model.sample(4000, random_state=0)
+    assert abs(s["a"].isna().mean() - 0.2) < 0.03
+    assert (s["a"].isna() == s["a_copy"].isna()).all()
+    assert (s["a"].dropna() == s["a_copy"].dropna()).all()
+    # a copy with gaps of its own is another column, not a relation
+    df.loc[df.index[:50], "a_copy"] = np.nan
+    df.loc[df.index[:50], "a"] = 1.0
+    assert TabularMixture(random_state=0).fit(df).relations_ == []
+
+
+def test_relations_off_models_every_column_and_arrays_work():
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(800, 2))
+    X = np.column_stack([x, x[:, 0] * 3 - 1])
+    assert TabularMixture(2, random_state=0, relations=None).fit(X).relations_ == []
+    model = TabularMixture(2, random_state=0).fit(X)
+    assert model.relations_ == ["at index 2 = 3 * at index 0 - 1"]
+    s = model.sample(1000, random_state=0)
+    np.testing.assert_allclose(s[:, 2], 3 * s[:, 0] - 1, rtol=1e-12)
+    assert model.encoder_.get_feature_names_out().tolist() == ["x0", "x1"]
