@@ -41,6 +41,7 @@ from sklearn.utils.validation import (
 
 from skgen.preprocessing._relations import Relations
 from skgen.preprocessing._table_input import column_kind_from_dtype, is_dataframe
+from skgen.preprocessing._time import TimeColumn, is_time_dtype
 
 __all__ = ["TableEncoder"]
 
@@ -309,9 +310,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
                     f"0 feature(s) (shape={X.shape}) while a minimum of 1 is required."
                 )
             _check_n_features(self, X, reset=reset)
-            return self._free_columns(
-                [X.iloc[:, j] for j in range(X.shape[1])], X, reset
-            )
+            return self._free_columns(self._split(X, reset), X, reset)
         given = self.categorical_features
         any_selected = not (isinstance(given, str) or given is None) and bool(
             np.asarray(given).size
@@ -392,10 +391,9 @@ class TableEncoder(TransformerMixin, BaseEstimator):
                 if kind is None:
                     raise TypeError(
                         f"Column {labels[j]} has the dtype {dtype}, which skgen "
-                        "cannot model (datetimes, timedeltas, complex numbers and "
-                        "nested objects are not supported). Convert it to numbers "
-                        "(a datetime, e.g., to days since a date) or to a "
-                        "categorical dtype, or drop it."
+                        "cannot model (complex numbers, intervals and nested "
+                        "objects are not supported). Convert it to numbers or to "
+                        "a categorical dtype, or drop it."
                     )
                 if selected is not None and kind == "categorical":
                     kind = self._not_numeric(labels[j], dtype)
@@ -832,12 +830,19 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         return [kind == "integer" or getattr(dtype, "kind", "") in "iu"
                 for kind, dtype in zip(self._all_kinds, self._all_dtypes, strict=True)]
 
-    def _split(self, X):
-        """Every column of X, as :meth:`_columns` takes them apart."""
-        if is_dataframe(X):
-            return [X.iloc[:, j] for j in range(X.shape[1])]
-        X = check_array(X, dtype=None, ensure_all_finite=False)
-        return [X[:, j] for j in range(X.shape[1])]
+    def _split(self, X, reset=False):
+        """Every column of X, times as counts of their unit (see ``_time``)."""
+        if not is_dataframe(X):
+            if reset:
+                self._times = {}
+            X = check_array(X, dtype=None, ensure_all_finite=False)
+            return [X[:, j] for j in range(X.shape[1])]
+        columns = [X.iloc[:, j] for j in range(X.shape[1])]
+        if reset:
+            self._times = {j: TimeColumn(c) for j, c in enumerate(columns)
+                           if is_time_dtype(c.dtype)}
+        return [self._times[j].to_counts(c) if j in self._times else c
+                for j, c in enumerate(columns)]
 
     def broken_relations(self, X):
         """The rows of X that break a kept relation, and the relation broken.
@@ -944,8 +949,13 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             names = getattr(self, "feature_names_in_", None)
             if names is None:
                 names = list(range(len(out)))
-            for name, values, dtype in zip(names, out, dtypes, strict=True):
-                data[name] = pd.Series(values).astype(dtype)
+            for j, (name, values, dtype) in enumerate(
+                zip(names, out, dtypes, strict=True)
+            ):
+                if j in self._times:
+                    data[name] = self._times[j].from_counts(values)
+                else:
+                    data[name] = pd.Series(values).astype(dtype)
             return pd.DataFrame(data)
         if "categorical" in self._all_kinds:
             return np.column_stack(out).astype(object)

@@ -160,11 +160,10 @@ def test_array_categories_by_index():
 @pytest.mark.parametrize(
     "column, error, match",
     [
-        (pd.to_datetime(["2020-01-01", "2021-01-01", "2022-01-01"]), TypeError,
-         "'when' has the dtype datetime64"),
+        (np.array([1 + 1j, 2, 3]), TypeError, "'when' has the dtype complex128"),
         ([1.0, np.nan, 2.0], ValueError, "NaN"),
         (pd.Categorical(["a", None, "b"]), ValueError, "missing categories"),
-        (pd.to_timedelta([1, 2, 3], unit="D"), TypeError, "'when' has the dtype"),
+        (pd.interval_range(0, 3), TypeError, "'when' has the dtype interval"),
     ],
 )
 def test_bad_columns_raise_naming_the_column(column, error, match):
