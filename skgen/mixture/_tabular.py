@@ -25,6 +25,7 @@ from skgen.mixture._engine.passes import (
 )
 from skgen.mixture._engine.sources import TensorSource
 from skgen.mixture._split import held_out, paired_sums, selected
+from skgen.mixture._table_conditions import sample_given
 from skgen.mixture._table_layout import Layout, layout_sums
 from skgen.preprocessing import TableEncoder
 from skgen.preprocessing._table import adopt_encoder
@@ -776,8 +777,8 @@ class TabularMixture(BaseMixture):
         return self.predict_proba(X).argmax(1)
 
     @torch_work
-    def sample(self, n_samples=1, *, random_state=None):
-        """Draw rows from the fitted mixture.
+    def sample(self, n_samples=1, *, random_state=None, given=None):
+        """Draw rows from the fitted mixture, optionally under conditions.
 
         Parameters
         ----------
@@ -787,6 +788,20 @@ class TabularMixture(BaseMixture):
         random_state : int, RandomState instance or None, default=None
             Randomness of this call; None uses the estimator's
             ``random_state``.
+
+        given : dict, default=None
+            Conditions on columns (by name, or by index for an array):
+            ``{"region": "south"}`` draws rows with that value, ``{"age":
+            (30, 40)}`` rows whose continuous or integer column lies in the
+            range (ends included). The rows follow the mixture's law given
+            the conditions, exactly: a component is drawn with its weight
+            times the conditions' probability in it, then each other column
+            from it (a range's column from its normal truncated to the
+            range). Conditions that no component can meet raise a
+            ValueError; conditions with less than one training row's worth of
+            probability warn. A column that follows from others (see
+            ``relations``) takes an equality when it is an affine map of one
+            column; otherwise give the condition on its sources.
 
         Returns
         -------
@@ -804,6 +819,8 @@ class TabularMixture(BaseMixture):
         rng = check_random_state(
             self.random_state if random_state is None else random_state
         )
+        if given is not None:
+            return sample_given(self, n_samples, rng, given)
         weights = self.weights_ / self.weights_.sum()
         components = rng.choice(weights.size, size=n_samples, p=weights)
         Z = self._draw(components, rng)
