@@ -158,11 +158,15 @@ class TabularMixture(BaseMixture):
         ``'auto'`` finds the exact relations between the columns of the
         training table (a column equal to another or to an affine map of
         it, a category that another determines, a number that is the sum or
-        difference of two others; see
+        difference of two others, a text column that identifies the rows;
+        see
         :class:`~skgen.preprocessing.TableEncoder`), models the free columns
         only and computes the dependent ones in :meth:`sample`,
         :meth:`impute` and :meth:`sample_conditional`, so that every
         synthetic row satisfies every relation the training rows satisfy.
+        An identifier is not modelled: :meth:`sample` gives new values of the
+        training ones' form (each position's character among those seen
+        there), unique in the sample and unlike any training value.
         :meth:`score_samples` is the density of the free columns. None
         models every column. On a Dask collection no relation is sought.
 

@@ -21,6 +21,8 @@ RELATIVE_TOLERANCE = 1e-9
 # level (categorical) for a relation to be taken as structure, not chance.
 MIN_DISTINCT = 3
 MIN_ROWS_PER_LEVEL = 2
+# A text column distinct in every row of at least this many is an identifier.
+MIN_IDENTIFIER_ROWS = 20
 # Sums are searched among at most this many numeric columns (cubic cost).
 MAX_SUM_COLUMNS = 40
 
@@ -42,8 +44,15 @@ class Relation:
     offset: float = 0.0
     mapping: dict = None
 
-    def values(self, columns):
-        """The target computed from the sources (NaN/None where one is missing)."""
+    def values(self, columns, rng=None):
+        """The target computed from the sources (NaN/None where one is missing).
+
+        An identifier ('id', no source) gets new values of the training
+        ones' form, unique and unlike them, drawn from ``rng``.
+        """
+        if self.kind == "id":
+            n_rows = next(len(c) for c in columns if c is not None)
+            return _new_identifiers(self.mapping, n_rows, rng)
         if self.kind == "map":
             source = np.asarray(columns[self.sources[0]], dtype=object)
             gaps = _missing_mask(source)
@@ -59,6 +68,8 @@ class Relation:
         """The relation in words, with the columns' labels."""
         target = labels[self.target]
         sources = [labels[j] for j in self.sources]
+        if self.kind == "id":
+            return f"{target} identifies the rows"
         if self.kind == "map":
             return f"{target} is determined by {sources[0]}"
         if self.kind == "affine":
@@ -88,7 +99,8 @@ class Relations:
         object arrays (None or NaN missing).  Each column is a target at
         most once, of sources that are free; lower-indexed relations first.
         """
-        items, taken = [], set()
+        items = [r for j in categorical if (r := _identifier(columns, j)) is not None]
+        taken = {r.target for r in items}
         missing = {j: _missing_mask(columns[j]) for j in (*numeric, *categorical)}
         for j in sorted((*numeric, *categorical)):
             for i in sorted((*numeric, *categorical)):
@@ -119,6 +131,8 @@ class Relations:
         """
         columns = list(columns)
         for r in self.items:
+            if r.kind == "id":
+                continue
             target = columns[r.target]
             target_seen = ~_missing_mask(target)
             if r.kind == "map":
@@ -145,14 +159,15 @@ class Relations:
                     columns[r.sources[k]] = v
         return columns
 
-    def rebuild(self, columns, integer):
+    def rebuild(self, columns, integer, rng=None):
         """Columns with every target computed from its sources, in order.
 
-        ``integer[j]`` says whether column j holds integers (rounded).
+        ``integer[j]`` says whether column j holds integers (rounded);
+        ``rng`` draws new identifiers.
         """
         columns = list(columns)
         for r in self.items:
-            values = r.values(columns)
+            values = r.values(columns, rng)
             if r.kind != "map" and integer[r.target]:
                 values = np.rint(values)
             columns[r.target] = values
@@ -163,6 +178,8 @@ class Relations:
         n_rows = len(columns[0])
         first = np.full(n_rows, -1)
         for index, r in enumerate(self.items):
+            if r.kind == "id":
+                continue
             expected = r.values(columns)
             seen = ~_missing_mask(columns[r.target]) & ~_missing_mask(expected)
             if r.kind == "map":
@@ -249,6 +266,49 @@ def _sums(columns, free, missing):
             taken.add(c)
             used.update(found.sources)
     return items
+
+
+def _identifier(columns, j):
+    """An identifier: a text column with a distinct value in every row."""
+    values = np.asarray(columns[j], dtype=object)
+    if values.size < MIN_IDENTIFIER_ROWS or _missing_mask(values).any():
+        return None
+    if not all(isinstance(v, str) for v in values):
+        return None
+    if len(set(values)) < values.size:
+        return None
+    return Relation("id", j, (), mapping={"seen": frozenset(values),
+                                          "forms": values})
+
+
+def _new_identifiers(known, n, rng):
+    """``n`` distinct strings shaped as the training identifiers, none of them.
+
+    A length is drawn with its share of the training identifiers, then each
+    position's character among those seen there at that length, so that a
+    fixed prefix stays and digits stay digits.
+    """
+    rng = np.random.default_rng(rng)
+    lengths = np.asarray([len(v) for v in known["forms"]])
+    alphabets = {
+        length: [sorted({v[i] for v in known["forms"] if len(v) == length})
+                 for i in range(length)]
+        for length in np.unique(lengths).tolist()
+    }
+    out, seen = [], set(known["seen"])
+    for _ in range(100 * n + 1000):
+        if len(out) == n:
+            break
+        length = int(lengths[rng.integers(lengths.size)])
+        new = "".join(chars[rng.integers(len(chars))] for chars in alphabets[length])
+        if new not in seen:
+            seen.add(new)
+            out.append(new)
+    while len(out) < n:  # the form has too few values left: lengthen them
+        new = f"{known['forms'][0]}-{len(seen)}"
+        seen.add(new)
+        out.append(new)
+    return np.asarray(out, dtype=object)
 
 
 def _invert(mapping):

@@ -25,6 +25,7 @@ Columns are of three kinds:
   over the levels seen in fit.
 """
 
+import hashlib
 import numbers
 
 import numpy as np
@@ -216,12 +217,13 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         (a column equal to an affine map of another, a category determined
         by another, a number that is the sum or difference of two others,
         each on the same rows as its sources, to a relative tolerance of
-        1e-9) and encodes only the free columns: :meth:`transform` drops the
-        dependent ones (after filling a missing source from its dependent
-        where the relation can be solved for it) and
-        :meth:`inverse_transform` computes them from the decoded sources, so
-        that every decoded row satisfies every relation. None encodes every
-        column.
+        1e-9; and an identifier, a text column with a distinct value in
+        each of at least 20 rows) and encodes only the free columns:
+        :meth:`transform` drops the dependent ones (after filling a missing
+        source from its dependent where the relation can be solved for it)
+        and :meth:`inverse_transform` computes them from the decoded
+        sources, so that every decoded row satisfies every relation, and
+        draws new identifiers. None encodes every column.
 
     Attributes
     ----------
@@ -823,8 +825,13 @@ class TableEncoder(TransformerMixin, BaseEstimator):
                     out[j] = np.where(missing[:, j], missing_value,
                                       out[j].astype(object))
         if self._relations is not None:
-            out = self._relations.rebuild(out, self._integer_columns())
+            out = self._relations.rebuild(out, self._integer_columns(), _draws_for(Z))
         return self._assemble(out, dtypes)
+
+    def _identifiers(self):
+        if self._relations is None:
+            return set()
+        return {r.target for r in self._relations.items if r.kind == "id"}
 
     def _integer_columns(self):
         return [kind == "integer" or getattr(dtype, "kind", "") in "iu"
@@ -878,7 +885,8 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         for j in range(len(values)):
             rows = missing[:, j] & ~_missing(known[j])
             values[j] = np.where(rows, known[j], values[j])
-        rebuilt = self._relations.rebuild(values, self._integer_columns())
+        rebuilt = self._relations.rebuild(values, self._integer_columns(),
+                                          _draws_for(missing))
         out = filled.copy()
         for j in range(len(values)):
             rows = missing[:, j]
@@ -887,10 +895,11 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             if is_dataframe(X):
                 import pandas as pd
 
-                column = pd.Series(rebuilt[j], index=X.index).astype(
-                    self._all_dtypes[j]
-                )
-                out[X.columns[j]] = filled.iloc[:, j].mask(rows, column)
+                dtype = self._all_dtypes[j]
+                if j in self._identifiers():  # new identifiers: not the levels
+                    dtype = object
+                column = pd.Series(rebuilt[j], index=X.index).astype(dtype)
+                out[X.columns[j]] = filled.iloc[:, j].astype(dtype).mask(rows, column)
             else:
                 out[rows, j] = rebuilt[j][rows]
         return out
@@ -954,6 +963,9 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             ):
                 if j in self._times:
                     data[name] = self._times[j].from_counts(values)
+                elif (j in self._identifiers()
+                      and isinstance(dtype, pd.CategoricalDtype)):
+                    data[name] = pd.Categorical(values)  # new identifiers
                 else:
                     data[name] = pd.Series(values).astype(dtype)
             return pd.DataFrame(data)
@@ -988,6 +1000,12 @@ def adopt_encoder(estimator, encoder):
         estimator.feature_names_in_ = encoder.feature_names_in_
     elif hasattr(estimator, "feature_names_in_"):
         del estimator.feature_names_in_
+
+
+def _draws_for(array):
+    """A generator seeded by the bytes of ``array``: the same rows, the same draws."""
+    digest = hashlib.sha256(np.ascontiguousarray(array).tobytes()).digest()
+    return np.random.default_rng(int.from_bytes(digest[:8], "little"))
 
 
 def _missing(values):

@@ -51,7 +51,9 @@ def test_independent_columns_have_no_relation():
         "id": [f"row{i}" for i in range(n)],  # determines everything: not a map
         "c": rng.choice(["u", "v"], n),
     })
-    assert TableEncoder(relations="auto").fit(df).relations_ == []
+    assert TableEncoder(relations="auto").fit(df).relations_ == [
+        "'id' identifies the rows"
+    ]
 
 
 def test_every_synthetic_row_holds_every_relation(fitted):
@@ -129,3 +131,26 @@ def test_relations_off_models_every_column_and_arrays_work():
     s = model.sample(1000, random_state=0)
     np.testing.assert_allclose(s[:, 2], 3 * s[:, 0] - 1, rtol=1e-12)
     assert model.encoder_.get_feature_names_out().tolist() == ["x0", "x1"]
+
+
+def test_an_identifier_comes_back_unique_new_and_of_the_same_form():
+    rng = np.random.default_rng(5)
+    n = 800
+    df = pd.DataFrame({
+        "id": [f"CUST-{i:05d}-{'ab'[i % 2]}" for i in rng.permutation(n)],
+        "x": rng.normal(size=n), "c": rng.choice(["u", "v"], n),
+    })
+    model = TabularMixture(random_state=0).fit(df)
+    assert model.relations_ == ["'id' identifies the rows"]
+    s = model.sample(500, random_state=0)
+    assert s["id"].is_unique and not set(s["id"]) & set(df["id"])
+    assert s["id"].str.fullmatch(r"CUST-00\d{3}-[ab]").all()
+    pd.testing.assert_frame_equal(s, model.sample(500, random_state=0))
+    # the identifier is not modelled: the scores are those of the rest
+    rest = TabularMixture(random_state=0).fit(df[["x", "c"]])
+    np.testing.assert_allclose(model.score_samples(df.iloc[:50]),
+                               rest.score_samples(df[["x", "c"]].iloc[:50]),
+                               rtol=1e-12)
+    # a repeated text value is a category, not an identifier
+    df.loc[1, "id"] = df.loc[0, "id"]
+    assert TabularMixture(random_state=0).fit(df).relations_ == []
