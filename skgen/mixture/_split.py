@@ -6,7 +6,7 @@ rows are held out in memory and on Dask, whatever the blocks.
 
 import numpy as np
 
-__all__ = ["held_out", "paired_sums", "row_hash", "selected"]
+__all__ = ["held_out", "paired_sums", "row_hash", "selected", "split_weights"]
 
 
 def row_hash(encoded, hash_params):
@@ -38,6 +38,25 @@ def selected(encoded, hash_params):
     u = row_hash(encoded, hash_params)
     _, _, fraction, share = hash_params
     return (u >= fraction) & (u < fraction + share * (1.0 - fraction))
+
+
+def split_weights(encoded, weights, hash_params):
+    """The training and held-out weight of each row, in memory.
+
+    A row whose copies weigh 2 or more in all (a repeated row, or a row of
+    weight 2 or more) is shared between the sides, as a random split of its
+    copies would share it: the held-out fraction of its weight is held out,
+    the rest trains.  Every other row goes whole to the side of its hash.
+    """
+    _, _, fraction, share = hash_params
+    u = row_hash(encoded, hash_params)
+    train = np.where(selected(encoded, hash_params), weights, 0.0)
+    valid = np.where(u < fraction, weights, 0.0)
+    _, distinct = np.unique(u, return_inverse=True)
+    repeated = np.bincount(distinct, weights)[distinct] >= 2
+    train = np.where(repeated, weights * (1.0 - fraction) * share, train)
+    valid = np.where(repeated, weights * fraction, valid)
+    return train, valid
 
 
 def paired_sums(log_lik, reference, weights):

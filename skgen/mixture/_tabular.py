@@ -24,7 +24,7 @@ from skgen.mixture._engine.passes import (
     stats_of_responsibilities,
 )
 from skgen.mixture._engine.sources import TensorSource
-from skgen.mixture._split import held_out, paired_sums, selected
+from skgen.mixture._split import paired_sums, selected, split_weights
 from skgen.mixture._table_conditions import sample_given
 from skgen.mixture._table_layout import Layout, layout_sums
 from skgen.preprocessing import TableEncoder
@@ -413,15 +413,14 @@ class TabularMixture(BaseMixture):
             # that copies of a row and a weighted row fall on the same side.
             encoded = encoder.transform(X)
             hash_params = self._hash(random_state, encoded.shape[1], weights.sum())
-            held = held_out(encoded, hash_params)
-            train_weights = np.where(selected(encoded, hash_params), weights, 0.0)
-            valid = np.flatnonzero(held & (weights > 0))
+            train_weights, valid_weights = split_weights(encoded, weights, hash_params)
+            valid = np.flatnonzero(valid_weights > 0)
             if valid.size == 0 or np.count_nonzero(train_weights) < 2:
                 # too few distinct rows to hold some out
-                train_weights, valid = weights, keep
+                train_weights, valid, valid_weights = weights, keep, weights
             S_valid = as_tensor(layout.scoring_matrix(encoder, X, encoded)[valid],
                                 device)
-            w_valid = weights[valid]
+            w_valid = valid_weights[valid]
 
             def validation_score(params, reference):
                 log_lik = self._log_likelihood(layout, params, S_valid)
@@ -431,8 +430,11 @@ class TabularMixture(BaseMixture):
 
             train = np.flatnonzero(train_weights > 0)
             train_source = _row_source(Z[train], train_weights[train], device)
+            # copies of a row are one row to the number of components
+            n_distinct = np.unique(np.nan_to_num(encoded[train], nan=0.5),
+                                   axis=0).shape[0]
             n_components, self.validation_scores_, start = self._select_n_components(
-                layout, train_source, float(train_weights.sum()), train.size,
+                layout, train_source, float(train_weights.sum()), n_distinct,
                 (Z[train], train_weights[train]), validation_score, random_state,
             )
         else:
@@ -558,11 +560,12 @@ class TabularMixture(BaseMixture):
         ``init_rows`` the rows the init draws from.
         """
         largest = max(1, min(n_rows, total_weight / _ROWS_PER_COMPONENT))
+        candidates = [k for k in _AUTO_CANDIDATES if k <= largest or k == 1]
+        if n_rows < total_weight / _ROWS_PER_COMPONENT and n_rows > candidates[-1]:
+            candidates.append(int(n_rows))  # few distinct rows: one each
         scores, best, chosen = {}, None, None
         fitted = {}
-        for k in _AUTO_CANDIDATES:
-            if k > largest and k > 1:
-                break
+        for k in candidates:
             params, _, n_iter, _ = self._fit_em(
                 layout, source, total_weight, k, init_rows, rng
             )

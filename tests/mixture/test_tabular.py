@@ -457,3 +457,21 @@ def test_rows_with_nothing_observed_are_filled_from_the_mixture(fitted):
     assert abs(shares["Rome"] - expected["Rome"]) < 0.04
     with pytest.raises(ValueError, match="no observed entry"):
         model.score_samples(rows)
+
+
+def test_auto_holds_on_a_table_of_repeated_rows():
+    rng = np.random.default_rng(8)
+    # no integer column: its dequantization draws differ between copies
+    base = pd.DataFrame({"a": rng.choice(["x", "y", "z"], 30),
+                         "b": rng.normal(size=30), "c": rng.normal(size=30)})
+    stacked = pd.concat([base] * 30, ignore_index=True)  # under n_quantiles rows
+    model = TabularMixture(random_state=0).fit(stacked)
+    # copies fall on both sides of the split, as a random split puts them:
+    # the held-out rows are rows the model has seen, so it keeps them all
+    assert model.n_components_ == 30
+    draws = model.sample(2000, random_state=0)
+    nearest = np.abs(draws["c"].to_numpy()[:, None] - base["c"].to_numpy()).min(1)
+    assert np.mean(nearest < 0.05) > 0.9
+    # a weight is copies of its row to the choice too
+    weighted = TabularMixture(random_state=0).fit(base, sample_weight=np.full(30, 30))
+    assert weighted.n_components_ == model.n_components_
