@@ -53,8 +53,23 @@ if parse_version(sklearn.__version__) < parse_version("1.8"):
         ] = "scikit-learn 1.7's check casts X to int32, then subtracts a float"
 
 
+# The check's 15 rows have 15 values per column: TabularMixture models such
+# columns as discrete, and dequantizes each row with its own draw, so the
+# copies of a row and its weight see different draws. With n_components=2 the
+# fits agree all the same; with 'auto' the held-out choice shares repeated
+# rows between its sides, and the candidates' fits, which follow the draws,
+# can start the final fit elsewhere. (With continuous columns they are equal.)
+AUTO_TABULAR_FAILED_CHECKS = {
+    "check_sample_weight_equivalence_on_dense_data":
+        "copies of a row of a discrete column get their own dequantization draws",
+}
+
+
 def _expected_failed_checks(estimator):
-    return EXPECTED_FAILED_CHECKS.get(type(estimator).__name__, {})
+    failed = dict(EXPECTED_FAILED_CHECKS.get(type(estimator).__name__, {}))
+    if isinstance(estimator, TabularMixture) and estimator.n_components == "auto":
+        failed.update(AUTO_TABULAR_FAILED_CHECKS)
+    return failed
 
 
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failed_checks)

@@ -52,7 +52,11 @@ def split_weights(encoded, weights, hash_params):
     u = row_hash(encoded, hash_params)
     train = np.where(selected(encoded, hash_params), weights, 0.0)
     valid = np.where(u < fraction, weights, 0.0)
-    _, distinct = np.unique(u, return_inverse=True)
+    # copies are found by their values: their hashes may differ in the last
+    # bits, as a matrix product rounds rows by their place in the batch
+    _, distinct = np.unique(np.nan_to_num(encoded, nan=0.5), axis=0,
+                            return_inverse=True)
+    distinct = distinct.reshape(-1)
     repeated = np.bincount(distinct, weights)[distinct] >= 2
     train = np.where(repeated, weights * (1.0 - fraction) * share, train)
     valid = np.where(repeated, weights * fraction, valid)

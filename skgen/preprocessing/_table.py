@@ -848,7 +848,8 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         if reset:
             self._times = {j: TimeColumn(c) for j, c in enumerate(columns)
                            if is_time_dtype(c.dtype)}
-        return [self._times[j].to_counts(c) if j in self._times else c
+        times = getattr(self, "_times", {})  # none when fitted on an array
+        return [times[j].to_counts(c) if j in times else c
                 for j, c in enumerate(columns)]
 
     def broken_relations(self, X):
@@ -961,7 +962,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             for j, (name, values, dtype) in enumerate(
                 zip(names, out, dtypes, strict=True)
             ):
-                if j in self._times:
+                if j in getattr(self, "_times", {}):
                     data[name] = self._times[j].from_counts(values)
                 elif (j in self._identifiers()
                       and isinstance(dtype, pd.CategoricalDtype)):

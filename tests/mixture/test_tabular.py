@@ -475,3 +475,17 @@ def test_auto_holds_on_a_table_of_repeated_rows():
     # a weight is copies of its row to the choice too
     weighted = TabularMixture(random_state=0).fit(base, sample_weight=np.full(30, 30))
     assert weighted.n_components_ == model.n_components_
+
+
+def test_weights_of_two_and_more_equal_copies_in_the_held_out_choice():
+    rng = np.random.default_rng(9)
+    # more values than half the weight: continuous columns (discrete ones
+    # dequantize each copy with its own draw)
+    X = np.vstack([rng.normal(0, 1, (100, 3)), rng.normal(4, 1, (100, 3))])
+    w = rng.integers(0, 4, X.shape[0])
+    a = TabularMixture(random_state=0).fit(X, sample_weight=w)
+    b = TabularMixture(random_state=0).fit(np.repeat(X, w, axis=0))
+    assert a.validation_scores_.keys() == b.validation_scores_.keys()
+    for k, score in a.validation_scores_.items():
+        assert b.validation_scores_[k] == pytest.approx(score, rel=1e-9)
+    np.testing.assert_allclose(a.predict_proba(X), b.predict_proba(X), atol=1e-9)
