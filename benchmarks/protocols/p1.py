@@ -22,12 +22,12 @@ that set-up and the final E-step drop out.
 
 Usage::
 
-    python benchmarks/bench_gmm.py            # full protocol
-    python benchmarks/bench_gmm.py --part memory
-    python benchmarks/bench_gmm.py --quick    # smoke run, 1 repeat, N=20 000
+    python -m benchmarks P1                 # full protocol
+    python -m benchmarks P1 --part speed    # (a) and (b) only
+    python -m benchmarks P1 --quick         # smoke run, 1 repeat, N=20 000
 
-The table's header states the CPU count, the thread settings and the load
-average at the start and the end of the run.
+Writes ``results/P1.md`` and ``results/P1.json``; the table's header states the
+CPU count, the thread settings and the load average at both ends of the run.
 """
 
 import argparse
@@ -39,12 +39,18 @@ import subprocess
 import sys
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
-from _machine import load_average, machine_line
 
-RESULTS = Path(__file__).parent / "results"
+from benchmarks._harness import (
+    ROOT,
+    argument_parser,
+    load_average,
+    machine_line,
+    write_results,
+)
+
+TITLE = "GaussianMixture speed and memory against scikit-learn"
 COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"]
 DTYPES = ["float64", "float32"]
 
@@ -157,8 +163,9 @@ def run_in_fresh_process(task):
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[var] = str(task["threads"])
     out = subprocess.run(
-        [sys.executable, __file__, "--worker", json.dumps(task)],
-        env=env, capture_output=True, text=True, check=True,
+        [sys.executable, "-m", "benchmarks.protocols.p1", "--worker",
+         json.dumps(task)],
+        env=env, cwd=ROOT, capture_output=True, text=True, check=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -170,33 +177,45 @@ def median(values):
     return statistics.median(values)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small smoke run")
+def main(argv=None):
+    parser = argument_parser(__doc__)
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--sklearn-threads", type=int, nargs="+", default=[1, 2],
                         choices=[1, 2],
                         help="thread settings at which scikit-learn is timed "
-                        "(the protocol's: 1 2; its 2-thread runs take the "
-                        "longest, so 1 alone fits a short slot on a busy "
-                        "machine, and the table says which were timed)")
-    parser.add_argument("--part", choices=["speed", "memory", "all"], default="all",
-                        help="speed: (a) and (b), written to bench_gmm.md; memory: "
-                        "written to bench_gmm_memory.md")
-    args = parser.parse_args()
+                        "(the protocol's: 1 2; 1 alone fits a short slot on a "
+                        "busy machine, and the table says which were timed)")
+    parser.add_argument("--part", choices=["speed", "memory", "all"], default="all")
+    args = parser.parse_args(argv)
     if args.worker:
         print(json.dumps(worker(json.loads(args.worker))))
-        return
-    n = 20_000 if args.quick else 200_000
-    n_memory = 200_000 if args.quick else 2_000_000
+        return 0
+    n = 5_000 if args.quick else 200_000
+    n_memory = 20_000 if args.quick else 2_000_000
     repeats = 1 if args.quick else args.repeats
     libraries = ["sklearn", "skgen"]
+    load_at_start = load_average()
+    body, figures = [], {}
     if args.part in ("speed", "all"):
-        report(run_speed(n, repeats, libraries, args.sklearn_threads),
-               "bench_gmm.md", args.quick)
+        # A quick run checks the code paths, at one thread setting only.
+        threads = (1,) if args.quick else (1, 2)
+        text, found = run_speed(n, repeats, libraries,
+                                (1,) if args.quick else args.sklearn_threads, threads)
+        body.append(text)
+        figures.update(found)
     if args.part in ("memory", "all"):
-        report(run_memory(n_memory, libraries), "bench_gmm_memory.md", args.quick)
+        text, found = run_memory(n_memory, libraries,
+                                 ("kmeans",) if args.quick else ("kmeans", "k-means++"))
+        body.append(text)
+        figures.update(found)
+    threads = WORKER_THREADS.format("1" if args.quick else "1 and at 2")
+    command = "python -m benchmarks P1 " + " ".join(argv or sys.argv[1:])
+    path = write_results("P1", TITLE, "\n".join(body), figures, quick=args.quick,
+                         machine=machine_line(load_at_start, threads=threads),
+                         command=command.strip())
+    log(f"wrote {path}")
+    return 0
 
 
 # Every timing runs in a fresh worker process with its own thread settings.
@@ -208,17 +227,10 @@ def log(message):
     print(message, file=sys.stderr, flush=True)
 
 
-def report(table, name, quick):
-    print(table)
-    if not quick:
-        RESULTS.mkdir(exist_ok=True)
-        (RESULTS / name).write_text(table)
-        log(f"wrote {RESULTS / name}")
-
-
-def run_speed(n, repeats, libraries, sklearn_threads=(1, 2)):
-    load_at_start = load_average()
-    settings = {lib: (1, 2) for lib in libraries}
+def run_speed(n, repeats, libraries, sklearn_threads=(1, 2), skgen_threads=(1, 2)):
+    """Parts (a) and (b): the markdown and the figures."""
+    figures = {}
+    settings = {lib: tuple(skgen_threads) for lib in libraries}
     settings["sklearn"] = tuple(sklearn_threads)
 
     def interleaved(kind, label):
@@ -239,10 +251,6 @@ def run_speed(n, repeats, libraries, sklearn_threads=(1, 2)):
     whole = interleaved("whole", "b")  # (b) the whole default fit
 
     lines = [
-        "# P1: skgen.GaussianMixture vs scikit-learn",
-        "",
-        machine_line(load_at_start, threads=WORKER_THREADS.format("1 and at 2")),
-        "",
         f"N={n} train, {n // 4} held-out, d=16, k=16. Every time is the median "
         f"of {repeats} repeat(s) at each thread setting; the speed-up compares "
         "each library at its best thread setting.",
@@ -264,6 +272,10 @@ def run_speed(n, repeats, libraries, sklearn_threads=(1, 2)):
         best = {lib: min(per_iter[lib, t] for t in settings[lib])
                 for lib in libraries}
         s_ll, g_ll = held_out["sklearn"], held_out["skgen"]
+        figures[f"speedup_{key.replace('/', '_')}"] = round(
+            best["sklearn"] / best["skgen"], 1)
+        figures[f"rel_diff_{key.replace('/', '_')}"] = float(
+            f"{abs(s_ll - g_ll) / abs(s_ll):.1e}")
         times = " | ".join(
             f"{per_iter[lib, t]:.4f}" if (lib, t) in per_iter else "not timed"
             for lib in libraries for t in (1, 2))
@@ -286,24 +298,30 @@ def run_speed(n, repeats, libraries, sklearn_threads=(1, 2)):
             secs = median([r["default"]["seconds"] for r in runs])
             best_whole[lib] = min(best_whole.get(lib, np.inf), secs)
             default = runs[0]["default"]
+            figures[f"default_fit_s_{lib}_{t}"] = round(secs, 2)
+            figures[f"default_fit_ll_{lib}"] = round(default["held_out"], 3)
             lines.append(f"| {lib} | {t} | {secs:.2f} | {default['n_iter']} | "
                          f"{default['held_out']:.6f} |")
     lines += ["", f"Whole-fit speed-up at each library's best thread setting: "
               f"{best_whole['sklearn'] / best_whole['skgen']:.1f}x", ""]
-    return "\n".join(lines) + "\n"
+    figures["default_fit_speedup"] = round(
+        best_whole["sklearn"] / best_whole["skgen"], 1)
+    for name in ("sklearn", "skgen"):
+        figures[f"default_fit_s_{name}"] = round(best_whole[name], 2)
+    speedups = [v for k, v in figures.items() if k.startswith("speedup_")]
+    figures["speedup_min"], figures["speedup_max"] = min(speedups), max(speedups)
+    return "\n".join(lines) + "\n", figures
 
-def run_memory(n_memory, libraries):
-    load_at_start = load_average()
+def run_memory(n_memory, libraries, inits=("kmeans", "k-means++")):
+    """The memory part: the markdown and the figures."""
     memory = {}
-    for init in ("kmeans", "k-means++"):
+    for init in inits:
         for lib in libraries:
             log(f"memory {lib} init={init}")
             memory[lib, init] = run_in_fresh_process(dict(
                 kind="memory", library=lib, threads=1, n=n_memory, init=init))
     lines = [
-        f"# P1 memory: N={n_memory}, d=32, k=32, full, max_iter=2, 1 thread",
-        "",
-        machine_line(load_at_start, threads=WORKER_THREADS.format("1")),
+        f"## Memory: N={n_memory}, d=32, k=32, full, max_iter=2, 1 thread",
         "",
         "Peak RSS (ru_maxrss) of a fresh process that draws the data chunk by chunk "
         "into one array, then fits one library. 'peak before fit' covers the "
@@ -318,8 +336,10 @@ def run_memory(n_memory, libraries):
             f"| {lib} | {init} | {m['input_mb']:.0f} | {m['before_fit_mb']:.0f} | "
             f"{m['peak_mb']:.0f} | {2 * m['input_mb'] + 512:.0f} | "
             f"{m['seconds']:.1f} |")
-    return "\n".join(lines) + "\n"
+    figures = {f"peak_mb_{lib}_{init}": round(m["peak_mb"])
+               for (lib, init), m in memory.items()}
+    return "\n".join(lines) + "\n", figures
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
