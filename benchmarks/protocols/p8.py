@@ -35,15 +35,14 @@ cost of drawing.
 
 Usage::
 
-    python benchmarks/bench_dask.py            # full protocol
-    python benchmarks/bench_dask.py --quick    # smoke run, N = 0.5M and 1M
-    python benchmarks/bench_dask.py --sizes 2 10 --no-spark
+    python -m benchmarks P8            # full protocol
+    python -m benchmarks P8 --quick    # smoke run, N = 0.25M, no Spark
+    python -m benchmarks P8 --sizes 2 10 --no-spark
 
 The table's header states the CPU count, the thread settings and the load
 average at the start and the end of the run.
 """
 
-import argparse
 import contextlib
 import io
 import os
@@ -58,9 +57,15 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from _machine import load_average, machine_line
 
-RESULTS = Path(__file__).parent / "results"
+from benchmarks._harness import (
+    argument_parser,
+    load_average,
+    machine_line,
+    write_results,
+)
+
+TITLE = "GaussianMixture at scale on Dask, against memory and Spark MLlib"
 D, K = 16, 16
 BLOCK_ROWS = 250_000
 DATA_SEED = 8
@@ -578,6 +583,8 @@ def _memory_best(phase):
 
 
 def report(results, load_at_start, n_memory):
+    """The markdown body, the machine line and the figures."""
+    figures = {}
     scale = results["scale"]
     first = scale[0]
     settings = "; ".join(
@@ -586,17 +593,14 @@ def report(results, load_at_start, n_memory):
     client_env = ", ".join(f"{v}={os.environ.get(v, 'unset')}" for v in
                            ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                             "MKL_NUM_THREADS"))
+    machine = machine_line(
+        load_at_start,
+        threads=(f"Dask workers: 2 processes x 1 thread per cluster ({settings}); "
+                 "in-memory fits in the client process at "
+                 "torch.set_num_threads(1) and (2); Spark local[2]; client "
+                 f"{client_env}"),
+    )
     lines = [
-        "# P8: GaussianMixture at scale on Dask",
-        "",
-        machine_line(
-            load_at_start,
-            threads=(f"Dask workers: 2 processes x 1 thread per cluster ({settings}); "
-                     "in-memory fits in the client process at "
-                     "torch.set_num_threads(1) and (2); Spark local[2]; client "
-                     f"{client_env}"),
-        ),
-        "",
         f"P1 mixture (d={D}, k={K}), float32, blocks of {BLOCK_ROWS:,} rows drawn "
         f"lazily by Dask (block i from default_rng([{DATA_SEED}, i])). Two "
         f"LocalCluster(n_workers=2, threads_per_worker=1, memory_limit="
@@ -633,6 +637,12 @@ def report(results, load_at_start, n_memory):
             mem = {t: _median(runs, f"memory {t}") for t in (1, 2)}
             ratio = (n / dask_s) / (n_memory / min(mem.values()))
             ratios[f"{config}, drawn blocks, {n / 1e6:g}M"] = ratio
+            if config == next(iter(CONFIGS)):
+                figures[f"drawn_vs_memory_{n / 1e6:g}M"] = round(ratio, 2)
+                figures[f"drawn_s_per_iter_{n / 1e6:g}M"] = round(dask_s, 3)
+                worker_peaks = phase["peaks"][config]
+                figures[f"worker_peak_mb_{n / 1e6:g}M"] = round(max(
+                    worker_peaks["worker 1"], worker_peaks["worker 2"]) / MB)
             prepare = statistics.median(
                 [r["total"] - sum(r["iterations"]) for r in runs[key]])
             peaks, start = phase["peaks"][config], phase["start"][config]
@@ -661,6 +671,8 @@ def report(results, load_at_start, n_memory):
             dask_s = _median(runs, key)
             ratio = (n / dask_s) / (n_memory / _memory_best(phase))
             ratios[f"{config}, persisted, {n / 1e6:g}M"] = ratio
+            if config == next(iter(CONFIGS)):
+                figures[f"persisted_vs_memory_{n / 1e6:g}M"] = round(ratio, 2)
             lines.append(f"| {n / 1e6:g}M | {config} | {dask_s:.3f} | "
                          f"{_rate(n, dask_s)} | {_memory_best(phase):.3f} | "
                          f"{ratio:.2f}x |")
@@ -746,6 +758,8 @@ def report(results, load_at_start, n_memory):
             " MB" for p in scale)
         lines.append(f"- Peak RSS per worker independent of N ({config}): {peaks}.")
     if spark:
+        figures["spark_rdd_s_per_iter"] = round(spark["rdd"]["per_iter"], 3)
+        figures["spark_ml_s_per_iter"] = round(spark["ml"]["per_iter"], 3)
         for label, seconds, ll in skgen_rows[2:]:
             for api in ("rdd", "ml"):
                 speedup = spark[api]["per_iter"] / seconds
@@ -756,30 +770,30 @@ def report(results, load_at_start, n_memory):
                     f"against Spark's {spark[api]['scored']:.6f}.")
     if pf:
         gap = pf["full_ll"] - pf["stream_ll"]
+        figures["partial_fit_gap"] = round(gap, 4)
         lines.append(f"- partial_fit within 0.02 nats/row: {gap:.4f}, "
                      f"{'met' if gap <= 0.02 else 'not met'}.")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n", machine, figures
 
 
 # ------------------------------------------------------------------- main
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small smoke run")
+def main(argv=None):
+    parser = argument_parser(__doc__)
     parser.add_argument("--sizes", type=float, nargs="+", default=[2, 10, 50],
                         help="N in millions of rows")
     parser.add_argument("--repeats", type=int, default=2,
                         help="repeats of the first (smallest) N")
     parser.add_argument("--no-spark", action="store_true")
     parser.add_argument("--no-partial-fit", action="store_true")
-    parser.add_argument("--out", default="bench_dask.md",
-                        help="file name of the table under results/")
-    args = parser.parse_args()
-    sizes = [0.5, 1.0] if args.quick else args.sizes
+    args = parser.parse_args(argv)
+    sizes = [0.25] if args.quick else args.sizes
     sizes = [int(round(s * 1e6)) for s in sizes]
-    n_memory = 500_000 if args.quick else 2_000_000
+    n_memory = 250_000 if args.quick else 2_000_000
     repeats = 1 if args.quick else args.repeats
+    if args.quick:  # Spark starts a JVM: too slow for a smoke run
+        args.no_spark = True
 
     load_at_start = load_average()
     mixture = p1_mixture()
@@ -814,13 +828,13 @@ def main():
     results = {"scale": scale}
     if not args.no_partial_fit:
         results["partial_fit"] = partial_fit_phase(X_memory, X_held_out, init)
-    table = report(results, load_at_start, n_memory)
-    print(table)
-    if not args.quick:
-        RESULTS.mkdir(exist_ok=True)
-        (RESULTS / args.out).write_text(table)
-        log(f"wrote {RESULTS / args.out}")
+    body, machine, figures = report(results, load_at_start, n_memory)
+    command = "python -m benchmarks P8 " + " ".join(argv or sys.argv[1:])
+    path = write_results("P8", TITLE, body, figures, quick=args.quick,
+                         machine=machine, command=command.strip())
+    log(f"wrote {path}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
