@@ -15,8 +15,9 @@ settings (nothing is set by this script, except in the fixed-thread rows):
 * TabularMixture, VAE and GAN on the first 250 rows of
   ``load_breast_cancer`` (standardised) and on P6's CPS1988 training rows
   (seed 0, 10 000 rows), fit and ``score_samples``;
-* DensityOutlierDetector and GenerativeImputer (30% MCAR, P7's mask, seed
-  0) on P7's breast-cancer data, fit (the imputer: ``fit_transform``).
+* DensityOutlierDetector and GenerativeImputer (30% MCAR with
+  ``default_rng(0)``, never a whole row) on P7's breast-cancer data
+  (standardised), fit (the imputer: ``fit_transform``).
 
 **Report.** Median seconds of ``--repeats`` runs alone and under each load
 (a run of a call shorter than half a second is the median of as many calls
@@ -35,9 +36,10 @@ slower than before" at the defaults.
 
 Usage::
 
-    python benchmarks/bench_busy.py                  # about 20 minutes
-    python benchmarks/bench_busy.py --repeats 1 --only gmm
-    python benchmarks/bench_busy.py --against ../old-checkout --out idle.md
+    python -m benchmarks P9                  # about 20 minutes
+    python -m benchmarks P9 --repeats 1 --only gmm
+    python -m benchmarks P9 --against ../old-checkout   # writes results/P9-idle.md
+    python -m benchmarks P9 --quick          # TabularMixture and VAE on 250 rows
 """
 
 import argparse
@@ -57,11 +59,19 @@ import scipy.linalg  # noqa: F401  (its BLAS loads now, at the default threads)
 import sklearn.ensemble  # noqa: F401
 import sklearn.impute  # noqa: F401
 import torch
-from _machine import load_average, machine_line
-from bench_gmm import explicit_init, make_p1_data
 from threadpoolctl import threadpool_info, threadpool_limits
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from benchmarks._harness import (
+    ROOT,
+    argument_parser,
+    load_average,
+    machine_line,
+    results_dir,
+    write_results,
+)
+from benchmarks.protocols.p1 import explicit_init, make_p1_data
+
+TITLE = "Speed on a shared machine: each estimator alone and beside busy processes"
 LOADS = (0, 1, 2)
 
 
@@ -75,9 +85,8 @@ def thread_state():
 def sibling(name):
     """A benchmark module of this folder, without the thread settings it makes.
 
-    bench_impute and bench_tables pin the BLAS variables and torch's threads
-    for their own runs; P9 measures the defaults, so both are put back after
-    the import.
+    P6 pins the BLAS variables and torch's threads for its own runs; P9
+    measures the defaults, so both are put back after the import.
     """
     saved, threads = dict(os.environ), torch.get_num_threads()
     try:
@@ -89,7 +98,7 @@ def sibling(name):
 
 
 def p6_table():
-    tables = sibling("bench_tables")
+    tables = sibling("benchmarks.protocols.p6")
     return tables.split(tables.load_table("CPS1988"), 0)[0]
 
 
@@ -100,7 +109,18 @@ def breast_cancer_250():
     return (X - X.mean(0)) / X.std(0)
 
 
-def works(only):
+def breast_cancer_gaps(seed=0, share=0.3):
+    """P7's breast-cancer data, standardised, with ``share`` of it MCAR."""
+    from sklearn.datasets import load_breast_cancer
+
+    X = load_breast_cancer().data
+    X = (X - X.mean(0)) / X.std(0)
+    mask = np.random.default_rng(seed).random(X.shape) < share
+    mask[mask.all(axis=1), 0] = False  # never a whole row
+    return X, np.where(mask, np.nan, X)
+
+
+def works(only, quick=False):
     """``{name: (group, callable)}``: each callable runs one timed call."""
     from sklearn.mixture import GaussianMixture as SklearnGM
 
@@ -124,7 +144,8 @@ def works(only):
             "gmm", lambda: fitted.sample(100_000, random_state=0))
     if only in (None, "small"):
         small = breast_cancer_250()
-        for name in ("TabularMixture", "VAE", "GAN"):
+        for name in ("TabularMixture", "VAE") if quick else (
+                "TabularMixture", "VAE", "GAN"):
             model = getattr(skgen, name)(random_state=0).fit(small)
             out[f"{name} fit, 250 x 30"] = (
                 "small", lambda n=name: getattr(skgen, n)(random_state=0).fit(small))
@@ -139,9 +160,7 @@ def works(only):
             out[f"{name} score_samples, CPS1988"] = (
                 "table", lambda m=model: m.score_samples(table))
     if only in (None, "wrappers"):
-        impute = sibling("bench_impute")
-        X_p7 = impute.load("breast_cancer", None)
-        X_gaps = np.where(impute.removal_mask(X_p7, "MCAR30", 0), np.nan, X_p7)
+        X_p7, X_gaps = breast_cancer_gaps()
         out["DensityOutlierDetector fit, P7 breast cancer"] = (
             "wrappers", lambda: skgen.DensityOutlierDetector().fit(X_p7))
         out["GenerativeImputer fit_transform, 30% MCAR"] = (
@@ -204,13 +223,16 @@ def against(base, only, repeats, out):
     for repeat in range(repeats):
         for label in ("before", "after"):
             env = dict(os.environ)
-            if label == "before":
-                env["PYTHONPATH"] = str(Path(base).resolve())
+            # skgen from the other checkout, these benchmarks from this one
+            # (run outside both, so that neither comes first by the cwd)
+            first = [str(Path(base).resolve())] if label == "before" else []
+            env["PYTHONPATH"] = os.pathsep.join(first + [str(ROOT)])
             with tempfile.TemporaryDirectory() as folder:
                 path = Path(folder) / "seconds.json"
-                command = [sys.executable, __file__, "--idle-json", str(path)]
+                command = [sys.executable, "-m", "benchmarks.protocols.p9",
+                           "--idle-json", str(path)]
                 subprocess.run(command + (["--only", only] if only else []),
-                               env=env, check=True)
+                               env=env, check=True, cwd=folder)
                 runs[label].append(json.loads(path.read_text()))
             print(f"[{repeat}] {label}: {runs[label][-1]}", flush=True)
     commit = subprocess.run(["git", "-C", str(base), "rev-parse", "--short", "HEAD"],
@@ -218,7 +240,7 @@ def against(base, only, repeats, out):
     lines = [
         "# P9: idle speed at the defaults, before and after",
         "",
-        f"`benchmarks/bench_busy.py --against DIR`, DIR a checkout of "
+        f"`python -m benchmarks P9 --against DIR`, DIR a checkout of "
         f"{commit or 'another commit'}: each work "
         f"alone in a fresh process (a call under 0.5 s: the median of the calls "
         f"that fit in 0.5 s), {repeats} processes per code version, "
@@ -238,22 +260,26 @@ def against(base, only, repeats, out):
     out.write_text(text)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv=None):
+    parser = argument_parser(__doc__)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--only", choices=["gmm", "small", "table", "wrappers"])
-    parser.add_argument("--out", type=Path, default=RESULTS / "bench_busy.md")
     parser.add_argument("--against", type=Path, default=None)
     parser.add_argument("--idle-json", default=None, help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
     if args.idle_json:
-        return idle_seconds(args.only, args.idle_json)
+        idle_seconds(args.only, args.idle_json)
+        return 0
     if args.against:
-        return against(args.against, args.only, args.repeats, args.out)
+        against(args.against, args.only, args.repeats,
+                results_dir(args.quick) / "P9-idle.md")
+        return 0
+    if args.quick:
+        args.only, args.repeats = "small", 1
     start = load_average()
     settings_seen = thread_state()
-    jobs = works(args.only)
+    jobs = works(args.only, args.quick)
     conditions = [("load", load) for load in LOADS] + [("threads", 1), ("threads", 2)]
     times = {(name, c): [] for name in jobs for c in conditions}
     kept = True
@@ -271,10 +297,9 @@ def main():
             print(f"[{repeat}] {name}: {row}", flush=True)
 
     med = {key: statistics.median(value) for key, value in times.items()}
+    figures = {}
     lines = [
-        "# P9: speed on a shared machine",
-        "",
-        f"`benchmarks/bench_busy.py`, median of {args.repeats} interleaved runs "
+        f"Median of {args.repeats} interleaved runs "
         "(alone, 1 busy, 2 busy, 1 thread, 2 threads, then again; a run of a "
         "call under 0.5 s is the median of the calls that fit in 0.5 s). A busy "
         "process spins on one core; the defaults run at the thread settings "
@@ -290,6 +315,12 @@ def main():
     for name in jobs:
         alone, one, two = (med[name, ("load", load)] for load in LOADS)
         t1, t2 = med[name, ("threads", 1)], med[name, ("threads", 2)]
+        key = name.split(",")[0].replace(" ", "_") + (
+            "" if "," not in name else "_" + name.split(",")[1].split()[0])
+        figures[f"{key}_alone_s"] = round(alone, 2)
+        figures[f"{key}_busy1_ratio"] = round(one / alone, 2)
+        figures[f"{key}_busy2_ratio"] = round(two / alone, 2)
+        figures[f"{key}_default_vs_best"] = round(alone / min(t1, t2), 2)
         lines.append(
             f"| {name} | {alone:.2f} | {one:.2f} | {two:.2f} | {one / alone:.2f}x "
             f"| {two / alone:.2f}x | {t1:.2f} | {t2:.2f} | {alone / min(t1, t2):.2f} |")
@@ -300,14 +331,27 @@ def main():
                       f"{label} {med[anchor, ('load', load)] / med['GaussianMixture EM only', ('load', load)]:.1f}x"  # noqa: E501
                       for label, load in (("alone", 0), ("1 busy", 1), ("2 busy", 2)))
                   + "."]
-    lines += ["", machine_line(start), ""]
+        for label, load in (("alone", 0), ("busy1", 1), ("busy2", 2)):
+            figures[f"gmm_vs_sklearn_{label}"] = round(
+                med[anchor, ("load", load)]
+                / med["GaussianMixture EM only", ("load", load)], 1)
+    fits = [v for k, v in figures.items() if "fit" in k and k.endswith("busy1_ratio")]
+    if fits:
+        figures["fit_busy1_ratio_min"], figures["fit_busy1_ratio_max"] = (
+            min(fits), max(fits))
+    figures["settings_kept"] = "yes" if kept else "no"
     text = "\n".join(lines)
     print(text)
-    args.out.write_text(text)
+    command = "python -m benchmarks P9 " + " ".join(argv or sys.argv[1:])
+    write_results("P9", TITLE, text, figures, quick=args.quick,
+                  machine=machine_line(start), command=command.strip())
     if thread_state() != settings_seen:
-        sys.exit(f"The thread settings changed during the run: {thread_state()}, "
-                 f"not {settings_seen}; the defaults were not measured.")
+        print(f"The thread settings changed during the run: {thread_state()}, "
+              f"not {settings_seen}; the defaults were not measured.",
+              file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
