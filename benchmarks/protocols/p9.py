@@ -335,7 +335,8 @@ def main(argv=None):
             figures[f"gmm_vs_sklearn_{label}"] = round(
                 med[anchor, ("load", load)]
                 / med["GaussianMixture EM only", ("load", load)], 1)
-    fits = [v for k, v in figures.items() if "fit" in k and k.endswith("busy1_ratio")]
+    fits = [v for k, v in figures.items() if k.endswith("busy1_ratio")
+            and ("fit" in k or "EM_only" in k) and not k.startswith("sklearn")]
     if fits:
         figures["fit_busy1_ratio_min"], figures["fit_busy1_ratio_max"] = (
             min(fits), max(fits))
