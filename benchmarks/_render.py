@@ -119,55 +119,54 @@ def headline(results):
              "{P3.best_skgen_held_out}", "IsolationForest {P3.iforest_held_out}"),
             ("P7", "Imputation, mean rank over seven tables (30% MCAR)",
              "{P7.gmm_rank}", "missForest {P7.missforest_rank}")]
-    lines = ["| protocol | what is measured | skgen | anchor |", "|---|---|---|---|"]
+    table = []
     for protocol, what, skgen, anchor in rows:
         try:
             results.protocol(protocol)
         except MissingResults:
-            lines.append(f"| [{protocol}](benchmarks/results/) | {what} | not yet in "
-                         f"`results/{protocol}.json` | |")
+            table.append([f"[{protocol}](benchmarks/results/)", what,
+                          f"not yet in `results/{protocol}.json`", ""])
             continue
         try:
             cells = [_format(skgen, results), _format(anchor, results)]
         except KeyError:  # an owner's results file without these figures yet
             cells = [f"see `results/{protocol}.md`", ""]
-        lines.append(f"| [{protocol}](benchmarks/results/{protocol}.md) | {what} | "
-                     + " | ".join(cells) + " |")
-    return "\n".join(lines)
+        table.append([f"[{protocol}](benchmarks/results/{protocol}.md)", what,
+                      *cells])
+    return ["protocol", "what is measured", "skgen", "anchor"], table
 
 
 def p6_table(results):
     """Every table and model of P6, tuning seeds: AUC, TSTR R², DCR, fit s."""
     figures = results.protocol("P6")
-    lines = ["| table | model | detection AUC (0.5 best) | TSTR R² (real) | "
-             "DCR ratio | fit s |", "|---|---|---|---|---|---|"]
-    for table in ("CPS1988", "diamonds", "Wage", "NMES1988"):
+    table = []
+    for name_of_table in ("CPS1988", "diamonds", "Wage", "NMES1988"):
         for model in ("TabularMixture", "VAE", "GAN", "TVAE", "CTGAN", "baseline"):
-            key = f"{table}_{model}_tuning"
+            key = f"{name_of_table}_{model}_tuning"
             auc = getattr(figures, f"{key}_auc", None)
             if auc is None:
                 continue
             real = getattr(figures, f"{key}_trtr", None)
             name = f"skgen {model}" if model in ("TabularMixture", "VAE", "GAN") \
                 else model
-            lines.append(
-                f"| {table} | {name} | {_cell(auc)} | "
-                f"{_cell(getattr(figures, f'{key}_tstr', '–'))}"
-                + (f" ({real})" if model == "TabularMixture" else "")
-                + f" | {_cell(getattr(figures, f'{key}_dcr', '–'))} | "
-                f"{_cell(getattr(figures, f'{key}_fit_s', '–'))} |")
-    return "\n".join(lines)
+            tstr = _cell(getattr(figures, f"{key}_tstr", "–"), 3)
+            if model == "TabularMixture" and real is not None:
+                tstr += f" ({_cell(real, 3)})"
+            table.append([name_of_table, name, _cell(auc, 3), tstr,
+                          _cell(getattr(figures, f"{key}_dcr", "–"), 2),
+                          _cell(getattr(figures, f"{key}_fit_s", "–"), 1)])
+    return (["table", "model", "detection AUC (0.5 best)", "TSTR R² (real)",
+             "DCR ratio", "fit s"], table)
 
 
 def p1_table(results):
     """P1's per-iteration speed-ups by dtype and covariance."""
     figures = results.protocol("P1")
-    lines = ["| dtype | full | tied | diag | spherical |", "|---|---|---|---|---|"]
-    for dtype in ("float64", "float32"):
-        lines.append(f"| {dtype} | " + " | ".join(
-            f"{getattr(figures, f'speedup_{dtype}_{cov}')}x"
-            for cov in ("full", "tied", "diag", "spherical")) + " |")
-    return "\n".join(lines)
+    covariances = ("full", "tied", "diag", "spherical")
+    return ["dtype", *covariances], [
+        [dtype, *(f"{getattr(figures, f'speedup_{dtype}_{cov}'):.1f}x"
+                  for cov in covariances)]
+        for dtype in ("float64", "float32")]
 
 
 def p2_table(results):
@@ -179,10 +178,23 @@ def p2_table(results):
              ("skgen_gmm", "skgen GaussianMixture, best of a grid"),
              ("sklearn_gmm", "sklearn GaussianMixture, best of the same grid"),
              ("kde", "sklearn KernelDensity, bandwidth by CV")]
-    lines = ["| model | seeds 0-2 (tuning) | seeds 3-5 (held out) |", "|---|---|---|"]
-    for key, label in names:
-        lines.append(f"| {label} | {getattr(figures, f'{key}_tuning')} | "
-                     f"{getattr(figures, f'{key}_held_out')} |")
+    return ["model", "seeds 0-2 (tuning)", "seeds 3-5 (held out)"], [
+        [label, f"{getattr(figures, f'{key}_tuning'):.1f}",
+         f"{getattr(figures, f'{key}_held_out'):.1f}"] for key, label in names]
+
+
+def _table_text(header, rows, rst):
+    """A markdown table, or an rST list-table."""
+    if not rst:
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
+    lines = [".. list-table::", "   :header-rows: 1", ""]
+    for row in [header, *rows]:
+        # rST has no markdown links or backticks of one
+        cells = [re.sub(r"\[(.*?)\]\(.*?\)", r"\1", c).replace("`", "``")
+                 for c in row]
+        lines.append("   * - " + cells[0])
+        lines += [f"     - {cell}" for cell in cells[1:]]
     return "\n".join(lines)
 
 
@@ -200,7 +212,7 @@ def render_text(text, results, rst=False):
                 raise KeyError(f"unknown block {match['name']!r}; known: "
                                f"{', '.join(BLOCKS)}")
             try:
-                body = BLOCKS[match["name"]](results)
+                body = _table_text(*BLOCKS[match["name"]](results), rst=rst)
             except MissingResults as missing:
                 body = _format("{" + missing.args[0] + ".x}", results)
             body = f"\n{body}\n" if not rst else f"\n{body}\n\n"
