@@ -56,8 +56,31 @@ def run(name, argv):
     return module.main(list(argv))
 
 
+def takes_seeds(name):
+    """Whether the protocol's module has a ``--seeds`` argument."""
+    source = module_path(name).read_text()
+    return "--seeds" in source or "seeds=" in source
+
+
+def without_seeds(argv):
+    """``argv`` less ``--seeds`` and the values after it."""
+    out, skipping = [], False
+    for arg in argv:
+        if arg == "--seeds":
+            skipping = True
+        elif skipping and not arg.startswith("-"):
+            continue
+        else:
+            skipping = False
+            out.append(arg)
+    return out
+
+
 def run_all(argv):
-    """Run every available protocol with the same arguments; report each."""
+    """Run every available protocol with the same arguments; report each.
+
+    ``--seeds`` goes only to the protocols that have seeds.
+    """
     failed = []
     for name in NAMES:
         if title(name) is None:
@@ -66,7 +89,7 @@ def run_all(argv):
         start = time.perf_counter()
         print(f"== {name}: {title(name)}", flush=True)
         try:
-            code = run(name, argv)
+            code = run(name, argv if takes_seeds(name) else without_seeds(argv))
         except Exception:  # one broken protocol must not hide the others
             traceback.print_exc()
             code = 1
