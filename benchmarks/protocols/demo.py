@@ -76,7 +76,8 @@ def main(argv=None):
         f"Ratio of the medians: **{b / a:.2f}x** (goal: at most 2.5x).",
     ])
     figures = {"alone_s": round(a, 1), "busy_s": round(b, 1),
-               "busy_ratio": round(b / a, 2)}
+               "busy_ratio": round(b / a, 2),
+               "load_at_start": "unknown" if start is None else round(start[0], 1)}
     command = "python -m benchmarks DEMO " + " ".join(argv or sys.argv[1:])
     path = write_results("DEMO", TITLE, body, figures, quick=args.quick,
                          machine=machine_line(start), command=command.strip())
