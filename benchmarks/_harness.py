@@ -181,6 +181,12 @@ def argument_parser(module_doc, *, seeds=None):
     return parser
 
 
+def command_line(protocol, argv):
+    """The command that ran: ``python -m benchmarks PN`` and the arguments given."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    return " ".join([f"python -m benchmarks {protocol}", *args])
+
+
 def results_dir(quick):
     """``results/`` for a real run, ``results/quick/`` for a ``--quick`` one."""
     path = RESULTS / "quick" if quick else RESULTS

@@ -21,6 +21,7 @@ import time
 from benchmarks._harness import (
     ROOT,
     argument_parser,
+    command_line,
     load_average,
     machine_line,
     write_results,
@@ -78,7 +79,7 @@ def main(argv=None):
     figures = {"alone_s": round(a, 1), "busy_s": round(b, 1),
                "busy_ratio": round(b / a, 2),
                "load_at_start": "unknown" if start is None else round(start[0], 1)}
-    command = "python -m benchmarks DEMO " + " ".join(argv or sys.argv[1:])
+    command = command_line("DEMO", argv)
     path = write_results("DEMO", TITLE, body, figures, quick=args.quick,
                          machine=machine_line(start), command=command.strip())
     print(f"wrote {path}", file=sys.stderr)

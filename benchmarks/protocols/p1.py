@@ -45,6 +45,7 @@ import numpy as np
 from benchmarks._harness import (
     ROOT,
     argument_parser,
+    command_line,
     load_average,
     machine_line,
     write_results,
@@ -210,7 +211,7 @@ def main(argv=None):
         body.append(text)
         figures.update(found)
     threads = WORKER_THREADS.format("1" if args.quick else "1 and at 2")
-    command = "python -m benchmarks P1 " + " ".join(argv or sys.argv[1:])
+    command = command_line("P1", argv)
     path = write_results("P1", TITLE, "\n".join(body), figures, quick=args.quick,
                          machine=machine_line(load_at_start, threads=threads),
                          command=command.strip())

@@ -41,6 +41,7 @@ import numpy as np
 
 from benchmarks._harness import (
     argument_parser,
+    command_line,
     load_average,
     machine_line,
     pin_threads,
@@ -222,7 +223,7 @@ def main(argv=None):
         "held-out score. The VAE's defaults were chosen on seeds 0-2; seeds "
         "3-5 were not used for tuning."
     ) + "\n\n" + "\n\n".join(sections)
-    command = "python -m benchmarks P2 " + " ".join(argv or sys.argv[1:])
+    command = command_line("P2", argv)
     path = write_results("P2", TITLE, body, figures, quick=args.quick,
                          machine=machine_line(start_all), command=command.strip())
     print(f"wrote {path}", file=sys.stderr)

