@@ -1,7 +1,7 @@
 """
-=======================================
+========================================
 Segmenting an image by its pixel colours
-=======================================
+========================================
 
 A :class:`skgen.GaussianMixture` fitted on the colours of an image's pixels
 clusters them: :meth:`~skgen.GaussianMixture.predict` gives each pixel a
