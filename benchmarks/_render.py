@@ -60,8 +60,11 @@ class _Results:
                 raise MissingResults(key)
             payload = json.loads(path.read_text())
             figures = payload["figures"]
-            self.cache[key] = types.SimpleNamespace(**figures,
-                                                    _commit=payload["commit"])
+            load = re.search(r"Load average \(1 / 5 / 15 min\): ([0-9.]+)",
+                             payload.get("machine", ""))
+            self.cache[key] = types.SimpleNamespace(
+                **figures, _commit=payload["commit"],
+                _load=load.group(1) if load else "not stated")
         return self.cache[key]
 
     def __getitem__(self, key):
@@ -122,18 +125,19 @@ def headline(results):
     table = []
     for protocol, what, skgen, anchor in rows:
         try:
-            results.protocol(protocol)
+            load = results.protocol(protocol)._load
         except MissingResults:
             table.append([f"[{protocol}](benchmarks/results/)", what,
-                          f"not yet in `results/{protocol}.json`", ""])
+                          f"not yet in `results/{protocol}.json`", "", ""])
             continue
         try:
             cells = [_format(skgen, results), _format(anchor, results)]
         except KeyError:  # an owner's results file without these figures yet
             cells = [f"see `results/{protocol}.md`", ""]
         table.append([f"[{protocol}](benchmarks/results/{protocol}.md)", what,
-                      *cells])
-    return ["protocol", "what is measured", "skgen", "anchor"], table
+                      *cells, load])
+    return ["protocol", "what is measured", "skgen", "anchor",
+            "machine load at the start"], table
 
 
 def p6_table(results):
