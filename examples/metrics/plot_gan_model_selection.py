@@ -23,11 +23,11 @@ from skgen import GAN
 from skgen.datasets import make_ring
 from skgen.metrics import make_sample_scorer, mode_coverage
 
-X, _, centers = make_ring(3000, std=0.05, random_state=0, return_centers=True)
+X, _, centers = make_ring(1000, std=0.05, random_state=0, return_centers=True)
 
 search = GridSearchCV(
     GAN(random_state=0),
-    {"max_steps": [20, 1000], "pac": [1, 4]},
+    {"max_steps": [20, 400], "pac": [1, 4]},
     scoring=make_sample_scorer("mmd"),
     cv=2,
 )

@@ -1,0 +1,1 @@
+"""skgen's benchmarks: ``python -m benchmarks --help`` lists the protocols."""
