@@ -48,10 +48,12 @@ def test_readme_set_up_commands_come_early_and_match_ci():
     ci = (ROOT / ".ci" / "run").read_text()
     ci_tests = re.findall(r'^section "Tests: pytest"\n(.*?)\n', ci, flags=re.M)
     assert ci_tests and ci_tests[0].strip() in commands
-    # The CPU wheel is installed before skgen, so pip cannot pull a CUDA build.
+    # torch is installed before skgen, pinned as CI pins it, so that pip
+    # finds it satisfied and cannot pull another build.
     torch_line = next(i for i, c in enumerate(commands)
-                      if c.startswith("pip install torch"))
+                      if c.startswith("pip install") and "torch" in c)
     skgen_line = next(i for i, c in enumerate(commands)
                       if c.startswith("pip install -e"))
-    assert "download.pytorch.org/whl/cpu" in commands[torch_line]
+    ci_torch = re.search(r'pip install "(torch==[0-9.]+)"', ci)[1]
+    assert ci_torch in commands[torch_line]
     assert torch_line < skgen_line
