@@ -34,7 +34,7 @@ from sklearn.utils.validation import check_is_fitted
 from skgen.mixture._base import FitData, restored_on_failure, weighted_sum
 from skgen.mixture._engine.families import row_width
 from skgen.mixture._engine.passes import squared_distance_sum
-from skgen.mixture._engine.sources import TensorSource, add_results
+from skgen.mixture._engine.sources import RowSource, TensorSource, add_results
 from skgen.utils._dask import (
     as_dask_array,
     is_dask_dataframe,
@@ -59,7 +59,7 @@ _INIT_ROWS_PER_COMPONENT = 50
 # ----------------------------------------------------------------- source
 
 
-class DaskSource:
+class DaskSource(RowSource):
     """The row blocks of a Dask array, with their sample weights.
 
     ``X`` is a 2-D Dask array of known chunk sizes and a single chunk along
@@ -72,15 +72,6 @@ class DaskSource:
         self.X = X
         self.sample_weight = sample_weight
         self.row_width = row_width
-
-    @property
-    def n_samples(self):
-        return self.X.shape[0]
-
-    @property
-    def width(self):
-        """The number of columns of a chunk."""
-        return self.X.shape[1]
 
     device = torch.device("cpu")
 

@@ -114,14 +114,22 @@ def _conditions(model, given):
             ranges.update(_score_range(model, free.index(j), column, condition))
             continue
         if encoder.kinds_[free.index(j)] == "categorical":
-            levels = encoder.categories_[encoder._categorical.index(free.index(j))]
-            if not any(condition == level for level in levels):
+            i = encoder._categorical.index(free.index(j))
+            codes = encoder._category_codes(i, np.asarray([condition], dtype=object))
+            levels = encoder.categories_[i]
+            if codes[0] < 0:
                 raise ValueError(
                     f"The value {condition!r} given for {column!r} was not seen in "
-                    f"fit; its levels are {list(levels)}."
+                    f"fit; its levels are {_shown(levels)}."
                 )
         equal[column] = condition
     return equal, ranges
+
+
+def _shown(levels, most=10):
+    shown = [str(level) for level in levels[:most]]
+    return ", ".join(shown) + (f" and {len(levels) - most} more" if len(levels) > most
+                               else "")
 
 
 def relation_index(relations, target):

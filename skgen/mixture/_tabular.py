@@ -154,6 +154,14 @@ class TabularMixture(BaseMixture):
         categorical columns). With a marker other than NaN, a NaN in X
         raises.
 
+    max_levels : int or None, default=100
+        Most outputs of a categorical column: a column with more levels
+        keeps its ``max_levels - 1`` most frequent ones and pools the rest
+        (see :class:`~skgen.preprocessing.TableEncoder`); a pooled level is
+        sampled with its share of the pool, the same in every component.
+        Memory and time then grow with the kept levels. None keeps them all.
+        On a Dask table every level is kept.
+
     relations : {'auto'} or None, default='auto'
         ``'auto'`` finds the exact relations between the columns of the
         training table (a column equal to another or to an affine map of
@@ -292,6 +300,7 @@ class TabularMixture(BaseMixture):
         "verbose_interval": [Interval(Integral, 1, None, closed="left")],
         "device": [str, torch.device],
         "missing_values": [Real, str, None],
+        "max_levels": [Interval(Integral, 2, None, closed="left"), None],
         "relations": [StrOptions({"auto"}), None],
         "broken_relations": [StrOptions({"error", "ignore"})],
         "sample_gaps": ["boolean"],
@@ -316,6 +325,7 @@ class TabularMixture(BaseMixture):
         verbose_interval=10,
         device="cpu",
         missing_values=np.nan,
+        max_levels=100,
         relations="auto",
         broken_relations="error",
         sample_gaps=True,
@@ -336,6 +346,7 @@ class TabularMixture(BaseMixture):
         self.verbose_interval = verbose_interval
         self.device = device
         self.missing_values = missing_values
+        self.max_levels = max_levels
         self.relations = relations
         self.broken_relations = broken_relations
         self.sample_gaps = sample_gaps
@@ -384,6 +395,7 @@ class TabularMixture(BaseMixture):
             allow_missing=True,
             random_state=random_state.randint(np.iinfo(np.int32).max),
             relations=None if is_dask_collection(X) else self.relations,
+            max_levels=None if is_dask_collection(X) else self.max_levels,
         )
         if is_dask_collection(X):
             return self._fit_dask(X, sample_weight, encoder, random_state)

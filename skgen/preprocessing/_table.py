@@ -225,6 +225,15 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         sources, so that every decoded row satisfies every relation, and
         draws new identifiers. None encodes every column.
 
+    max_levels : int or None, default=None
+        Most one-hot outputs of a categorical column. A column with more
+        levels keeps its ``max_levels - 1`` most frequent ones and pools the
+        rest as one output, ``POOLED``: decoded, it becomes one of them drawn
+        with its share of their training weight, and :meth:`log_jacobian`
+        adds the log of that share, so a density of the encoded rows stays
+        one of the table's. Memory then grows with the kept levels, not all
+        of them. None keeps every level.
+
     Attributes
     ----------
     kinds_ : ndarray of str
@@ -275,6 +284,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         "allow_missing": ["boolean"],
         "random_state": ["random_state"],
         "relations": [StrOptions({"auto"}), None],
+        "max_levels": [Interval(numbers.Integral, 2, None, closed="left"), None],
     }
 
     def __init__(
@@ -288,6 +298,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         allow_missing=False,
         random_state=None,
         relations=None,
+        max_levels=None,
     ):
         self.categorical_features = categorical_features
         self.numeric_transform = numeric_transform
@@ -297,6 +308,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         self.allow_missing = allow_missing
         self.random_state = random_state
         self.relations = relations
+        self.max_levels = max_levels
 
     # ------------------------------------------------------------- columns
 
@@ -498,7 +510,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             self._ranges.append((lo, hi))
             self._maps.append(self._numeric_map(seen, weights[observed], kinds[j]))
         self.n_numeric_ = len(self._numeric)
-        self.categories_ = []
+        self.categories_, self._pools = [], {}
         for j in self._categorical:
             values, missing = self._categorical_values(columns[j], labels[j])
             levels = self._levels(columns[j], values[positive & ~missing])
@@ -507,8 +519,31 @@ class TableEncoder(TransformerMixin, BaseEstimator):
                     f"Column {labels[j]} has no observed value (in the rows of "
                     "positive weight): there is nothing to model. Drop it."
                 )
-            self.categories_.append(levels)
+            self.categories_.append(self._pooled(len(self.categories_), levels,
+                                                 values, missing, weights))
         return columns, labels, weights
+
+    def _pooled(self, i, levels, values, missing, weights):
+        """The levels kept for categorical column i; the rest pooled, by share."""
+        if self.max_levels is None or levels.size <= self.max_levels:
+            return levels
+        seen = ~missing & (weights > 0)
+        counts = np.bincount(_codes(values[seen], levels), weights[seen],
+                             minlength=levels.size)
+        order = np.argsort(-counts, kind="stable")
+        kept = np.sort(order[: self.max_levels - 1])
+        rest = np.sort(order[self.max_levels - 1:])
+        self._pools[i] = (levels[rest], counts[rest] / counts[rest].sum())
+        return np.append(levels[kept], np.asarray([POOLED], dtype=object))
+
+    def _category_codes(self, i, values):
+        """Codes of categorical column i's values; a pooled level is its pool's."""
+        levels = self.categories_[i]
+        codes = _codes(values, levels)
+        pool = getattr(self, "_pools", {}).get(i)
+        if pool is not None:
+            codes[(codes < 0) & (_codes(values, pool[0]) >= 0)] = levels.size - 1
+        return codes
 
     def _labels(self, X, n_features):
         """The labels of the encoded columns (``n_features`` of them)."""
@@ -644,9 +679,11 @@ class TableEncoder(TransformerMixin, BaseEstimator):
                 values = values + self._interval_offset(n_samples, dequantize)
             Z[:, out] = f(values)
         start = self.n_numeric_
-        for j, levels in zip(self._categorical, self.categories_, strict=True):
+        for i, (j, levels) in enumerate(
+            zip(self._categorical, self.categories_, strict=True)
+        ):
             values, missing = self._categorical_values(columns[j], labels[j])
-            codes = _codes(values, levels)
+            codes = self._category_codes(i, values)
             unknown = (codes < 0) & ~missing
             if unknown.any() and self.handle_unknown == "error":
                 raise ValueError(
@@ -677,9 +714,9 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         columns = self._columns(X, reset=False)
         labels = self._labels(X, len(columns))
         masks = []
-        for j, levels in zip(self._categorical, self.categories_, strict=True):
+        for i, j in enumerate(self._categorical):
             values, missing = self._categorical_values(columns[j], labels[j])
-            masks.append((_codes(values, levels) < 0) & ~missing)
+            masks.append((self._category_codes(i, values) < 0) & ~missing)
         n_samples = len(columns[0])
         return np.column_stack(masks) if masks else np.zeros((n_samples, 0), bool)
 
@@ -725,6 +762,12 @@ class TableEncoder(TransformerMixin, BaseEstimator):
                 values = self._checked_numeric(columns[j], labels[j])
                 observed = ~np.isnan(values)
                 total[observed] += f.log_slope(values[observed])
+        for i, (levels, shares) in getattr(self, "_pools", {}).items():
+            j = self._categorical[i]
+            values, _ = self._categorical_values(columns[j], labels[j])
+            codes = _codes(values, levels)
+            known = codes >= 0
+            total[known] += np.log(shares[codes[known]])
         return total
 
     def integer_intervals(self, X):
@@ -806,9 +849,18 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         for col, j in enumerate(self._numeric):
             out[j] = numeric[:, col]
         start = self.n_numeric_
-        for j, levels in zip(self._categorical, self.categories_, strict=True):
-            block = Z[:, start : start + levels.size]
-            out[j] = levels[np.argmax(block, axis=1)]
+        draws = None
+        for i, (j, levels) in enumerate(
+            zip(self._categorical, self.categories_, strict=True)
+        ):
+            chosen = np.argmax(Z[:, start : start + levels.size], axis=1)
+            out[j] = levels[chosen]
+            pool = getattr(self, "_pools", {}).get(i)
+            if pool is not None:
+                pooled = np.flatnonzero(chosen == levels.size - 1)
+                draws = _draws_for(Z) if draws is None else draws
+                out[j][pooled] = pool[0][draws.choice(pool[0].size, pooled.size,
+                                                      p=pool[1])]
             start += levels.size
         dtypes = self._dtypes
         if self._relations is not None:
@@ -1001,6 +1053,19 @@ def adopt_encoder(estimator, encoder):
         estimator.feature_names_in_ = encoder.feature_names_in_
     elif hasattr(estimator, "feature_names_in_"):
         del estimator.feature_names_in_
+
+
+class _Pooled:
+    """The output of a categorical column's pooled rare levels."""
+
+    def __repr__(self):
+        return "<pooled levels>"
+
+    def __reduce__(self):
+        return "POOLED"
+
+
+POOLED = _Pooled()
 
 
 def _draws_for(array):

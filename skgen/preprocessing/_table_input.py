@@ -93,9 +93,12 @@ def check_known_categories(estimator, X, remedy):
         return unknown
     names = getattr(estimator, "feature_names_in_", None)
     parts = []
+    relations = getattr(encoder, "_relations", None)
     for j, unseen in zip(encoder._categorical, unknown.T, strict=True):
         if not unseen.any():
             continue
+        if relations is not None:  # an encoded column's place in X
+            j = relations.free[j]
         label = repr(names[j]) if names is not None else f"at index {j}"
         values = X.iloc[:, j] if is_dataframe(X) else X[:, j]
         shown = sorted({repr(v) for v in np.asarray(values)[unseen]})[:5]

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from sklearn import get_config
 
-__all__ = ["TensorSource", "add_results"]
+__all__ = ["RowSource", "TensorSource", "add_results"]
 
 
 # On the CPU a chunk is kept within _CPU_CHUNK_BYTES of working space, and
@@ -28,7 +28,24 @@ _CPU_MIN_CHUNK_ROWS = 4096
 _CPU_MAX_CHUNK_ROWS = 65536
 
 
-class TensorSource:
+class RowSource:
+    """What every source of rows answers from its 2-D ``X``: rows and columns.
+
+    A source also has ``device``, ``map_reduce(func, *args)`` (the sum of
+    ``func(*args, chunk)`` over its chunks) and ``resized(row_width)``.
+    """
+
+    @property
+    def n_samples(self):
+        return self.X.shape[0]
+
+    @property
+    def width(self):
+        """The number of columns of a chunk."""
+        return self.X.shape[1]
+
+
+class TensorSource(RowSource):
     """Row chunks of an in-memory tensor, with their sample weights.
 
     The chunk size follows ``working_memory``, counting ``row_width``
@@ -51,15 +68,6 @@ class TensorSource:
             self.chunk_rows = int(min(max(rows, 16), _CPU_MAX_CHUNK_ROWS))
         else:
             self.chunk_rows = int(max(budget // row_bytes, 16))
-
-    @property
-    def n_samples(self):
-        return self.X.shape[0]
-
-    @property
-    def width(self):
-        """The number of columns of a chunk."""
-        return self.X.shape[1]
 
     @property
     def device(self):
