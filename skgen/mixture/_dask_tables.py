@@ -20,18 +20,95 @@ from functools import partial
 import dask
 import numpy as np
 import torch
+from sklearn.utils import check_random_state
 
 from skgen.mixture._engine.sources import TensorSource, add_results
 from skgen.mixture._split import held_out, paired_sums, selected
-from skgen.mixture._table_layout import layout_sums
+from skgen.mixture._table_layout import Layout, layout_sums, missing_sums
+from skgen.preprocessing._table import adopt_encoder
 from skgen.utils._dask import is_dask_dataframe, map_reduce_blocks, tree_reduce
-from skgen.utils._missing import check_gap_counts
-from skgen.utils._torch import as_tensor
+from skgen.utils._missing import check_gap_counts, is_nan_marker
+from skgen.utils._torch import as_tensor, resolve_device
 
-__all__ = ["TableBlocks", "TableSource", "lazy"]
+__all__ = ["TableBlocks", "TableSource", "fit_table_blocks", "lazy"]
 
 _ENCODER_SAMPLE_ROWS = 100_000
 
+
+
+def fit_table_blocks(model, X, sample_weight, encoder, random_state):
+    """``model.fit`` on the blocks of a Dask table, with ``encoder`` unfitted."""
+    if sample_weight is not None:
+        raise ValueError(
+            "sample_weight is not supported with a Dask table yet: fit on "
+            "the rows repeated, or compute the table into memory."
+        )
+    if not is_nan_marker(model.missing_values):
+        raise ValueError(
+            f"missing_values={model.missing_values!r}: on a Dask collection "
+            "missing entries are marked by NaN (or None) only."
+        )
+    if resolve_device(model.device).type != "cpu":
+        raise ValueError(
+            f"device={model.device!r} applies to data in memory; with a Dask "
+            "table EM runs on the workers' CPUs: use device='cpu'."
+        )
+    blocks = TableBlocks(X)
+    # The blocks' dequantization draws follow the encoder's seed, as the
+    # in-memory fit's do.
+    seed = encoder.random_state
+    sample, n_total = blocks.sample(_ENCODER_SAMPLE_ROWS, seed)
+    Z_sample = encoder.fit_transform_dequantized(sample)
+    # Levels outside the sample are levels too: complete them.
+    categorical = encoder._categorical
+    if categorical and len(sample) < n_total:
+        every = blocks.levels(categorical)
+        columns = encoder._columns(sample, reset=False)
+        for i, j in enumerate(categorical):
+            encoder.categories_[i] = encoder._levels(
+                columns[j], np.asarray(list(every[j]), dtype=object)
+            )
+        Z_sample = encoder._encode(
+            columns, encoder._labels(sample, len(columns)),
+            dequantize=check_random_state(seed),
+        )
+    adopt_encoder(model, encoder)
+    model.relations_ = []
+    if model.n_components == "auto":
+        hash_params = model._hash(random_state, Z_sample.shape[1], n_total)
+    else:
+        hash_params = None
+    sums = blocks.map_reduce(block_sums, encoder, seed, hash_params)
+    check_dask_sums(sums, model.n_components)
+    layout = Layout(encoder, sums)
+    init_rows = (Z_sample, np.ones(Z_sample.shape[0]))
+    source = TableSource(blocks, encoder, seed)
+    start, n_components = None, model.n_components
+    model.validation_scores_ = {}
+    if model.n_components == "auto":
+        train = TableSource(blocks, encoder, seed, hash_params, "train")
+        chosen = selected(encoder.transform(sample), hash_params)
+        train_init = (Z_sample[chosen], np.ones(int(chosen.sum())))
+        if sums["valid_weight"] == 0 or train_init[0].shape[0] < 2:
+            # too few distinct rows to hold some out: validate on all
+            train, train_init = source, init_rows
+            sums["train_weight"] = sums["weight"]
+            hash_params = (hash_params[0], hash_params[1], 2.0, 1.0)
+
+        def validation_score(params, reference):
+            return blocks.map_reduce(validation_block, model, layout,
+                                     params, reference, hash_params)
+
+        n_components, model.validation_scores_, start = model._select_n_components(
+            layout, train, sums["train_weight"], int(sums["train_weight"]),
+            train_init, validation_score, random_state,
+        )
+    model._finish_fit(layout, source, sums["weight"], n_components,
+                     init_rows, random_state, start)
+    model.missing_rates_ = model._missing_rates(
+        blocks.map_reduce(missing_sums, model, None)
+    )
+    return model
 
 class TableBlocks:
     """The row blocks of a Dask DataFrame (or 2-D Dask array) of a table."""

@@ -24,9 +24,9 @@ from skgen.mixture._engine.passes import (
     stats_of_responsibilities,
 )
 from skgen.mixture._engine.sources import TensorSource
-from skgen.mixture._split import paired_sums, selected, split_weights
+from skgen.mixture._split import paired_sums, split_weights
 from skgen.mixture._table_conditions import sample_given
-from skgen.mixture._table_layout import Layout, layout_sums
+from skgen.mixture._table_layout import Layout, layout_sums, missing_sums
 from skgen.preprocessing import TableEncoder
 from skgen.preprocessing._table import adopt_encoder
 from skgen.preprocessing._table_input import check_known_categories, check_table
@@ -35,7 +35,6 @@ from skgen.utils._missing import (
     check_empty_rows,
     check_gaps,
     fill_missing,
-    is_nan_marker,
     nan_marked,
 )
 from skgen.utils._threads import map_chunks, torch_work
@@ -484,79 +483,9 @@ class TabularMixture(BaseMixture):
 
     def _fit_dask(self, X, sample_weight, encoder, random_state):
         """Fit on a Dask DataFrame or array (see ``skgen.mixture._dask_tables``)."""
-        from skgen.mixture import _dask_tables as tables
+        from skgen.mixture._dask_tables import fit_table_blocks
 
-        if sample_weight is not None:
-            raise ValueError(
-                "sample_weight is not supported with a Dask table yet: fit on "
-                "the rows repeated, or compute the table into memory."
-            )
-        if not is_nan_marker(self.missing_values):
-            raise ValueError(
-                f"missing_values={self.missing_values!r}: on a Dask collection "
-                "missing entries are marked by NaN (or None) only."
-            )
-        if resolve_device(self.device).type != "cpu":
-            raise ValueError(
-                f"device={self.device!r} applies to data in memory; with a Dask "
-                "table EM runs on the workers' CPUs: use device='cpu'."
-            )
-        blocks = tables.TableBlocks(X)
-        # The blocks' dequantization draws follow the encoder's seed, as the
-        # in-memory fit's do.
-        seed = encoder.random_state
-        sample, n_total = blocks.sample(tables._ENCODER_SAMPLE_ROWS, seed)
-        Z_sample = encoder.fit_transform_dequantized(sample)
-        # Levels outside the sample are levels too: complete them.
-        categorical = encoder._categorical
-        if categorical and len(sample) < n_total:
-            every = blocks.levels(categorical)
-            columns = encoder._columns(sample, reset=False)
-            for i, j in enumerate(categorical):
-                encoder.categories_[i] = encoder._levels(
-                    columns[j], np.asarray(list(every[j]), dtype=object)
-                )
-            Z_sample = encoder._encode(
-                columns, encoder._labels(sample, len(columns)),
-                dequantize=check_random_state(seed),
-            )
-        adopt_encoder(self, encoder)
-        self.relations_ = []
-        if self.n_components == "auto":
-            hash_params = self._hash(random_state, Z_sample.shape[1], n_total)
-        else:
-            hash_params = None
-        sums = blocks.map_reduce(tables.block_sums, encoder, seed, hash_params)
-        tables.check_dask_sums(sums, self.n_components)
-        layout = Layout(encoder, sums)
-        init_rows = (Z_sample, np.ones(Z_sample.shape[0]))
-        source = tables.TableSource(blocks, encoder, seed)
-        start, n_components = None, self.n_components
-        self.validation_scores_ = {}
-        if self.n_components == "auto":
-            train = tables.TableSource(blocks, encoder, seed, hash_params, "train")
-            chosen = selected(encoder.transform(sample), hash_params)
-            train_init = (Z_sample[chosen], np.ones(int(chosen.sum())))
-            if sums["valid_weight"] == 0 or train_init[0].shape[0] < 2:
-                # too few distinct rows to hold some out: validate on all
-                train, train_init = source, init_rows
-                sums["train_weight"] = sums["weight"]
-                hash_params = (hash_params[0], hash_params[1], 2.0, 1.0)
-
-            def validation_score(params, reference):
-                return blocks.map_reduce(tables.validation_block, self, layout,
-                                         params, reference, hash_params)
-
-            n_components, self.validation_scores_, start = self._select_n_components(
-                layout, train, sums["train_weight"], int(sums["train_weight"]),
-                train_init, validation_score, random_state,
-            )
-        self._finish_fit(layout, source, sums["weight"], n_components,
-                         init_rows, random_state, start)
-        self.missing_rates_ = self._missing_rates(
-            blocks.map_reduce(missing_sums, self, None)
-        )
-        return self
+        return fit_table_blocks(self, X, sample_weight, encoder, random_state)
 
     def _select_n_components(self, layout, source, total_weight, n_rows,
                              init_rows, validation_score, rng):
@@ -1023,19 +952,6 @@ class TabularMixture(BaseMixture):
             self.weights_, self.means_, self.variances_, self.category_probas_,
             device,
         )
-
-
-def missing_sums(estimator, weights, block, index=None):
-    """Per component, the weight of the rows and of each column's gaps.
-
-    The rows of ``block`` count by their component probabilities given their
-    observed entries (the mixing weights for a row with none) times their
-    ``weights`` (1 when None); a Dask block's share when ``index`` is given.
-    """
-    resp, _, missing = estimator._posterior_or_prior(block)
-    if weights is not None:
-        resp = resp * np.asarray(weights, dtype=np.float64)[:, None]
-    return {"weight": resp.sum(0), "missing": resp.T @ missing.astype(np.float64)}
 
 
 def _inverse_cdf(probas, rng):
