@@ -4,6 +4,7 @@ import numpy as np
 from sklearn.utils._missing import is_pandas_na, is_scalar_nan
 
 __all__ = [
+    "MissingnessModel",
     "check_empty_rows",
     "check_gap_counts",
     "check_gaps",
@@ -114,3 +115,48 @@ def check_empty_rows(missing, empty_rows):
             "weights as their component probabilities."
         )
     return rows
+
+
+class MissingnessModel:
+    """Which entries of a row are missing, given the row's other entries.
+
+    For every column with gaps in training, a logistic regression of its
+    missing indicator on the row's other features (standardised, a gap at
+    the mean) gives the chance that a new row misses it: a synthetic table
+    then keeps each column's missing share and its dependence on the other
+    columns.  ``columns`` lists the columns modelled, in the order of the
+    missing mask given to :meth:`fit`.
+    """
+
+    def fit(self, features, missing, own):
+        """``own[j]`` are the features of column j, left out of its model."""
+        from sklearn.linear_model import LogisticRegression
+
+        self.centre = np.nanmean(features, axis=0)
+        scale = np.nanstd(features, axis=0)
+        self.scale = np.where(scale > 0, scale, 1.0)
+        standardised = self._standardised(features)
+        self.columns = np.flatnonzero(missing.any(axis=0) & ~missing.all(axis=0))
+        self.coef = np.zeros((self.columns.size, features.shape[1]))
+        self.intercept = np.zeros(self.columns.size)
+        for i, j in enumerate(self.columns):
+            others = np.setdiff1d(np.arange(features.shape[1]), own[j])
+            fitted = LogisticRegression().fit(standardised[:, others], missing[:, j])
+            self.coef[i, others] = fitted.coef_[0]
+            self.intercept[i] = fitted.intercept_[0]
+        self.n_columns = missing.shape[1]
+        return self
+
+    def _standardised(self, features):
+        return np.nan_to_num((features - self.centre) / self.scale, nan=0.0)
+
+    def draw(self, features, uniform):
+        """The missing mask of rows with these features, from ``uniform`` draws.
+
+        ``uniform`` holds one draw in [0, 1) per row and modelled column.
+        """
+        mask = np.zeros((features.shape[0], self.n_columns), dtype=bool)
+        if self.columns.size:
+            logits = self._standardised(features) @ self.coef.T + self.intercept
+            mask[:, self.columns] = uniform < 1.0 / (1.0 + np.exp(-logits))
+        return mask

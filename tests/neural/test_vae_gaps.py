@@ -253,3 +253,64 @@ def test_errors():
         vae.sample_conditional(X_gaps, 0)
     with pytest.raises(ValueError, match="X contains NaN, but missing_values"):
         VAE(**TINY, missing_values=-1).fit(X_gaps)
+
+
+def _table_with_mar_gaps(n=3000, seed=0):
+    """y is missing at random given c: 5%, 10% and 50% by level."""
+    rng = np.random.default_rng(seed)
+    c = rng.choice(["a", "b", "c"], n, p=[0.5, 0.3, 0.2])
+    x = rng.normal(np.select([c == "a", c == "b"], [0.0, 4.0], 8.0), 1.0)
+    y = 2 * x + rng.normal(0, 1, n)
+    y[rng.random(n) < np.select([c == "a", c == "b"], [0.05, 0.10], 0.50)] = np.nan
+    d = rng.choice(["u", "v"], n).astype(object)
+    d[rng.random(n) < 0.08] = None
+    return pd.DataFrame({"c": pd.Categorical(c), "x": x, "y": y, "d": d})
+
+
+@pytest.fixture(scope="module")
+def table_fit():
+    df = _table_with_mar_gaps()
+    return df, VAE(random_state=0, max_epochs=60).fit(df)
+
+
+def test_samples_keep_the_tables_gaps(table_fit):
+    df, vae = table_fit
+    s = vae.sample(10000, random_state=1)
+    assert (s.dtypes == df.dtypes).all()
+    assert s["c"].notna().all() and s["x"].notna().all()
+    assert abs(s["d"].isna().mean() - df["d"].isna().mean()) < 0.02
+
+    def shares(t):
+        return t["y"].isna().groupby(t["c"], observed=True).mean()
+
+    np.testing.assert_allclose(shares(s), shares(df), atol=0.05)
+    # overall, y's share is the real rates over the sampled levels (the
+    # VAE's own share of each level is a matter of its fit, not of its gaps)
+    levels = s["c"].value_counts(normalize=True)
+    assert abs(s["y"].isna().mean() - (levels * shares(df)).sum()) < 0.02
+
+
+def test_gaps_follow_a_logistic_model_of_the_other_columns(table_fit):
+    df, vae = table_fit
+    model = vae.missingness_
+    # the columns with gaps, in the encoder's order (numbers, then categories)
+    assert model.columns.tolist() == [1, 3]
+    # y's gaps depend on the level of c, not on y itself
+    assert model.coef[0, 1] == 0.0
+    assert np.abs(model.coef[0, 2:5]).max() > 0.5
+
+
+def test_complete_rows_on_request_and_without_gaps(table_fit):
+    df, vae = table_fit
+    complete = vae.set_params(sample_gaps=False).sample(500, random_state=0)
+    vae.set_params(sample_gaps=True)
+    assert not complete.isna().any().any()
+    X = np.random.default_rng(0).normal(size=(300, 3))
+    full = VAE(**TINY).fit(X)
+    assert full.missingness_ is None
+    X[::4, 1] = np.nan
+    gappy = VAE(**TINY).fit(X)
+    draws = gappy.sample(4000, random_state=0)
+    assert abs(np.isnan(draws[:, 1]).mean() - 0.25) < 0.03
+    assert not np.isnan(draws[:, [0, 2]]).any()
+    np.testing.assert_array_equal(draws, gappy.sample(4000, random_state=0))

@@ -45,9 +45,11 @@ from skgen.preprocessing._table_input import (
     is_table,
 )
 from skgen.utils._missing import (
+    MissingnessModel,
     check_empty_rows,
     check_gaps,
     fill_missing,
+    is_nan_marker,
     nan_marked,
 )
 from skgen.utils._torch import make_torch_generator
@@ -274,6 +276,13 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         fill the missing ones. With a marker other than NaN, a NaN in X
         raises. A table's missing entries may be NaN, None or ``pd.NA``.
 
+    sample_gaps : bool, default=True
+        Whether :meth:`sample` draws missing entries when the training rows
+        had some: each column with gaps gets a logistic regression of its
+        missing indicator on the row's other columns (``missingness_``), and
+        a sampled row misses each entry with the chance its other entries
+        give. False draws complete rows.
+
     empty_rows : {'error', 'prior'}, default='error'
         What :meth:`score_samples` (and so :meth:`score`,
         :meth:`decision_function` and :meth:`predict`) answer for a row with
@@ -418,6 +427,7 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         "dequantize": [StrOptions({"auto"}), "boolean"],
         "categorical_features": [StrOptions({"from_dtype"}), "array-like", None],
         "missing_values": [Real, None],
+        "sample_gaps": ["boolean"],
         "empty_rows": [StrOptions({"error", "prior"})],
     }
 
@@ -444,6 +454,7 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         dequantize="auto",
         categorical_features="from_dtype",
         missing_values=np.nan,
+        sample_gaps=True,
         empty_rows="error",
         device="cpu",
         random_state=None,
@@ -470,6 +481,7 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         self.dequantize = dequantize
         self.categorical_features = categorical_features
         self.missing_values = missing_values
+        self.sample_gaps = sample_gaps
         self.empty_rows = empty_rows
         self.device = device
         self.random_state = random_state
@@ -688,7 +700,22 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         X = self._training_matrix(X, first=True)
         self._fit_net(X, partial=False)
         self._set_offset(self._checked_training_scores(X))
+        self._fit_missingness(X)
         return self
+
+    def _fit_missingness(self, X):
+        """``missingness_``: each gap column's chance of a gap given the others."""
+        missing = self._missing_entries(X)
+        self.missingness_ = None
+        if missing.any():
+            sizes = self._block_sizes()
+            n_numeric = X.shape[1] - sum(sizes)
+            ends = np.cumsum([n_numeric, *sizes])
+            own = [np.array([i]) for i in range(n_numeric)] + [
+                np.arange(end - size, end) for size, end in zip(sizes, ends[1:],
+                                                                strict=True)
+            ]
+            self.missingness_ = MissingnessModel().fit(X, missing, own)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None):
@@ -715,6 +742,8 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         X = self._training_matrix(X, first=first)
         self._fit_net(X, partial=True)
         self._set_offset(self._checked_training_scores(X))
+        if first:
+            self._fit_missingness(X)
         return self
 
     def _checked_training_scores(self, X):
@@ -851,7 +880,10 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
             its standardised units, as in training.
         """
         check_is_fitted(self)
-        X = self._inference_matrix(X)
+        return self._latent_means(self._inference_matrix(X))
+
+    def _latent_means(self, X):
+        """``E[z | x_obs]`` of the rows of the model's matrix X."""
         module = self._inference_module()
         with torch.no_grad():
             X = self._as_inference_tensor(X)
@@ -934,9 +966,25 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         with torch.no_grad():
             z = self._latent(module, n_samples, generator)
             X = module.draw(z, generator).cpu().numpy()
+            missing = self._drawn_gaps(X, generator)
         if hasattr(self, "encoder_"):
-            return self.encoder_.inverse_transform(X)
+            if missing is not None:  # the encoder's order: numbers, categories
+                order = self.encoder_._numeric + self.encoder_._categorical
+                missing = missing[:, np.argsort(order)]
+            return self.encoder_.inverse_transform(X, missing, self.missing_values)
+        if missing is not None:
+            X[missing] = np.nan if is_nan_marker(self.missing_values) else (
+                self.missing_values)
         return X
+
+    def _drawn_gaps(self, X, generator):
+        """The gaps of the drawn rows X, or None (see ``sample_gaps``)."""
+        model = getattr(self, "missingness_", None)
+        if not self.sample_gaps or model is None:
+            return None
+        uniform = torch.rand((X.shape[0], model.columns.size), generator=generator,
+                             device=generator.device, dtype=torch.float64)
+        return model.draw(X, uniform.cpu().numpy())
 
     # ---------------------------------------------------- missing values
 
