@@ -489,3 +489,18 @@ def test_weights_of_two_and_more_equal_copies_in_the_held_out_choice():
     for k, score in a.validation_scores_.items():
         assert b.validation_scores_[k] == pytest.approx(score, rel=1e-9)
     np.testing.assert_allclose(a.predict_proba(X), b.predict_proba(X), atol=1e-9)
+
+
+def test_a_heavy_tail_keeps_its_mean_and_upper_quantiles():
+    rng = np.random.default_rng(0)
+    n = 2000
+    df = pd.DataFrame({"w": rng.lognormal(0.0, 1.5, n), "g": rng.choice(["a", "b"], n)})
+    model = TabularMixture(random_state=0).fit(df)
+    draws = pd.concat([model.sample(n, random_state=r) for r in range(10)])
+    standard_error = df["w"].std() / np.sqrt(n)
+    assert abs(draws["w"].mean() - df["w"].mean()) < 2 * standard_error
+    # within the sampling error of 2000 real rows' quantiles (20 rows above
+    # the 99th percentile)
+    for q, rel in ((0.9, 0.1), (0.99, 0.2)):
+        assert draws["w"].quantile(q) == pytest.approx(df["w"].quantile(q), rel=rel)
+    assert draws["w"].max() <= df["w"].max()
