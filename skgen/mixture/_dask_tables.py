@@ -24,7 +24,7 @@ from sklearn.utils import check_random_state
 
 from skgen.mixture._engine.sources import TensorSource, add_results
 from skgen.mixture._split import held_out, paired_sums, selected
-from skgen.mixture._table_layout import Layout, layout_sums, missing_sums
+from skgen.mixture._table_layout import Layout, layout_sums
 from skgen.preprocessing._table import adopt_encoder
 from skgen.utils._dask import is_dask_dataframe, map_reduce_blocks, tree_reduce
 from skgen.utils._missing import check_gap_counts, is_nan_marker
@@ -105,9 +105,7 @@ def fit_table_blocks(model, X, sample_weight, encoder, random_state):
         )
     model._finish_fit(layout, source, sums["weight"], n_components,
                      init_rows, random_state, start)
-    model.missing_rates_ = model._missing_rates(
-        blocks.map_reduce(missing_sums, model, None)
-    )
+    model._fit_missingness(Z_sample, encoder.missing_mask(sample))
     return model
 
 class TableBlocks:

@@ -43,11 +43,9 @@ def sample_given(model, n_samples, rng, given):
         sd = np.sqrt(model.variances_[components, col])
         low, high = ndtr((z_low - mean) / sd), ndtr((z_high - mean) / sd)
         Z[:, col] = mean + sd * ndtri(low + (high - low) * rng.uniform(size=n_samples))
-    missing = None
-    if model.sample_gaps and model.missing_rates_.any():
-        rates = model.missing_rates_[components].copy()
-        rates[:, [_position(model, c) for c in given]] = 0.0
-        missing = rng.random(rates.shape) < rates
+    missing = model._drawn_gaps(Z, rng)
+    if missing is not None:  # a given column is given
+        missing[:, [_position(model, c) for c in given]] = False
     out = model.encoder_.inverse_transform(Z, missing, model.missing_values)
     for column, value in equal.items():
         if is_dataframe(out):

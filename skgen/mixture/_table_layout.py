@@ -214,16 +214,3 @@ def layout_sums(Z, weights, n_numeric):
         "squares": float(weights @ squares.sum(1)),
         "gaps": int(np.isnan(numeric).any()),
     }
-
-
-def missing_sums(estimator, weights, block, index=None):
-    """Per component, the weight of the rows and of each column's gaps.
-
-    The rows of ``block`` count by their component probabilities given their
-    observed entries (the mixing weights for a row with none) times their
-    ``weights`` (1 when None); a Dask block's share when ``index`` is given.
-    """
-    resp, _, missing = estimator._posterior_or_prior(block)
-    if weights is not None:
-        resp = resp * np.asarray(weights, dtype=np.float64)[:, None]
-    return {"weight": resp.sum(0), "missing": resp.T @ missing.astype(np.float64)}

@@ -26,12 +26,13 @@ from skgen.mixture._engine.passes import (
 from skgen.mixture._engine.sources import TensorSource
 from skgen.mixture._split import paired_sums, split_weights
 from skgen.mixture._table_conditions import sample_given
-from skgen.mixture._table_layout import Layout, layout_sums, missing_sums
+from skgen.mixture._table_layout import Layout, layout_sums
 from skgen.preprocessing import TableEncoder
 from skgen.preprocessing._table import adopt_encoder
 from skgen.preprocessing._table_input import check_known_categories, check_table
 from skgen.utils._dask import is_dask_collection
 from skgen.utils._missing import (
+    MissingnessModel,
     check_empty_rows,
     check_gaps,
     fill_missing,
@@ -185,11 +186,13 @@ class TabularMixture(BaseMixture):
 
     sample_gaps : bool, default=True
         Whether :meth:`sample` draws missing entries when the table seen in
-        :meth:`fit` had some. Each row's gaps are drawn column by column at
-        the missing share of its component (``missing_rates_``), so the
-        synthetic table keeps each column's missing share and its dependence
-        on the other columns, and the observed values keep their law given
-        that they are observed. False draws complete rows: every entry from
+        :meth:`fit` had some. Each column with gaps gets a logistic
+        regression of its missing indicator on the row's other encoded
+        columns (``missingness_``), and a sampled row misses each entry with
+        the chance its other drawn entries give, so the synthetic table
+        keeps each column's missing share and its dependence on the other
+        columns, and the observed values keep their law given that they are
+        observed. False draws complete rows: every entry from
         the mixture's law for it, which is what the missing entries would
         have been if they were missing at random given the observed ones.
         The missing entries hold ``missing_values``.
@@ -225,12 +228,10 @@ class TabularMixture(BaseMixture):
     relations_ : list of str
         The relations kept (see ``relations``), in words.
 
-    missing_rates_ : ndarray of shape (`n_components_`, `n_features_in_`)
-        Each component's share of missing entries in each column: the
-        training rows' missing entries weighted by their component
-        probabilities given the observed entries, with ``prior_strength``
-        pseudo-rows at the column's overall share. Zero for the columns
-        with no gap.
+    missingness_ : MissingnessModel or None
+        The model of the gaps (see ``sample_gaps``), fitted on the encoded
+        training rows (on a Dask table, on the encoder's sample of rows);
+        None when the table had none.
 
     encoder_ : TableEncoder
         The fitted encoder of the table's columns.
@@ -398,7 +399,7 @@ class TabularMixture(BaseMixture):
         )
         if is_dask_collection(X):
             return self._fit_dask(X, sample_weight, encoder, random_state)
-        table, X = X, nan_marked(X, self.missing_values)
+        X = nan_marked(X, self.missing_values)
         Z = encoder.fit_transform_dequantized(X, sample_weight)
         check_gaps(encoder.missing_mask(X), "TabularMixture")
         weights = _check_sample_weight(
@@ -461,7 +462,7 @@ class TabularMixture(BaseMixture):
             layout, source, total_weight, n_components, init_rows, random_state,
             start,
         )
-        self.missing_rates_ = self._missing_rates(missing_sums(self, weights, table))
+        self._fit_missingness(Z, encoder.missing_mask(X), weights)
         return self
 
     def _finish_fit(self, layout, source, total_weight, n_components, init_rows,
@@ -475,11 +476,40 @@ class TabularMixture(BaseMixture):
         self._store_em_run(run)
         self._total_weight = total_weight
 
-    def _missing_rates(self, sums):
-        """``missing_rates_`` from :func:`missing_sums` over the training rows."""
-        a = self.prior_strength
-        overall = sums["missing"].sum(0) / sums["weight"].sum()
-        return (sums["missing"] + a * overall) / (sums["weight"][:, None] + a)
+    def _fit_missingness(self, Z, missing, weights=None):
+        """``missingness_`` from encoded rows Z and their (full) missing mask."""
+        encoder = self.encoder_
+        free = self._free_columns()
+        missing = missing[:, free]
+        self.missingness_ = None
+        if not missing.any():
+            return
+        # each modelled column's own features in Z, left out of its model
+        starts = np.cumsum([encoder.n_numeric_] + [c.size for c in encoder.categories_])
+        own = []
+        for f in range(len(free)):
+            if f in encoder._numeric:
+                own.append(np.array([encoder._numeric.index(f)]))
+            else:
+                i = encoder._categorical.index(f)
+                own.append(starts[i] + np.arange(encoder.categories_[i].size))
+        self.missingness_ = MissingnessModel().fit(Z, missing, own, weights)
+
+    def _free_columns(self):
+        relations = self.encoder_._relations
+        return (np.arange(self.n_features_in_) if relations is None
+                else np.asarray(relations.free))
+
+    def _drawn_gaps(self, Z, rng):
+        """The (full) missing mask of the drawn rows Z, or None (``sample_gaps``)."""
+        model = getattr(self, "missingness_", None)
+        if not self.sample_gaps or model is None:
+            return None
+        missing = np.zeros((Z.shape[0], self.n_features_in_), dtype=bool)
+        missing[:, self._free_columns()] = model.draw(
+            Z, rng.random((Z.shape[0], model.columns.size))
+        )
+        return missing
 
     def _fit_dask(self, X, sample_weight, encoder, random_state):
         """Fit on a Dask DataFrame or array (see ``skgen.mixture._dask_tables``)."""
@@ -772,12 +802,8 @@ class TabularMixture(BaseMixture):
         weights = self.weights_ / self.weights_.sum()
         components = rng.choice(weights.size, size=n_samples, p=weights)
         Z = self._draw(components, rng)
-        missing = None
-        if self.sample_gaps and self.missing_rates_.any():
-            rates = self.missing_rates_[components]
-            missing = rng.random(rates.shape) < rates
         return self.encoder_.inverse_transform(
-            Z, missing, missing_value=self.missing_values
+            Z, self._drawn_gaps(Z, rng), missing_value=self.missing_values
         )
 
     def _draw(self, components, rng):

@@ -128,12 +128,16 @@ class MissingnessModel:
     missing mask given to :meth:`fit`.
     """
 
-    def fit(self, features, missing, own):
+    def fit(self, features, missing, own, sample_weight=None):
         """``own[j]`` are the features of column j, left out of its model."""
         from sklearn.linear_model import LogisticRegression
 
-        self.centre = np.nanmean(features, axis=0)
-        scale = np.nanstd(features, axis=0)
+        weights = np.ones(len(features)) if sample_weight is None else sample_weight
+        seen = ~np.isnan(features) * weights[:, None]
+        values = np.nan_to_num(features)
+        total = np.maximum(seen.sum(axis=0), np.finfo(float).tiny)
+        self.centre = (seen * values).sum(axis=0) / total
+        scale = np.sqrt((seen * (values - self.centre) ** 2).sum(axis=0) / total)
         self.scale = np.where(scale > 0, scale, 1.0)
         standardised = self._standardised(features)
         self.columns = np.flatnonzero(missing.any(axis=0) & ~missing.all(axis=0))
@@ -141,7 +145,8 @@ class MissingnessModel:
         self.intercept = np.zeros(self.columns.size)
         for i, j in enumerate(self.columns):
             others = np.setdiff1d(np.arange(features.shape[1]), own[j])
-            fitted = LogisticRegression().fit(standardised[:, others], missing[:, j])
+            fitted = LogisticRegression().fit(standardised[:, others], missing[:, j],
+                                              sample_weight=sample_weight)
             self.coef[i, others] = fitted.coef_[0]
             self.intercept[i] = fitted.intercept_[0]
         self.n_columns = missing.shape[1]

@@ -68,34 +68,59 @@ def test_observed_values_keep_their_law_and_complete_rows_fill_the_gaps(fitted):
     assert abs(complete["y"].mean() - y_complete.mean()) < 0.1 * sd
 
 
-def test_missing_rates_are_the_posterior_weighted_shares(fitted):
+def test_the_gap_model_is_calibrated_and_reads_the_other_columns(fitted):
     df, _, model = fitted
-    resp = model.predict_proba(df)
-    missing = df.isna().to_numpy(dtype=float)
-    a = model.prior_strength
-    overall = missing.mean(0)
-    expected = (resp.T @ missing + a * overall) / (resp.sum(0)[:, None] + a)
-    np.testing.assert_allclose(model.missing_rates_, expected, rtol=1e-9, atol=1e-12)
-    # one component: every row counts fully, so the rates are the shares
-    one = TabularMixture(1, random_state=0).fit(df)
-    np.testing.assert_allclose(one.missing_rates_[0], overall, rtol=1e-12)
+    gaps = model.missingness_
+    missing = df.isna().to_numpy()
+    Z = model.encoder_.transform(df)
+    logits = gaps._standardised(Z) @ gaps.coef.T + gaps.intercept
+    chance = 1.0 / (1.0 + np.exp(-logits))
+    # a logistic regression with an intercept predicts each column's share
+    np.testing.assert_allclose(chance.mean(0), missing[:, gaps.columns].mean(0),
+                               atol=0.005)
+    y = list(gaps.columns).index(2)
+    numeric = model.encoder_._numeric
+    assert gaps.coef[y, numeric.index(2)] == 0.0  # not its own value
+    assert np.abs(gaps.coef[y]).max() > 0.5  # but c (and x) tell
 
 
-def test_weights_count_as_repeated_rows_in_the_rates():
+def test_weights_count_as_repeated_rows_in_the_gap_model():
     df, _ = _table_with_gaps(600, seed=4)
+    df = df.drop(columns=["k"])  # integer draws differ between copies
     w = np.random.default_rng(5).integers(0, 3, len(df))
     weighted = TabularMixture(1, random_state=0).fit(df, sample_weight=w)
-    np.testing.assert_allclose(
-        weighted.missing_rates_[0], df.isna().mul(w, axis=0).sum() / w.sum(),
-        rtol=1e-12,
-    )
+    repeated = TabularMixture(1, random_state=0).fit(df.loc[df.index.repeat(w)])
+    Z = weighted.encoder_.transform(df)
+
+    def logits(gaps):
+        return gaps._standardised(Z) @ gaps.coef.T + gaps.intercept
+
+    np.testing.assert_allclose(logits(weighted.missingness_),
+                               logits(repeated.missingness_), atol=1e-3)
+
+
+def test_gaps_follow_a_category_whose_levels_overlap():
+    # the table: y missing 5/40/10% by level, levels 1 sd apart in x
+    rng = np.random.default_rng(2)
+    n = 4000
+    c = rng.choice(["a", "b", "c"], n, p=[0.5, 0.3, 0.2])
+    x = rng.normal(np.select([c == "a", c == "b"], [0.0, 3.0], 6.0), 1.0)
+    y = 2 * x + rng.normal(0, 1, n)
+    y[rng.random(n) < np.select([c == "a", c == "b"], [0.05, 0.40], 0.10)] = np.nan
+    df = pd.DataFrame({"c": pd.Categorical(c), "x": x, "y": y})
+    s = TabularMixture(random_state=0).fit(df).sample(20000, random_state=0)
+
+    def shares(t):
+        return t["y"].isna().groupby(t["c"], observed=True).mean()
+
+    np.testing.assert_allclose(shares(s), shares(df), atol=0.05)
 
 
 def test_a_complete_table_samples_the_same_rows_either_way():
     df, _ = _table_with_gaps(800)
     df = df.dropna()
     a = TabularMixture(random_state=0).fit(df)
-    assert not a.missing_rates_.any()
+    assert a.missingness_ is None
     b = TabularMixture(random_state=0, sample_gaps=False).fit(df)
     pd.testing.assert_frame_equal(a.sample(300, random_state=4),
                                   b.sample(300, random_state=4))
@@ -115,14 +140,14 @@ def test_gaps_hold_the_missing_values_marker_and_arrays_get_nan():
 
 
 @pytest.mark.slow
-def test_dask_fit_finds_the_same_rates(dask_client):
+def test_dask_fit_finds_the_same_gap_model(dask_client):
     dd = pytest.importorskip("dask.dataframe")
     df, _ = _table_with_gaps(900)
     df = df.drop(columns=["k"])  # integer draws differ per block on Dask
     in_memory = TabularMixture(3, random_state=0).fit(df)
     on_dask = TabularMixture(3, random_state=0).fit(dd.from_pandas(df, npartitions=3))
-    np.testing.assert_allclose(on_dask.missing_rates_, in_memory.missing_rates_,
-                               rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(on_dask.missingness_.coef, in_memory.missingness_.coef,
+                               rtol=1e-6, atol=1e-8)
     lazy = on_dask.sample(2000, random_state=0)
     assert lazy.isna().mean()["y"] > 0.05
 
