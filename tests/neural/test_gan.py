@@ -304,6 +304,9 @@ def test_step_budget_sets_the_number_of_steps_and_epochs():
     capped = GAN(**{**FAST, "max_steps": 1000, "n_critic": 1, "max_epochs": 2,
                     "early_stopping": False}).fit(X)
     assert capped.n_iter_ == 2 and capped.n_steps_ == 10
+    # Each says which limit ended it.
+    assert gan.stop_reason_ == "max_steps"
+    assert capped.stop_reason_ == "max_epochs"
 
 
 def _blobs(n_samples=600, seed=0):
@@ -551,6 +554,65 @@ def test_user_callbacks_run_each_epoch():
     assert used.n_epochs == gan.n_iter_ > 1
 
 
+class _RecordThreads(Callback):
+    def initialize(self):
+        self.threads = set()
+        return self
+
+    def on_batch_end(self, net, **kwargs):
+        self.threads.add(torch.get_num_threads())
+
+
+@pytest.fixture
+def three_threads():
+    before = torch.get_num_threads()
+    torch.set_num_threads(3)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_small_network_runs_at_one_thread_and_restores_the_setting(three_threads,
+                                                                   monkeypatch):
+    _, X = _fitted()
+    seen = []
+    generate = GAN._generate
+    standardise = GAN._standardise
+
+    def spy_generate(self, *args, **kwargs):
+        seen.append(("generate", torch.get_num_threads()))
+        return generate(self, *args, **kwargs)
+
+    def spy_standardise(self, *args, **kwargs):
+        seen.append(("standardise", torch.get_num_threads()))
+        return standardise(self, *args, **kwargs)
+
+    monkeypatch.setattr(GAN, "_generate", spy_generate)
+    monkeypatch.setattr(GAN, "_standardise", spy_standardise)
+    recorder = _RecordThreads()
+    gan = GAN(2, callbacks=[recorder], random_state=0, **FAST).fit(X)
+    assert recorder.threads == {1}
+    # The reference rows of the scores and the training scores of offset_.
+    assert {kind for kind, _ in seen} == {"generate", "standardise"}
+    assert {threads for _, threads in seen} == {1}
+    assert torch.get_num_threads() == 3
+    seen.clear()
+    gan.sample(5)
+    gan.score_samples(X[:5])
+    assert [kind for kind, _ in seen] == ["generate", "standardise"]
+    assert {threads for _, threads in seen} == {1}
+    assert torch.get_num_threads() == 3
+    # Also when the fit raises.
+    with pytest.raises(ValueError, match="diverged"):
+        GAN(2, lr=1e6, random_state=0, **{**FAST, "max_steps": 200}).fit(X)
+    assert torch.get_num_threads() == 3
+    # A large network keeps the user's setting.
+    recorder = _RecordThreads()
+    GAN(2, generator_hidden_layer_sizes=(1024, 1024), batch_size=256, max_steps=2,
+        early_stopping=False, jacobian_truncation=0.0, callbacks=[recorder],
+        random_state=0).fit(_blobs(300))
+    assert recorder.threads == {3}
+
+
 def test_verbose_prints_a_plain_table_in_steps_and_quiet_prints_nothing(capsys):
     X = _blobs(300)
     params = {**EARLY, "max_steps": 400, "validation_interval": 20,
@@ -574,7 +636,13 @@ def test_verbose_prints_a_plain_table_in_steps_and_quiet_prints_nothing(capsys):
     starred = [row[0] for row in rows if "*" in row]
     assert starred[-1] == f"{gan.best_step_}/400"
     assert "not before step 250" in lines[0]  # 50 passes of 5 batches
-    assert f"stopped early at step {gan.n_steps_}" in lines[-1]
+    # The stop line names the rule, the kept check and its value.
+    assert lines[-1] == (
+        f"GAN stopped at step {gan.n_steps_} by early stopping, 2 checks in a row "
+        "after step 250 without lowering the best valid_distance by tol=0.02 of "
+        f"it. Kept the generator of step {gan.best_step_}, the best of "
+        f"{len(rows)} checks: valid_distance {-gan.best_validation_score_:.4f}.")
+    assert gan.stop_reason_ == "early_stopping"
     assert 250 <= gan.n_steps_ < 400
     # Printing changes nothing.
     assert_array_equal(gan.sample(5, random_state=0), quiet.sample(5, random_state=0))

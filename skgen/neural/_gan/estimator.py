@@ -283,8 +283,10 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         codes) with one row every ``validation_interval`` generator steps:
         the step out of ``max_steps``, the mean critic and generator losses
         since the previous row, the held-out distance of ``early_stopping``
-        (``*`` marks the best so far) and the seconds taken; and at the end,
-        where training stopped and which step's generator was kept.
+        (``*`` marks the best so far) and the seconds taken; and at the end
+        a line saying at which step training stopped and by which rule
+        (``stop_reason_``), and which check's generator was kept with its
+        held-out value.
 
     callbacks : list of skorch callbacks or None, default=None
         Extra :mod:`skorch.callbacks` (instances or ``(name, callback)``
@@ -310,6 +312,10 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
 
     n_steps_ : int
         Number of generator steps run.
+
+    stop_reason_ : {'early_stopping', 'max_steps', 'max_epochs'}
+        Why training ended: the stopping rule of ``early_stopping``, the
+        step budget ``max_steps`` or the cap ``max_epochs``.
 
     best_step_ : int
         The generator step whose averaged generator was kept: the best
@@ -633,6 +639,7 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         self._fit_net(X, partial=False)
         self.n_steps_ = self.net_.generator_steps_
         stopping = dict(self.net_.callbacks_)["early_stopping"]
+        self.stop_reason_ = stopping.stop_reason_
         if self.early_stopping:
             self.validation_scores_ = np.asarray(stopping.scores_)
             self.best_validation_score_ = float(stopping.best_score_)
@@ -645,11 +652,19 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         if X.shape[1] == sum(self._block_sizes):
             # Only categorical columns: no numeric output to be steep in.
             self.jacobian_truncation_ = 0.0
+        # The rest of fit runs the small network too: at the training's threads.
+        with self._threads():
+            self._set_truncation_and_reference()
+            self._set_offset(self._score_samples(X))
+        return self
+
+    def _set_truncation_and_reference(self):
+        """Set ``jacobian_threshold_`` and the reference rows of the scores."""
         if self.jacobian_truncation_ > 0:
             generator = _stream_generator(self._seed, _TRUNCATION_STREAM,
                                           self.net_.device)
             module = self._inference_module()
-            with self._threads(), torch.no_grad():
+            with torch.no_grad():
                 norms = _jacobian_norms(_steepness_net(module), self._latent(
                     module, _N_THRESHOLD, generator))
             check_finite_or_diverged(norms.cpu().numpy(), self.net_)
@@ -664,8 +679,6 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         self._neighbors = NearestNeighbors(
             n_neighbors=min(_N_NEIGHBORS, _N_REFERENCE), algorithm="ball_tree"
         ).fit(self._standardise(reference))
-        self._set_offset(self._score_samples(X))
-        return self
 
     # --------------------------------------------------------- inference
 
@@ -772,7 +785,9 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
             The score of each row (at most 0).
         """
         check_is_fitted(self)
-        return self._score_samples(self._encoded(X))
+        Z = self._encoded(X)
+        with self._threads():
+            return self._score_samples(Z)
 
     def score(self, X, y=None):
         """Goodness of fit: minus the squared MMD between samples and X.

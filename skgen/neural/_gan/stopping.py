@@ -137,12 +137,32 @@ class _SampleEarlyStopping(Callback):
             self._check(net, net.module_, step)
         if self.best_state_ is not None:
             net.module_.load_state_dict(self.best_state_)
-        if self.verbose and self.valid_ is not None:
-            end = ("stopped early" if self.stopped_ else "reached the cap")
-            self.sink(f"GAN {end} at step {step}; kept the generator of step "
-                      f"{self.best_step_} (valid_distance "
-                      f"{-self.best_score_:.4f}).")
+        if self.stopped_:
+            self.stop_reason_ = "early_stopping"
+        elif step >= net.max_steps:
+            self.stop_reason_ = "max_steps"
+        else:
+            self.stop_reason_ = "max_epochs"
+        if self.verbose:
+            self.sink(self._stop_line(net, step))
         self.valid_ = self.latent_ = self._losses = None
+
+    def _stop_line(self, net, step):
+        """Why training ended, and which generator was kept and by what value."""
+        why = {
+            "early_stopping": (
+                f"early stopping, {self.patience} checks in a row after step "
+                f"{self.warm_up_} without lowering the best valid_distance by "
+                f"tol={self.tol:g} of it"),
+            "max_steps": f"the step budget, max_steps={net.max_steps}",
+            "max_epochs": f"the epoch cap, max_epochs={net.max_epochs}",
+        }[self.stop_reason_]
+        line = f"GAN stopped at step {step} by {why}."
+        if self.valid_ is None:
+            return line + " Kept the last generator (no early stopping)."
+        return (line + f" Kept the generator of step {self.best_step_}, the best "
+                f"of {len(self.scores_)} checks: valid_distance "
+                f"{-self.best_score_:.4f}.")
 
     def _distance(self, generator):
         """Symmetric nearest-neighbour distance of generated and held-out rows.
