@@ -203,7 +203,8 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         held-out rows within a like ball of some generated row: it falls
         when a mode is dropped. Training stops once ``n_iter_no_change``
         checks in a row, and a quarter of the steps run so far, have passed
-        without raising the best precision + recall by ``tol``, counting
+        without a gain (a precision + recall ``tol`` above that of the last
+        gain), counting
         only the checks after a wait of 50 passes over the training rows
         (on a large table the generator gathers its rows onto the data
         slowly, pass after pass, and moves them between modes for a while
@@ -225,11 +226,12 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
 
     tol : float, default=0.04
         Least rise of the held-out precision + recall (a sum of two shares,
-        in [0, 2]) that counts as an improvement, in [0, 1): a check
-        improves when its sum exceeds the best so far by ``tol``. Once the
-        samples are on the data the shares wander by a few hundredths from
-        check to check, and a smaller ``tol`` counts those wanderings as
-        gains. The best-checked generator is kept whatever ``tol``.
+        in [0, 2]) that counts as a gain, in [0, 1): a check gains when its
+        sum exceeds that of the last check that gained by ``tol``, so that
+        a slow creep adds up. Once the samples are on the data the shares
+        wander by a few hundredths from check to check, and a smaller
+        ``tol`` counts those wanderings as gains. The best-checked
+        generator is kept whatever ``tol``.
 
     batch_size : int or 'auto', default='auto'
         Number of rows of data per critic step (and of generated rows per

@@ -96,12 +96,12 @@ class _SampleEarlyStopping(Callback):
     out, as :meth:`GAN.sample` leaves them out, and the rest are compared
     with the held-out rows in the standardised units the networks work in:
     the check's score is precision plus recall (``_shares``), in [0, 2].
-    The best-checked generator is kept; training stops
-    once ``patience`` checks in a row, and at least ``_PATIENCE_SHARE`` of
-    the steps run, have passed without raising the best score by ``tol``,
-    counting only the checks after a wait of 50 passes over the training
-    rows, and the kept generator replaces the trained one at the end.  Without held-out
-    rows (``early_stopping=False``) it only logs.
+    The best-checked generator is kept; training stops once ``patience``
+    checks in a row, and at least ``_PATIENCE_SHARE`` of the steps run,
+    have passed without a gain (a score ``tol`` above that of the last
+    gain), counting only the checks after a wait of 50 passes over the
+    training rows, and the kept generator replaces the trained one at the
+    end.  Without held-out rows (``early_stopping=False``) it only logs.
 
     skorch's ``EarlyStopping`` acts at the end of an epoch; a GAN's budget
     is in steps and an epoch may hold one step or hundreds, so the check is
@@ -139,7 +139,7 @@ class _SampleEarlyStopping(Callback):
         self.steps_, self.scores_, self.shares_ = [], [], []
         self.best_score_, self.best_step_, self.best_state_ = -math.inf, 0, None
         self.misses_, self.stopped_, self.checked_step_ = 0, False, 0
-        self.gain_step_ = 0
+        self.gain_step_, self.gain_score_ = 0, -math.inf
         self._losses = [[], []]
         self._tic = time.perf_counter()
         if self.verbose:
@@ -151,8 +151,8 @@ class _SampleEarlyStopping(Callback):
         else:
             rule = (f"stops after {self.patience} checks, and "
                     f"{_PATIENCE_SHARE:.0%} of the steps run, without raising "
-                    f"the held-out precision + recall by {self.tol:g}, not before step "
-                    f"{self.warm_up_}")
+                    f"the held-out precision + recall by {self.tol:g} over its "
+                    f"last gain, not before step {self.warm_up_}")
         self.sink(f"GAN: at most {net.max_steps} generator steps, checked every "
                   f"{self.interval}; {rule}.")
         columns = ["step", "critic_loss", "generator_loss"]
@@ -212,8 +212,8 @@ class _SampleEarlyStopping(Callback):
             "early_stopping": (
                 f"early stopping, {self.patience} checks in a row after step "
                 f"{self.warm_up_} (and {_PATIENCE_SHARE:.0%} of the steps) "
-                f"without raising "
-                f"the best held-out precision + recall by tol={self.tol:g}"),
+                f"without raising the held-out precision + recall by "
+                f"tol={self.tol:g} over its last gain"),
             "max_steps": f"the step budget, max_steps={net.max_steps}",
             "max_epochs": f"the epoch cap, max_epochs={net.max_epochs}",
         }[self.stop_reason_]
@@ -257,8 +257,12 @@ class _SampleEarlyStopping(Callback):
             self.shares_.append(shares)
             net.history.record_batch("valid_precision", shares[0])
             net.history.record_batch("valid_recall", shares[1])
-            if score > self.best_score_ + self.tol:
-                self.misses_, self.gain_step_ = 0, step
+            # Gains are measured from the score of the last gain, not from
+            # the best: a score that creeps up by less than tol a check
+            # gains tol in a few checks, where each check would miss the
+            # best so far.
+            if score > self.gain_score_ + self.tol:
+                self.misses_, self.gain_step_, self.gain_score_ = 0, step, score
             elif step > self.warm_up_:
                 # Only checks after the wait count: the score of a large
                 # table may fall for a while as the modes rearrange, and a
