@@ -202,13 +202,16 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         data, where a mean distance barely moves. The recall is the share of
         held-out rows within a like ball of some generated row: it falls
         when a mode is dropped. Training stops once ``n_iter_no_change``
-        checks in a row, and a quarter of the steps run so far, have passed
-        without a gain (a precision + recall ``tol`` above that of the last
-        gain), counting
-        only the checks after a wait of 50 passes over the training rows
-        (on a large table the generator gathers its rows onto the data
-        slowly, pass after pass, and moves them between modes for a while
-        at a time), or at ``max_steps``; the best-checked generator is kept
+        checks in a row, and a tenth of the steps run so far, have passed
+        without a gain: a precision + recall ``tol`` above that of the last
+        gain, or a symmetric nearest-neighbour distance (from each generated
+        row to its nearest held-out row and back) 3% below that of the last
+        gain, which still falls while the rows move within the balls onto
+        the modes. Only the checks after a wait of 50 passes over the
+        training rows count (on a large table the generator gathers its
+        rows onto the data slowly, pass after pass, and moves them between
+        modes for a while at a time); ``max_steps`` caps it all. The
+        best-checked generator by precision + recall is kept
         (``best_step_``). False: every row is trained on and ``max_steps``
         sets the training.
 

@@ -6,15 +6,19 @@ averaged generator makes from fixed latent draws, as ``sample`` would keep
 them (without the draws that the Jacobian truncation rejects), against
 held-out rows: the share of generated rows that fall inside a held-out row's
 k-nearest-neighbour ball (precision) plus the share of held-out rows inside
-a generated row's ball (recall).  It keeps the best-checked generator, and
-ends training once that sum stops rising, after a wait of
-``_WARM_UP_EPOCHS`` passes over the training rows and a patience that grows
-with the steps run.
+a generated row's ball (recall).  It keeps the best-checked generator by
+that sum, and ends training once neither the sum rises nor the symmetric
+nearest-neighbour distance falls, after a wait of ``_WARM_UP_EPOCHS``
+passes over the training rows and a patience that grows with the steps
+run.
 
-Shares, not distances: a generator that spreads a third of its rows between
-the modes lowers a mean distance by a few percent a check for a long while,
-and a relative tolerance reads that crawl as the end; the share of rows
-outside the data's balls stays a third until the rows move onto the modes.
+Shares as well as distances: a generator that spreads a third of its rows
+between the modes lowers a mean distance by a few percent a check for a
+long while, and a relative tolerance reads that crawl as the end, while the
+share of rows outside the data's balls stays a third until the rows move
+onto the modes; the shares in turn stall while the rows move within the
+balls onto the modes, and the distance still falls then.  The kept
+generator is the one whose rows are most on the data by the shares.
 Precision alone would keep a collapsed generator (all its rows on one
 mode are all on the data): the recall falls then.
 """
@@ -51,7 +55,11 @@ _WARM_UP_EPOCHS = 50
 # steps run so far: a generator that took many steps to gather its rows
 # onto the modes may move them between modes for a proportionate while
 # before its precision rises again.
-_PATIENCE_SHARE = 0.25
+_PATIENCE_SHARE = 0.1
+# A check also gains when the symmetric nearest-neighbour distance falls by
+# this share below that of its last gain: on a plateau of the shares (rows
+# moving within the balls, onto the modes) the distance still falls.
+_DISTANCE_TOL = 0.03
 
 
 def _wait_steps(n_train, batch_rows, n_critic):
@@ -70,7 +78,7 @@ def _ball_radii(rows, k):
 
 
 def _shares(generated, kept, valid, valid_radii):
-    """``(precision, recall)`` of generated rows against held-out rows.
+    """``(precision, recall, distance)`` of generated rows against held-out rows.
 
     Precision: the share of the ``kept`` generated rows (those ``sample``
     keeps) inside the ball of at least one held-out row, which reaches its
@@ -78,13 +86,17 @@ def _shares(generated, kept, valid, valid_radii):
     of held-out rows inside the ball of at least one generated row, which
     holds as large a share of the generated rows (more neighbours where
     there are more generated rows than held-out ones, so that the two kinds
-    of ball cover alike).
+    of ball cover alike); distance: the mean distance from a generated row
+    to its nearest held-out row plus the mean distance from a held-out row
+    to its nearest generated row.
     """
     distances = torch.cdist(generated, valid)
     precision = (distances[kept] <= valid_radii[None, :]).any(dim=1)
     k = max(1, round(_N_BALL_NEIGHBOURS * len(generated) / len(valid)))
     recall = (distances <= _ball_radii(generated, k)[:, None]).any(dim=0)
-    return precision.double().mean().item(), recall.double().mean().item()
+    distance = distances.min(dim=1).values.mean() + distances.min(dim=0).values.mean()
+    return (precision.double().mean().item(), recall.double().mean().item(),
+            distance.item())
 
 
 class _SampleEarlyStopping(Callback):
@@ -99,6 +111,7 @@ class _SampleEarlyStopping(Callback):
     The best-checked generator is kept; training stops once ``patience``
     checks in a row, and at least ``_PATIENCE_SHARE`` of the steps run,
     have passed without a gain (a score ``tol`` above that of the last
+    gain, or a distance ``_DISTANCE_TOL`` of it below that of the last
     gain), counting only the checks after a wait of 50 passes over the
     training rows, and the kept generator replaces the trained one at the
     end.  Without held-out rows (``early_stopping=False``) it only logs.
@@ -140,6 +153,7 @@ class _SampleEarlyStopping(Callback):
         self.best_score_, self.best_step_, self.best_state_ = -math.inf, 0, None
         self.misses_, self.stopped_, self.checked_step_ = 0, False, 0
         self.gain_step_, self.gain_score_ = 0, -math.inf
+        self.gain_distance_ = math.inf
         self._losses = [[], []]
         self._tic = time.perf_counter()
         if self.verbose:
@@ -150,9 +164,10 @@ class _SampleEarlyStopping(Callback):
             rule = "no early stopping"
         else:
             rule = (f"stops after {self.patience} checks, and "
-                    f"{_PATIENCE_SHARE:.0%} of the steps run, without raising "
-                    f"the held-out precision + recall by {self.tol:g} over its "
-                    f"last gain, not before step {self.warm_up_}")
+                    f"{_PATIENCE_SHARE:.0%} of the steps run, without a gain "
+                    f"(held-out precision + recall up {self.tol:g} or distance "
+                    f"down {_DISTANCE_TOL:.0%} from the last gain), not before "
+                    f"step {self.warm_up_}")
         self.sink(f"GAN: at most {net.max_steps} generator steps, checked every "
                   f"{self.interval}; {rule}.")
         columns = ["step", "critic_loss", "generator_loss"]
@@ -212,8 +227,9 @@ class _SampleEarlyStopping(Callback):
             "early_stopping": (
                 f"early stopping, {self.patience} checks in a row after step "
                 f"{self.warm_up_} (and {_PATIENCE_SHARE:.0%} of the steps) "
-                f"without raising the held-out precision + recall by "
-                f"tol={self.tol:g} over its last gain"),
+                f"without a gain (held-out precision + recall up "
+                f"tol={self.tol:g} or distance down {_DISTANCE_TOL:.0%} from the "
+                f"last gain)"),
             "max_steps": f"the step budget, max_steps={net.max_steps}",
             "max_epochs": f"the epoch cap, max_epochs={net.max_epochs}",
         }[self.stop_reason_]
@@ -249,20 +265,25 @@ class _SampleEarlyStopping(Callback):
         self._losses = [[], []]
         mark = ""
         if self.valid_ is not None:
-            shares = _shares(*self._check_rows(generator), self.valid_,
-                             self.valid_radii_)
+            *shares, distance = _shares(*self._check_rows(generator),
+                                        self.valid_, self.valid_radii_)
             score = shares[0] + shares[1]
             self.steps_.append(step)
             self.scores_.append(score)
-            self.shares_.append(shares)
+            self.shares_.append(tuple(shares))
             net.history.record_batch("valid_precision", shares[0])
             net.history.record_batch("valid_recall", shares[1])
-            # Gains are measured from the score of the last gain, not from
-            # the best: a score that creeps up by less than tol a check
-            # gains tol in a few checks, where each check would miss the
-            # best so far.
+            net.history.record_batch("valid_distance", distance)
+            # Gains are measured from the values of the last gain, not from
+            # the best: a score that creeps up by less than tol a check gains
+            # tol in a few checks, where each check would miss the best.
+            gained = False
             if score > self.gain_score_ + self.tol:
-                self.misses_, self.gain_step_, self.gain_score_ = 0, step, score
+                self.gain_score_, gained = score, True
+            if distance < self.gain_distance_ * (1.0 - _DISTANCE_TOL):
+                self.gain_distance_, gained = distance, True
+            if gained:
+                self.misses_, self.gain_step_ = 0, step
             elif step > self.warm_up_:
                 # Only checks after the wait count: the score of a large
                 # table may fall for a while as the modes rearrange, and a
