@@ -202,12 +202,11 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         data, where a mean distance barely moves. The recall is the share of
         held-out rows within a like ball of some generated row: it falls
         when a mode is dropped. Training stops once ``n_iter_no_change``
-        checks in a row, and a tenth of the steps run so far, have passed
-        without a gain: a precision + recall ``tol`` above that of the last
+        checks in a row have passed without a gain: a precision + recall ``tol`` above that of the last
         gain, or a symmetric nearest-neighbour distance (from each generated
         row to its nearest held-out row and back) 3% below that of the last
         gain, which still falls while the rows move within the balls onto
-        the modes. Only the checks after a wait of 50 passes over the
+        the modes. Only the checks after a wait of 75 passes over the
         training rows count (on a large table the generator gathers its
         rows onto the data slowly, pass after pass, and moves them between
         modes for a while at a time); ``max_steps`` caps it all. The
@@ -240,9 +239,9 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         Number of rows of data per critic step (and of generated rows per
         generator step), at least ``pac``. 'auto' takes
         ``min(256, n_train)``, ``n_train`` the rows left for training, and
-        512 on a large table: where 50 passes over the training rows (the
+        512 on a large table: where 75 passes over the training rows (the
         least training of ``early_stopping``) would take more than half of
-        ``max_steps`` at 256 rows (more than 51 200 rows at the default
+        ``max_steps`` at 256 rows (more than 34 048 rows at the default
         ``max_steps``). A larger number than the training rows is clipped to
         them, with a warning: every step then sees all the data.
 

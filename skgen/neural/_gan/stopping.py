@@ -9,8 +9,7 @@ k-nearest-neighbour ball (precision) plus the share of held-out rows inside
 a generated row's ball (recall).  It keeps the best-checked generator by
 that sum, and ends training once neither the sum rises nor the symmetric
 nearest-neighbour distance falls, after a wait of ``_WARM_UP_EPOCHS``
-passes over the training rows and a patience that grows with the steps
-run.
+passes over the training rows.
 
 Shares as well as distances: a generator that spreads a third of its rows
 between the modes lowers a mean distance by a few percent a check for a
@@ -50,12 +49,7 @@ _N_BALL_NEIGHBOURS = 5
 # after pass, and stalls for a while at a time, which patience alone reads
 # as the end; a small table is passed over this many times in a few hundred
 # steps.
-_WARM_UP_EPOCHS = 50
-# After the wait, the rule also waits without a gain for this share of the
-# steps run so far: a generator that took many steps to gather its rows
-# onto the modes may move them between modes for a proportionate while
-# before its precision rises again.
-_PATIENCE_SHARE = 0.1
+_WARM_UP_EPOCHS = 75
 # A check also gains when the symmetric nearest-neighbour distance falls by
 # this share below that of its last gain: on a plateau of the shares (rows
 # moving within the balls, onto the modes) the distance still falls.
@@ -109,10 +103,9 @@ class _SampleEarlyStopping(Callback):
     with the held-out rows in the standardised units the networks work in:
     the check's score is precision plus recall (``_shares``), in [0, 2].
     The best-checked generator is kept; training stops once ``patience``
-    checks in a row, and at least ``_PATIENCE_SHARE`` of the steps run,
-    have passed without a gain (a score ``tol`` above that of the last
+    checks in a row have passed without a gain (a score ``tol`` above that of the last
     gain, or a distance ``_DISTANCE_TOL`` of it below that of the last
-    gain), counting only the checks after a wait of 50 passes over the
+    gain), counting only the checks after a wait of 75 passes over the
     training rows, and the kept generator replaces the trained one at the
     end.  Without held-out rows (``early_stopping=False``) it only logs.
 
@@ -152,8 +145,7 @@ class _SampleEarlyStopping(Callback):
         self.steps_, self.scores_, self.shares_ = [], [], []
         self.best_score_, self.best_step_, self.best_state_ = -math.inf, 0, None
         self.misses_, self.stopped_, self.checked_step_ = 0, False, 0
-        self.gain_step_, self.gain_score_ = 0, -math.inf
-        self.gain_distance_ = math.inf
+        self.gain_score_, self.gain_distance_ = -math.inf, math.inf
         self._losses = [[], []]
         self._tic = time.perf_counter()
         if self.verbose:
@@ -163,8 +155,7 @@ class _SampleEarlyStopping(Callback):
         if self.valid_ is None:
             rule = "no early stopping"
         else:
-            rule = (f"stops after {self.patience} checks, and "
-                    f"{_PATIENCE_SHARE:.0%} of the steps run, without a gain "
+            rule = (f"stops after {self.patience} checks without a gain "
                     f"(held-out precision + recall up {self.tol:g} or distance "
                     f"down {_DISTANCE_TOL:.0%} from the last gain), not before "
                     f"step {self.warm_up_}")
@@ -193,9 +184,8 @@ class _SampleEarlyStopping(Callback):
             return
         self._check(net, net.averaged_generator(), step)
         # No stop in the warm-up (see _WARM_UP_EPOCHS).
-        waited = step - max(self.gain_step_, self.warm_up_)
         if (self.valid_ is not None and self.misses_ >= self.patience
-                and step >= self.warm_up_ and waited >= _PATIENCE_SHARE * step):
+                and step >= self.warm_up_):
             net.batches_left_ = 0
             self.stopped_ = True
 
@@ -226,8 +216,7 @@ class _SampleEarlyStopping(Callback):
         why = {
             "early_stopping": (
                 f"early stopping, {self.patience} checks in a row after step "
-                f"{self.warm_up_} (and {_PATIENCE_SHARE:.0%} of the steps) "
-                f"without a gain (held-out precision + recall up "
+                f"{self.warm_up_} without a gain (held-out precision + recall up "
                 f"tol={self.tol:g} or distance down {_DISTANCE_TOL:.0%} from the "
                 f"last gain)"),
             "max_steps": f"the step budget, max_steps={net.max_steps}",
@@ -283,7 +272,7 @@ class _SampleEarlyStopping(Callback):
             if distance < self.gain_distance_ * (1.0 - _DISTANCE_TOL):
                 self.gain_distance_, gained = distance, True
             if gained:
-                self.misses_, self.gain_step_ = 0, step
+                self.misses_ = 0
             elif step > self.warm_up_:
                 # Only checks after the wait count: the score of a large
                 # table may fall for a while as the modes rearrange, and a
