@@ -20,17 +20,23 @@ Follows P4 of ``PROTOCOLS.md`` (in the shared folder beside the checkout):
   time (more than one inflates the seconds on a small machine: the table
   says how many ran at once, with the load average).
 
-``--replay DIR`` instead reads training trajectories recorded by
-``benchmarks/protocols/p4_record.py`` (the candidate criteria and the true P4
-figures at every check of one long fit per seed) and replays candidate
-stopping rules on them offline: this is how the rule was chosen, on the
-tuning seeds only.
+How the stopping rule was chosen: ``--record DIR`` trains one long fit per
+tuning seed (``GAN(random_state=seed, max_steps=18000,
+n_iter_no_change=10**6)``: the rule never stops it) and saves, at every
+check, the candidate criteria (held-out precision and recall at k = 3, 5, 10,
+with and without the truncation; the symmetric nearest-neighbour distance;
+the critic's accuracy on held-out packs) beside the true P4 figures of the
+sampler ``sample`` uses (HQ and modes of 2 500 truncated draws, the
+threshold from 8 192 draws); ``--replay DIR`` replays candidate rules on
+those trajectories offline and writes ``benchmarks/results/P4_rules.md``.
 
 Usage::
 
     python -m benchmarks.protocols.p4                 # 40 fits
     python -m benchmarks.protocols.p4 --quick         # a minute
     python -m benchmarks.protocols.p4 --datasets grid --seeds 10 11
+    python -m benchmarks.protocols.p4 --record trajectories --seeds 0 1
+    python -m benchmarks.protocols.p4 --replay trajectories
 """
 
 import argparse
@@ -190,6 +196,213 @@ def summary(results, n_modes):
     return lines, figures
 
 
+# ------------------------------------------------- choosing the rule offline
+
+RECORD_STEPS = 18_000
+
+
+def _radii(points, k):
+    import torch
+
+    return torch.cdist(points, points).kthvalue(k + 1, dim=1).values
+
+
+def record_one(data, seed, folder):
+    """One long fit of ``data`` at ``seed``; its checks saved as JSON."""
+    import torch
+    from skorch.callbacks import Callback
+    from threadpoolctl import threadpool_limits
+
+    from skgen import GAN
+    from skgen.datasets import make_grid, make_ring
+    from skgen.metrics import mode_coverage
+    from skgen.neural._gan.truncation import _jacobian_norms, _steepness_net
+
+    class Recorder(Callback):
+        def on_train_begin(self, net, **kwargs):
+            self.rows, self.last, self.evaluating = [], -1, 0.0
+            self.start = time.perf_counter()
+            self.rule = dict(net.callbacks_)["early_stopping"]
+
+        def on_batch_end(self, net, training=False, **kwargs):
+            step = net.generator_steps_
+            if step % 250 or step == self.last:
+                return
+            self.last, tic = step, time.perf_counter()
+            module, row = net.averaged_generator(), {"step": step}
+            valid, latent = self.rule.valid_, self.rule.latent_
+            with torch.no_grad():
+                gen = module(latent)
+                d = torch.cdist(gen, valid)
+                row["d_gv"] = d.min(1).values.mean().item()
+                row["d_vg"] = d.min(0).values.mean().item()
+                norms = _jacobian_norms(_steepness_net(module), latent)
+                keep = norms <= torch.quantile(norms, 0.85)
+                for k in (3, 5, 10):
+                    inside = d <= _radii(valid, k)[None, :]
+                    row[f"prec{k}"] = inside.any(1).float().mean().item()
+                    row[f"prec{k}_t"] = inside[keep].any(1).float().mean().item()
+                    covered = d <= _radii(gen, k)[:, None]
+                    row[f"rec{k}"] = covered.any(0).float().mean().item()
+                    covered = d[keep] <= _radii(gen[keep], k)[:, None]
+                    row[f"rec{k}_t"] = covered.any(0).float().mean().item()
+                pac, width = net.pac, valid.shape[1]
+                n = (len(valid) // pac) * pac
+                real = net.critic_(valid[:n].reshape(-1, pac * width))
+                fake = net.critic_(gen[:n].reshape(-1, pac * width))
+                row["critic_acc"] = 0.5 * ((real > 0).float().mean()
+                                           + (fake < 0).float().mean()).item()
+                # The truth: the sampler that sample() uses.
+                draws = torch.Generator().manual_seed(10_000 + seed)
+                z = torch.randn(8192, module.latent_dim, generator=draws)
+                net_ = _steepness_net(module)
+                threshold = torch.quantile(_jacobian_norms(net_, z), 0.85)
+                z = torch.randn(3200, module.latent_dim, generator=draws)
+                z = z[_jacobian_norms(net_, z) <= threshold][:N_SAMPLES]
+                kept = module.to_data(module(z)).numpy()
+                z = torch.randn(N_SAMPLES, module.latent_dim, generator=draws)
+                every = module.to_data(module(z)).numpy()
+            truth = mode_coverage(kept, centers, std)
+            plain = mode_coverage(every, centers, std)
+            row.update(hq=float(truth["high_quality"]), modes=int(truth["modes"]),
+                       hq_u=float(plain["high_quality"]),
+                       modes_u=int(plain["modes"]))
+            self.evaluating += time.perf_counter() - tic
+            row["train_s"] = time.perf_counter() - self.start - self.evaluating
+            self.rows.append(row)
+
+    torch.set_num_threads(1)
+    make, std = {"grid": (make_grid, 0.05), "ring": (make_ring, 0.01)}[data]
+    X, _, centers = make(N_TRAIN, random_state=seed, return_centers=True)
+    recorder = Recorder()
+    with threadpool_limits(1):
+        GAN(random_state=seed, max_steps=RECORD_STEPS, n_iter_no_change=10**6,
+            callbacks=[recorder]).fit(X)
+    path = Path(folder) / f"{data}{seed}.json"
+    path.write_text(json.dumps({"data": data, "seed": seed, "rows": recorder.rows}))
+    return str(path)
+
+
+def replay_rule(rows, score, tol, patience=5, warm_up=8800, distance_tol=None):
+    """``(stop, kept)`` check indices of a rule replayed on one trajectory.
+
+    A check gains when ``score`` rises ``tol`` above the last gain's (or,
+    with ``distance_tol``, the symmetric distance falls that share below the
+    last gain's); misses count after the wait; training stops after
+    ``patience`` misses in a row; the kept check is the best by ``score``.
+    """
+    gain, gain_distance = -math.inf, math.inf
+    best, kept, misses = -math.inf, 0, 0
+    for i, row in enumerate(rows):
+        value, distance = score(row), row["d_gv"] + row["d_vg"]
+        gained = value > gain + tol
+        gain = value if gained else gain
+        if distance_tol is not None and distance < gain_distance * (1 - distance_tol):
+            gain_distance, gained = distance, True
+        if gained:
+            misses = 0
+        elif row["step"] > warm_up:
+            misses += 1
+        if value > best:
+            best, kept = value, i
+        if misses >= patience and row["step"] >= warm_up:
+            return i, kept
+    return len(rows) - 1, kept
+
+
+def _former_rule(rows, warm_up=8800):
+    """Today's former rule: the distance, 2% relative, best-so-far gains."""
+    best, kept, misses = math.inf, 0, 0
+    for i, row in enumerate(rows):
+        distance = row["d_gv"] + row["d_vg"]
+        if distance < best * 0.98:
+            misses = 0
+        elif row["step"] > warm_up:
+            misses += 1
+        if distance < best:
+            best, kept = distance, i
+        if misses >= 5 and row["step"] >= warm_up:
+            return i, kept
+    return len(rows) - 1, kept
+
+
+def _passes(n):
+    """The wait, in generator steps, of ``n`` passes over P4's training rows."""
+    return n * math.ceil(0.9 * N_TRAIN / 512)
+
+
+CANDIDATES = {
+    "former default: distance, 2% relative, 50-pass wait": _former_rule,
+    "precision (truncated, k=5), 0.01, 50-pass wait": lambda rows: replay_rule(
+        rows, lambda r: r["prec5_t"], 0.01),
+    "precision (truncated, k=5), 0.02, 50-pass wait": lambda rows: replay_rule(
+        rows, lambda r: r["prec5_t"], 0.02),
+    "precision + recall (k=5), 0.04, 50-pass wait": lambda rows: replay_rule(
+        rows, lambda r: r["prec5_t"] + r["rec5"], 0.04),
+    "precision + recall, 0.04, truncated recall": lambda rows: replay_rule(
+        rows, lambda r: r["prec5_t"] + r["rec5_t"], 0.04),
+    "precision + recall (k=10), 0.04": lambda rows: replay_rule(
+        rows, lambda r: r["prec5_t"] + r["rec10"], 0.04),
+    "critic accuracy on held-out packs (lower), 0.01": lambda rows: replay_rule(
+        rows, lambda r: -r["critic_acc"], 0.01),
+    "precision + recall 0.04 or distance 3%, 50-pass wait": lambda rows: replay_rule(
+        rows, lambda r: r["prec5_t"] + r["rec5"], 0.04, distance_tol=0.03),
+    "chosen: precision + recall 0.04 or distance 3%, 75-pass wait": (
+        lambda rows: replay_rule(rows, lambda r: r["prec5_t"] + r["rec5"], 0.04,
+                                 warm_up=_passes(75), distance_tol=0.03)),
+    "precision + recall 0.04 or distance 3%, 100-pass wait": (
+        lambda rows: replay_rule(rows, lambda r: r["prec5_t"] + r["rec5"], 0.04,
+                                 warm_up=_passes(100), distance_tol=0.03)),
+}
+
+
+def replay(folder):
+    paths = sorted(Path(folder).glob("*.json"))
+    trajectories = [json.loads(path.read_text()) for path in paths]
+    lines = [
+        "# P4: stopping rules replayed on recorded trajectories (tuning seeds)",
+        "",
+        f"`python -m benchmarks.protocols.p4 --replay DIR` at commit {commit()}, on "
+        "trajectories recorded with `--record DIR` (one fit per seed, "
+        f"{RECORD_STEPS} steps, a check every 250 steps: the candidate criteria "
+        "and the true HQ and modes of the sampler `sample` uses). Each rule "
+        "keeps the check that is best by its own score; its figures are the "
+        "truth recorded at that check. Stop = the step where the rule ends "
+        f"training (capped at the {RECORD_STEPS} recorded steps). Goal: 25/25 "
+        "modes and HQ >= 95% on every grid seed.",
+        "",
+        "Seeds: " + ", ".join(f"{t['data']} {t['seed']}" for t in trajectories)
+        + " (all tuning seeds).",
+        "",
+        "| rule | seeds meeting the goal | lowest HQ % | median stop | latest "
+        "stop | per seed: HQ % at stop step |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, rule in CANDIDATES.items():
+        cells = []
+        for t in trajectories:
+            stop, kept = rule(t["rows"])
+            truth = t["rows"][kept]
+            goal_modes, goal_hq = GOALS[t["data"]]
+            ok = truth["modes"] >= goal_modes and truth["hq"] >= goal_hq
+            cells.append((t["seed"], t["rows"][stop]["step"], truth["hq"], ok))
+        stops = [c[1] for c in cells]
+        lines.append(
+            f"| {name} | {sum(c[3] for c in cells)}/{len(cells)} | "
+            f"{100 * min(c[2] for c in cells):.1f} | {statistics.median(stops):.0f} "
+            f"| {max(stops)} | "
+            + ", ".join(f"{c[0]}: {100 * c[2]:.1f} at {c[1]}" for c in cells) + " |")
+    lines += ["", "Where each grid seed's truncated sampler first reaches 95% HQ:",
+              ""]
+    for t in trajectories:
+        first = next((r["step"] for r in t["rows"] if r["hq"] >= 0.95), None)
+        lines.append(f"- {t['data']} seed {t['seed']}: step {first}")
+    out = RESULTS / "P4_rules.md"
+    out.write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.protocols.p4",
                                      description=TITLE)
@@ -208,8 +421,20 @@ def main(argv=None):
     parser.add_argument("--merge", nargs="*", type=Path, default=None,
                         help="write the table of the runs of these .json "
                         "files (parts of one run, split by seeds) instead")
+    parser.add_argument("--record", default=None,
+                        help="record one long fit per seed into this folder")
+    parser.add_argument("--replay", default=None,
+                        help="replay candidate rules on the recorded folder")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.replay:
+        return replay(args.replay)
+    if args.record:
+        Path(args.record).mkdir(parents=True, exist_ok=True)
+        for data in args.datasets:
+            for seed in args.seeds:
+                print(record_one(data, seed, args.record), flush=True)
+        return 0
     if args.worker:
         print(json.dumps(one_fit(*json.loads(args.worker))))
         return 0
