@@ -13,7 +13,7 @@ Follows P4 of ``PROTOCOLS.md`` (in the shared folder beside the checkout):
   KL(p || uniform) over the nearest-centre shares of all samples
   (``skgen.metrics.mode_coverage``);
 * every seed's modes, HQ, reverse KL, fit seconds, steps and stopping reason,
-  seeds 0-9 (tuning) and 10-19 (held out) in separate groups, and the worst
+  seeds 0-10 (tuning) and 11-19 (held out) in separate groups, and the worst
   seed of each group;
 * one torch thread and one BLAS thread (the fit's own policy would pick one
   for this network anyway); each fit runs in a fresh process, ``--jobs`` at a
@@ -53,8 +53,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "benchmarks" / "results"
 TITLE = "P4: mode coverage of the GAN on the ring and the grid, 20 seeds"
-TUNING = tuple(range(10))
-HELD_OUT = tuple(range(10, 20))
+# Seed 10 chose the 75-pass wait (its fit under the 50-pass wait stopped
+# between the modes): a tuning seed from then on, as PROTOCOLS.md says.
+TUNING = (*range(10), 10)
+HELD_OUT = tuple(range(11, 20))
 N_TRAIN = 100_000
 N_SAMPLES = 2500
 # Share of a 2-D Gaussian's draws within 3 std of its centre.
@@ -409,7 +411,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true",
                         help="seed 0, 20 000 points, 1 000 steps: a smoke run")
     parser.add_argument("--seeds", nargs="*", type=int,
-                        default=[*TUNING, *HELD_OUT])
+                        default=list(range(20)))
     parser.add_argument("--datasets", nargs="*", default=["grid", "ring"],
                         choices=["grid", "ring"])
     parser.add_argument("--jobs", type=int, default=1,
@@ -485,9 +487,10 @@ def main(argv=None):
         + f"; {args.jobs} fit(s) at once, each in its own process. The machine "
         "is shared: the seconds include what other processes took.",
         "",
-        "Seeds 0-9 are tuning seeds (the stopping rule was chosen on their "
-        "recorded trajectories); seeds 10-19 are held out (never used to choose "
-        "anything).",
+        "Seeds 0-10 are tuning seeds (the stopping rule was chosen on the "
+        "recorded trajectories of grid seeds 0-7, and grid seed 10's stop under "
+        "a 50-pass wait chose the 75-pass wait); seeds 11-19 are held out "
+        "(never used to choose anything).",
         "",
         *summary_lines,
         "",
