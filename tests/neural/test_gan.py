@@ -332,15 +332,17 @@ def _stop_of_the_rule(scores, distances, tol, patience=3, interval=25,
                       warm_up=375):
     """Number of checks the rule runs, replayed from its records as documented.
 
-    A check gains when its score beats that of the last gain by ``tol``, or
-    its distance falls 3% below that of the last gain; training stops at the
+    A check gains when its score beats that of the last gain by ``tol`` or
+    the best by ``tol / 4``, or its distance falls 3% below that of the last
+    gain; training stops at the
     first check, not before the wait, that ends ``patience`` checks in a row
     after the wait without a gain.
     """
-    gain, gain_distance, misses = -np.inf, np.inf, 0
+    gain, gain_distance, best, misses = -np.inf, np.inf, -np.inf, 0
     for i, (score, distance) in enumerate(zip(scores, distances, strict=True)):
         step = (i + 1) * interval
-        gained = False
+        gained = score > best + tol / 4
+        best = max(best, score)
         if score > gain + tol:
             gain, gained = score, True
         if distance < 0.97 * gain_distance:
@@ -724,7 +726,8 @@ def test_verbose_prints_a_plain_table_in_steps_and_quiet_prints_nothing(capsys):
     assert lines[-1] == (
         f"GAN stopped at step {gan.n_steps_} by early stopping, 2 checks in a row "
         "after step 375 without a gain (held-out precision + recall up tol=0.04 "
-        "or distance down 3% from the last gain). Kept the "
+        "from the last gain or 0.01 above the best, or distance down 3% from the "
+        "last gain). Kept the "
         f"generator of step {gan.best_step_}, the best of {len(rows)} checks: "
         f"held-out precision {precision:.4f} + recall {recall:.4f} = "
         f"{gan.best_validation_score_:.4f}.")

@@ -202,11 +202,12 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         data, where a mean distance barely moves. The recall is the share of
         held-out rows within a like ball of some generated row: it falls
         when a mode is dropped. Training stops once ``n_iter_no_change``
-        checks in a row have passed without a gain: a precision + recall ``tol`` above that of the last
-        gain, or a symmetric nearest-neighbour distance (from each generated
-        row to its nearest held-out row and back) 3% below that of the last
-        gain, which still falls while the rows move within the balls onto
-        the modes. Only the checks after a wait of 75 passes over the
+        checks in a row have passed without a gain: a precision + recall
+        ``tol`` above that of the last gain or ``tol / 4`` above the best
+        so far, or a symmetric nearest-neighbour distance (from each
+        generated row to its nearest held-out row and back) 3% below that of
+        the last gain, which still falls while the rows move within the
+        balls onto the modes. Only the checks after a wait of 75 passes over the
         training rows count (on a large table the generator gathers its
         rows onto the data slowly, pass after pass, and moves them between
         modes for a while at a time); ``max_steps`` caps it all. The

@@ -103,11 +103,12 @@ class _SampleEarlyStopping(Callback):
     with the held-out rows in the standardised units the networks work in:
     the check's score is precision plus recall (``_shares``), in [0, 2].
     The best-checked generator is kept; training stops once ``patience``
-    checks in a row have passed without a gain (a score ``tol`` above that of the last
-    gain, or a distance ``_DISTANCE_TOL`` of it below that of the last
-    gain), counting only the checks after a wait of 75 passes over the
-    training rows, and the kept generator replaces the trained one at the
-    end.  Without held-out rows (``early_stopping=False``) it only logs.
+    checks in a row have passed without a gain (a score ``tol`` above that
+    of the last gain or ``tol / 4`` above the best, or a distance
+    ``_DISTANCE_TOL`` of it below that of the last gain), counting only
+    the checks after a wait of 75 passes over the training rows, and the
+    kept generator replaces the trained one at the end.  Without held-out
+    rows (``early_stopping=False``) it only logs.
 
     skorch's ``EarlyStopping`` acts at the end of an epoch; a GAN's budget
     is in steps and an epoch may hold one step or hundreds, so the check is
@@ -156,8 +157,9 @@ class _SampleEarlyStopping(Callback):
             rule = "no early stopping"
         else:
             rule = (f"stops after {self.patience} checks without a gain "
-                    f"(held-out precision + recall up {self.tol:g} or distance "
-                    f"down {_DISTANCE_TOL:.0%} from the last gain), not before "
+                    f"(held-out precision + recall up {self.tol:g} from the last "
+                    f"gain or {self.tol / 4:g} above the best, or distance down "
+                    f"{_DISTANCE_TOL:.0%} from the last gain), not before "
                     f"step {self.warm_up_}")
         self.sink(f"GAN: at most {net.max_steps} generator steps, checked every "
                   f"{self.interval}; {rule}.")
@@ -217,8 +219,9 @@ class _SampleEarlyStopping(Callback):
             "early_stopping": (
                 f"early stopping, {self.patience} checks in a row after step "
                 f"{self.warm_up_} without a gain (held-out precision + recall up "
-                f"tol={self.tol:g} or distance down {_DISTANCE_TOL:.0%} from the "
-                f"last gain)"),
+                f"tol={self.tol:g} from the last gain or {self.tol / 4:g} above "
+                f"the best, or distance down {_DISTANCE_TOL:.0%} from the last "
+                f"gain)"),
             "max_steps": f"the step budget, max_steps={net.max_steps}",
             "max_epochs": f"the epoch cap, max_epochs={net.max_epochs}",
         }[self.stop_reason_]
@@ -271,6 +274,11 @@ class _SampleEarlyStopping(Callback):
                 self.gain_score_, gained = score, True
             if distance < self.gain_distance_ * (1.0 - _DISTANCE_TOL):
                 self.gain_distance_, gained = distance, True
+            # A new best by a quarter of tol gains too: a score still
+            # creeping up to new bests has not stalled, even where its rise
+            # since the last gain is short of tol.
+            if score > self.best_score_ + self.tol / 4:
+                gained = True
             if gained:
                 self.misses_ = 0
             elif step > self.warm_up_:
