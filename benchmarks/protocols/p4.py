@@ -288,12 +288,14 @@ def record_one(data, seed, folder):
     return str(path)
 
 
-def replay_rule(rows, score, tol, patience=5, warm_up=8800, distance_tol=None):
+def replay_rule(rows, score, tol, patience=5, warm_up=8800, distance_tol=None,
+                best_tol=None):
     """``(stop, kept)`` check indices of a rule replayed on one trajectory.
 
     A check gains when ``score`` rises ``tol`` above the last gain's (or,
     with ``distance_tol``, the symmetric distance falls that share below the
-    last gain's); misses count after the wait; training stops after
+    last gain's, or with ``best_tol`` the score beats the best by that much);
+    misses count after the wait; training stops after
     ``patience`` misses in a row; the kept check is the best by ``score``.
     """
     gain, gain_distance = -math.inf, math.inf
@@ -304,6 +306,8 @@ def replay_rule(rows, score, tol, patience=5, warm_up=8800, distance_tol=None):
         gain = value if gained else gain
         if distance_tol is not None and distance < gain_distance * (1 - distance_tol):
             gain_distance, gained = distance, True
+        if best_tol is not None and value > best + best_tol:
+            gained = True
         if gained:
             misses = 0
         elif row["step"] > warm_up:
@@ -352,9 +356,13 @@ CANDIDATES = {
         rows, lambda r: -r["critic_acc"], 0.01),
     "precision + recall 0.04 or distance 3%, 50-pass wait": lambda rows: replay_rule(
         rows, lambda r: r["prec5_t"] + r["rec5"], 0.04, distance_tol=0.03),
-    "chosen: precision + recall 0.04 or distance 3%, 75-pass wait": (
+    "precision + recall 0.04 or distance 3%, 75-pass wait": (
         lambda rows: replay_rule(rows, lambda r: r["prec5_t"] + r["rec5"], 0.04,
                                  warm_up=_passes(75), distance_tol=0.03)),
+    "chosen: the same, and a new best by 0.01 gains": (
+        lambda rows: replay_rule(rows, lambda r: r["prec5_t"] + r["rec5"], 0.04,
+                                 warm_up=_passes(75), distance_tol=0.03,
+                                 best_tol=0.01)),
     "precision + recall 0.04 or distance 3%, 100-pass wait": (
         lambda rows: replay_rule(rows, lambda r: r["prec5_t"] + r["rec5"], 0.04,
                                  warm_up=_passes(100), distance_tol=0.03)),
