@@ -225,6 +225,8 @@ def main(argv=None):
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--fresh", action="store_true",
                         help="ignore the runs already logged")
+    parser.add_argument("--no-run", action="store_true",
+                        help="write the tables of the runs logged so far")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -254,7 +256,7 @@ def main(argv=None):
     # Held-out seeds first: the figures a reader quotes, should time run short.
     order = sorted(seeds, key=lambda s: (s not in HELD_OUT, s))
     jobs = [(p, s, m) for s in order for m in args.models for p in paths
-            if (p.stem, s, m) not in have]
+            if (p.stem, s, m) not in have and not args.no_run]
     load_start = load_average()
 
     def run(job):
