@@ -19,7 +19,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from skorch.callbacks import Callback
 
 from skgen import GAN
-from skgen.neural._gan import estimator
+from skgen.neural._gan import estimator, stopping
 from skgen.neural._gan.training import _AdamSteps
 from skgen.neural._gan.truncation import _jacobian_norms
 
@@ -247,12 +247,12 @@ def test_batch_size_larger_than_the_data_is_clipped_with_a_warning():
 
 
 @pytest.mark.parametrize(("n_rows", "max_steps", "params", "rows", "lr"), [
-    # 900 training rows: 50 passes of 4 batches of 256 rows are 200 steps,
+    # 900 training rows: 75 passes of 4 batches of 256 rows are 300 steps,
     # within half of 20 000, so 256 rows; over half of 100, so 512 rows,
     # and the learning rate times the square root of 2.
     (1000, 20000, {}, 256, 1e-3),
     (1000, 100, {}, 512, 2**0.5 * 1e-3),
-    # 50 passes of 2 batches of 512 rows still exceed half of 60: 512 is
+    # 75 passes of 2 batches of 512 rows still exceed half of 60: 512 is
     # the most that 'auto' takes.
     (1000, 60, {}, 512, 2**0.5 * 1e-3),
     # Fewer rows than that: all of them, at the rate scaled to their number.
@@ -304,6 +304,9 @@ def test_step_budget_sets_the_number_of_steps_and_epochs():
     capped = GAN(**{**FAST, "max_steps": 1000, "n_critic": 1, "max_epochs": 2,
                     "early_stopping": False}).fit(X)
     assert capped.n_iter_ == 2 and capped.n_steps_ == 10
+    # Each says which limit ended it.
+    assert gan.stop_reason_ == "max_steps"
+    assert capped.stop_reason_ == "max_epochs"
 
 
 def _blobs(n_samples=600, seed=0):
@@ -319,42 +322,87 @@ EARLY = dict(generator_hidden_layer_sizes=(32, 32),
              validation_interval=25, n_iter_no_change=3, jacobian_truncation=0.0)
 
 
+def _checked(gan, key):
+    """The values a fit's rule recorded at its checks, from the history."""
+    return np.array([batch[key] for epoch in gan.net_.history
+                     for batch in epoch["batches"] if key in batch])
+
+
+def _stop_of_the_rule(scores, distances, tol, patience=3, interval=25,
+                      warm_up=375):
+    """Number of checks the rule runs, replayed from its records as documented.
+
+    A check gains when its score beats that of the last gain by ``tol`` or
+    the best by ``tol / 4``, or its distance falls 3% below that of the last
+    gain; training stops at the
+    first check, not before the wait, that ends ``patience`` checks in a row
+    after the wait without a gain.
+    """
+    gain, gain_distance, best, misses = -np.inf, np.inf, -np.inf, 0
+    for i, (score, distance) in enumerate(zip(scores, distances, strict=True)):
+        step = (i + 1) * interval
+        gained = score > best + tol / 4
+        best = max(best, score)
+        if score > gain + tol:
+            gain, gained = score, True
+        if distance < 0.97 * gain_distance:
+            gain_distance, gained = distance, True
+        if gained:
+            misses = 0
+        elif step > warm_up:
+            misses += 1
+        if misses >= patience and step >= warm_up:
+            return i + 1
+    return None
+
+
 def test_early_stopping_ends_before_the_cap_and_can_be_turned_off():
     X = _blobs(300)
-    gan = GAN(max_steps=800, tol=0.0, random_state=0, **EARLY).fit(X)
-    assert gan.n_steps_ < 800
-    # It stopped n_iter_no_change checks after the best one (tol=0), counting
-    # only the checks after 50 passes over the 270 training rows (5 batches
-    # of 64 each) ...
-    warm_up = 50 * 5
-    assert gan.n_steps_ == max(gan.best_step_, warm_up) + 3 * 25
+    gan = GAN(max_steps=2000, tol=0.0, random_state=0, **EARLY).fit(X)
+    assert gan.n_steps_ < 2000 and gan.stop_reason_ == "early_stopping"
+    # It stopped where the rule, replayed on its records, stops: the wait is
+    # 75 passes over the 270 training rows (5 batches of 64 each) ...
     scores = gan.validation_scores_
     assert len(scores) == gan.n_steps_ // 25
-    assert np.all(scores[-3:] <= gan.best_validation_score_)
+    distances = _checked(gan, "valid_distance")
+    assert _stop_of_the_rule(scores, distances, tol=0.0) == len(scores)
     assert gan.best_validation_score_ == scores.max()
+    assert gan.best_step_ == 25 * (int(np.argmax(scores)) + 1)
+    # ... the score is precision + recall, both shares ...
+    assert_allclose(gan.validation_shares_.sum(axis=1), scores)
+    assert np.all((gan.validation_shares_ >= 0) & (gan.validation_shares_ <= 1))
     # ... and the same random_state stops at the same step with the same model.
-    again = GAN(max_steps=800, tol=0.0, random_state=0, **EARLY).fit(X)
+    again = GAN(max_steps=2000, tol=0.0, random_state=0, **EARLY).fit(X)
     assert again.n_steps_ == gan.n_steps_
     assert_array_equal(again.sample(20, random_state=1), gan.sample(20, random_state=1))
-    # A relative tolerance counts the small gains as misses: the rule stops
-    # n_iter_no_change checks after the last check that beat the best so far
-    # by that share, and still keeps the best-checked generator.
-    tolerant = GAN(max_steps=800, random_state=0, tol=0.2, **EARLY).fit(X)
-    distances = -tolerant.validation_scores_
-    best, last_gain = np.inf, None
-    for i, distance in enumerate(distances):
-        if distance < 0.8 * best:
-            last_gain = i
-        best = min(best, distance)
-    assert len(distances) == max(last_gain + 1, warm_up // 25) + 3
+    # A tolerance counts the small gains as misses: the rule stops sooner,
+    # and still keeps the best-checked generator.
+    tolerant = GAN(max_steps=2000, random_state=0, tol=0.2, **EARLY).fit(X)
+    assert _stop_of_the_rule(tolerant.validation_scores_,
+                             _checked(tolerant, "valid_distance"),
+                             tol=0.2) == len(tolerant.validation_scores_)
     assert tolerant.best_validation_score_ == tolerant.validation_scores_.max()
     assert tolerant.n_steps_ <= gan.n_steps_
     fixed = GAN(max_steps=100, early_stopping=False, random_state=0, **EARLY).fit(X)
     assert fixed.n_steps_ == fixed.best_step_ == 100
-    assert fixed.validation_scores_ is None
+    assert fixed.validation_scores_ is None and fixed.validation_shares_ is None
 
 
-def test_kept_generator_is_the_best_checked_one():
+def _precision_recall(fake, kept, valid, k=5):
+    """Precision of the kept rows, recall and distance, by brute force."""
+    def radii(rows, k):
+        d = np.linalg.norm(rows[:, None] - rows[None], axis=2)
+        return np.sort(d, axis=1)[:, min(k, len(rows) - 1)]
+
+    d = np.linalg.norm(fake[:, None] - valid[None], axis=2)
+    precision = np.mean([np.any(row <= radii(valid, k)) for row in d[kept]])
+    k_fake = max(1, round(k * len(fake) / len(valid)))
+    covered = d <= radii(fake, k_fake)[:, None]
+    return precision, covered.any(axis=0).mean(), d.min(1).mean() + d.min(0).mean()
+
+
+@pytest.mark.parametrize("truncation", [0.0, 0.15])
+def test_kept_generator_is_the_best_checked_one(truncation):
     # The criterion is recomputed here from the held-out rows and the fixed
     # latent draws the rule uses, on a copy of the averaged generator taken
     # at each check; the returned generator must be the copy that scored best.
@@ -368,24 +416,64 @@ def test_kept_generator_is_the_best_checked_one():
                 average = net.averaged_generator()
                 with torch.no_grad():
                     fake = average(rule.latent_).double().numpy()
+                kept = np.ones(len(fake), dtype=bool)
+                if truncation:
+                    # The rows whose Jacobian norm is at most the 85% quantile;
+                    # row i's output depends on z_i alone, so the gradient of
+                    # an output column's sum gives every row's Jacobian row.
+                    z = rule.latent_.clone().requires_grad_(True)
+                    out = average.net(z)
+                    jacobian = torch.stack([
+                        torch.autograd.grad(out[:, j].sum(), z, retain_graph=True)[0]
+                        for j in range(out.shape[1])], dim=1)
+                    norms = jacobian.detach().square().sum(dim=(1, 2)).sqrt()
+                    kept = (norms <= torch.quantile(norms, 1 - truncation)).numpy()
                 valid = rule.valid_.double().numpy()
-                distances = np.linalg.norm(fake[:, None] - valid[None], axis=2)
-                criterion = distances.min(1).mean() + distances.min(0).mean()
+                shares = _precision_recall(fake, kept, valid)
                 state = {k: v.clone() for k, v in average.state_dict().items()}
-                snapshots[step] = (criterion, state)
+                snapshots[step] = (shares, state)
 
     X = _blobs()
+    params = {**EARLY, "jacobian_truncation": truncation}
     gan = GAN(max_steps=800, random_state=0, callbacks=[Snapshot()],
-              **EARLY).fit(X)
+              **params).fit(X)
     steps = sorted(snapshots)
-    criteria = np.array([snapshots[s][0] for s in steps])
-    assert_allclose(-gan.validation_scores_, criteria, rtol=1e-4)
-    best = steps[int(np.argmin(criteria))]
-    assert best == gan.best_step_ < gan.n_steps_
+    values = np.array([snapshots[s][0] for s in steps])
+    shares = values[:, :2]
+    assert_allclose(gan.validation_shares_, shares, atol=1e-6)
+    assert_allclose(_checked(gan, "valid_distance"), values[:, 2], rtol=1e-4)
+    best = steps[int(np.argmax(shares.sum(axis=1)))]
+    assert best == gan.best_step_
     for name, value in gan.net_.module_.state_dict().items():
         assert torch.equal(value, snapshots[best][1][name])
-    assert not torch.equal(gan.net_.module_.net[0].weight,
-                           snapshots[steps[-1]][1]["net.0.weight"])
+    if best != steps[-1]:
+        assert not torch.equal(gan.net_.module_.net[0].weight,
+                               snapshots[steps[-1]][1]["net.0.weight"])
+
+
+def test_precision_tells_rows_between_the_modes_from_rows_on_them():
+    # Two modes; a generator that puts a third of its rows half-way between
+    # them has a precision of about 2/3, whatever their distances.
+    rng = np.random.default_rng(0)
+    valid = np.concatenate([rng.normal(size=(200, 2)) * 0.05,
+                            rng.normal(size=(200, 2)) * 0.05 + [4.0, 0.0]])
+    on = valid[rng.permutation(400)] + rng.normal(size=(400, 2)) * 0.01
+    between = on.copy()
+    between[:133] = [2.0, 0.0] + rng.normal(size=(133, 2)) * 0.05
+    as_torch = functools.partial(torch.as_tensor, dtype=torch.float64)
+    radii = stopping._ball_radii(as_torch(valid), stopping._N_BALL_NEIGHBOURS)
+    kept = torch.ones(400, dtype=torch.bool)
+    on_shares = stopping._shares(as_torch(on), kept, as_torch(valid), radii)
+    between_shares = stopping._shares(as_torch(between), kept, as_torch(valid),
+                                      radii)
+    assert on_shares[0] > 0.95 and abs(between_shares[0] - 267 / 400) < 0.03
+    assert_allclose(on_shares, _precision_recall(on, kept.numpy(), valid))
+    assert_allclose(between_shares, _precision_recall(between, kept.numpy(), valid))
+    # A generator that drops a mode keeps its precision and loses recall.
+    dropped = np.concatenate([on[on[:, 0] < 2]] * 2)[:400]
+    dropped_shares = stopping._shares(as_torch(dropped), kept, as_torch(valid),
+                                      radii)
+    assert dropped_shares[0] > 0.95 and dropped_shares[1] < 0.55
 
 
 @pytest.mark.parametrize("amsgrad", [False, True])
@@ -551,9 +639,68 @@ def test_user_callbacks_run_each_epoch():
     assert used.n_epochs == gan.n_iter_ > 1
 
 
+class _RecordThreads(Callback):
+    def initialize(self):
+        self.threads = set()
+        return self
+
+    def on_batch_end(self, net, **kwargs):
+        self.threads.add(torch.get_num_threads())
+
+
+@pytest.fixture
+def three_threads():
+    before = torch.get_num_threads()
+    torch.set_num_threads(3)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_small_network_runs_at_one_thread_and_restores_the_setting(three_threads,
+                                                                   monkeypatch):
+    _, X = _fitted()
+    seen = []
+    generate = GAN._generate
+    standardise = GAN._standardise
+
+    def spy_generate(self, *args, **kwargs):
+        seen.append(("generate", torch.get_num_threads()))
+        return generate(self, *args, **kwargs)
+
+    def spy_standardise(self, *args, **kwargs):
+        seen.append(("standardise", torch.get_num_threads()))
+        return standardise(self, *args, **kwargs)
+
+    monkeypatch.setattr(GAN, "_generate", spy_generate)
+    monkeypatch.setattr(GAN, "_standardise", spy_standardise)
+    recorder = _RecordThreads()
+    gan = GAN(2, callbacks=[recorder], random_state=0, **FAST).fit(X)
+    assert recorder.threads == {1}
+    # The reference rows of the scores and the training scores of offset_.
+    assert {kind for kind, _ in seen} == {"generate", "standardise"}
+    assert {threads for _, threads in seen} == {1}
+    assert torch.get_num_threads() == 3
+    seen.clear()
+    gan.sample(5)
+    gan.score_samples(X[:5])
+    assert [kind for kind, _ in seen] == ["generate", "standardise"]
+    assert {threads for _, threads in seen} == {1}
+    assert torch.get_num_threads() == 3
+    # Also when the fit raises.
+    with pytest.raises(ValueError, match="diverged"):
+        GAN(2, lr=1e6, random_state=0, **{**FAST, "max_steps": 200}).fit(X)
+    assert torch.get_num_threads() == 3
+    # A large network keeps the user's setting.
+    recorder = _RecordThreads()
+    GAN(2, generator_hidden_layer_sizes=(1024, 1024), batch_size=256, max_steps=2,
+        early_stopping=False, jacobian_truncation=0.0, callbacks=[recorder],
+        random_state=0).fit(_blobs(300))
+    assert recorder.threads == {3}
+
+
 def test_verbose_prints_a_plain_table_in_steps_and_quiet_prints_nothing(capsys):
     X = _blobs(300)
-    params = {**EARLY, "max_steps": 400, "validation_interval": 20,
+    params = {**EARLY, "max_steps": 1000, "validation_interval": 20,
               "n_iter_no_change": 2, "jacobian_truncation": 0.0, "random_state": 0}
     quiet = GAN(2, **params).fit(X)
     assert capsys.readouterr().out == ""
@@ -562,20 +709,30 @@ def test_verbose_prints_a_plain_table_in_steps_and_quiet_prints_nothing(capsys):
     assert "\x1b" not in out  # no colour codes in a captured log
     lines = out.splitlines()
     header = lines[1].split()
-    assert header == ["step", "critic_loss", "generator_loss", "valid_distance",
-                      "dur"]
+    assert header == ["step", "critic_loss", "generator_loss", "valid_precision",
+                      "valid_recall", "dur"]
     rows = [line.split() for line in lines[3:-1]]
     # One row per check, counted in generator steps out of the cap, with the
-    # distance the model recorded; the best so far is starred.
+    # shares the model recorded; the best sum so far is starred.
     assert [row[0] for row in rows] == [
-        f"{step}/400" for step in range(20, gan.n_steps_ + 1, 20)]
-    assert_allclose([float(row[3]) for row in rows], -gan.validation_scores_,
-                    atol=1e-4)
+        f"{step}/1000" for step in range(20, gan.n_steps_ + 1, 20)]
+    assert_allclose([[float(row[3]), float(row[4])] for row in rows],
+                    gan.validation_shares_, atol=1e-4)
     starred = [row[0] for row in rows if "*" in row]
-    assert starred[-1] == f"{gan.best_step_}/400"
-    assert "not before step 250" in lines[0]  # 50 passes of 5 batches
-    assert f"stopped early at step {gan.n_steps_}" in lines[-1]
-    assert 250 <= gan.n_steps_ < 400
+    assert starred[-1] == f"{gan.best_step_}/1000"
+    assert "not before step 375" in lines[0]  # 75 passes of 5 batches
+    # The stop line names the rule, the kept check and its values.
+    precision, recall = gan.validation_shares_[gan.best_step_ // 20 - 1]
+    assert lines[-1] == (
+        f"GAN stopped at step {gan.n_steps_} by early stopping, 2 checks in a row "
+        "after step 375 without a gain (held-out precision + recall up tol=0.04 "
+        "from the last gain or 0.01 above the best, or distance down 3% from the "
+        "last gain). Kept the "
+        f"generator of step {gan.best_step_}, the best of {len(rows)} checks: "
+        f"held-out precision {precision:.4f} + recall {recall:.4f} = "
+        f"{gan.best_validation_score_:.4f}.")
+    assert gan.stop_reason_ == "early_stopping"
+    assert 375 <= gan.n_steps_ < 1000
     # Printing changes nothing.
     assert_array_equal(gan.sample(5, random_state=0), quiet.sample(5, random_state=0))
 

@@ -91,7 +91,8 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
     generator's weights as the final generator, and the rejection of the
     latent draws where the generator is steepest) aim at covering every mode
     of the data with sharp samples. Training ends when the generator's
-    samples stop getting closer to rows held out of training
+    samples stop gaining on rows held out of training, by the share of
+    samples among the held-out rows and of held-out rows among the samples
     (``early_stopping``), or at ``max_steps`` generator steps.
     Once fitted it gives:
 
@@ -192,19 +193,27 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         Whether to end training when the generator stops improving on
         held-out rows. ``validation_fraction`` of the rows are set aside
         (not trained on); every ``validation_interval`` generator steps the
-        averaged generator maps 1 024 fixed latent draws to rows, and their
-        distance to (at most 1 024 of) the held-out rows is measured: the
-        mean distance from a generated row to its nearest held-out row plus
-        the mean distance from a held-out row to its nearest generated row,
-        in the standardised units of the model. The first term falls as the
-        samples sharpen onto the data, the second rises when a mode is
-        dropped. Training stops after ``n_iter_no_change`` checks in a row
-        that do not lower the best distance so far by a share ``tol`` of
-        it, counted after a wait of 50 passes over the training rows (on a
-        large table the distance falls slowly, pass after pass, and stalls
-        for a while at a time), or at ``max_steps``, and the
-        best-checked generator is kept (``best_step_``). False: every row is
-        trained on and ``max_steps`` sets the training.
+        averaged generator maps 1 024 fixed latent draws to rows and compares
+        them with (at most 1 024 of) the held-out rows, in the standardised
+        units of the model. The precision is the share of the rows that
+        :meth:`sample` would keep (``jacobian_truncation``) within the ball
+        of some held-out row, a ball that reaches the row's 5th nearest
+        held-out neighbour: it falls when rows lie between the modes of the
+        data, where a mean distance barely moves. The recall is the share of
+        held-out rows within a like ball of some generated row: it falls
+        when a mode is dropped. Training stops once ``n_iter_no_change``
+        checks in a row have passed without a gain: a precision + recall
+        ``tol`` above that of the last gain or ``tol / 4`` above the best
+        so far, or a symmetric nearest-neighbour distance (from each
+        generated row to its nearest held-out row and back) 3% below that of
+        the last gain, which still falls while the rows move within the
+        balls onto the modes. Only the checks after a wait of 75 passes over the
+        training rows count (on a large table the generator gathers its
+        rows onto the data slowly, pass after pass, and moves them between
+        modes for a while at a time); ``max_steps`` caps it all. The
+        best-checked generator by precision + recall is kept
+        (``best_step_``). False: every row is trained on and ``max_steps``
+        sets the training.
 
     validation_fraction : float, default=0.1
         Share of the rows held out for ``early_stopping``, in (0, 1). At
@@ -218,22 +227,22 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         Generator steps between two checks of ``early_stopping`` (and
         between two rows of the ``verbose`` table).
 
-    tol : float, default=0.02
-        Least relative fall of the held-out distance that counts as an
-        improvement, in [0, 1): a check improves when its distance is below
-        ``(1 - tol)`` times the best so far. Relative, because the
-        distance grows with the number of features. Once the samples are
-        sharp the distance wanders by a few percent from check to check, and
-        a smaller ``tol`` counts those wanderings as gains. The best-checked
+    tol : float, default=0.04
+        Least rise of the held-out precision + recall (a sum of two shares,
+        in [0, 2]) that counts as a gain, in [0, 1): a check gains when its
+        sum exceeds that of the last check that gained by ``tol``, so that
+        a slow creep adds up. Once the samples are on the data the shares
+        wander by a few hundredths from check to check, and a smaller
+        ``tol`` counts those wanderings as gains. The best-checked
         generator is kept whatever ``tol``.
 
     batch_size : int or 'auto', default='auto'
         Number of rows of data per critic step (and of generated rows per
         generator step), at least ``pac``. 'auto' takes
         ``min(256, n_train)``, ``n_train`` the rows left for training, and
-        512 on a large table: where 50 passes over the training rows (the
+        512 on a large table: where 75 passes over the training rows (the
         least training of ``early_stopping``) would take more than half of
-        ``max_steps`` at 256 rows (more than 51 200 rows at the default
+        ``max_steps`` at 256 rows (more than 34 048 rows at the default
         ``max_steps``). A larger number than the training rows is clipped to
         them, with a warning: every step then sees all the data.
 
@@ -282,9 +291,12 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         0 prints nothing; 1 or more prints a plain-text table (no colour
         codes) with one row every ``validation_interval`` generator steps:
         the step out of ``max_steps``, the mean critic and generator losses
-        since the previous row, the held-out distance of ``early_stopping``
-        (``*`` marks the best so far) and the seconds taken; and at the end,
-        where training stopped and which step's generator was kept.
+        since the previous row, the held-out precision and recall of
+        ``early_stopping`` (``*`` marks the best sum so far) and the seconds
+        taken; and at the end
+        a line saying at which step training stopped and by which rule
+        (``stop_reason_``), and which check's generator was kept with its
+        held-out value.
 
     callbacks : list of skorch callbacks or None, default=None
         Extra :mod:`skorch.callbacks` (instances or ``(name, callback)``
@@ -311,14 +323,22 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
     n_steps_ : int
         Number of generator steps run.
 
+    stop_reason_ : {'early_stopping', 'max_steps', 'max_epochs'}
+        Why training ended: the stopping rule of ``early_stopping``, the
+        step budget ``max_steps`` or the cap ``max_epochs``.
+
     best_step_ : int
         The generator step whose averaged generator was kept: the best
         check of ``early_stopping``, or ``n_steps_`` without it.
 
     validation_scores_ : ndarray of shape (n_checks,) or None
-        Minus the held-out distance at each check of ``early_stopping``, in
-        order (higher is better, as scikit-learn's scores); None without
-        early stopping.
+        The held-out precision + recall at each check of
+        ``early_stopping``, in order (higher is better); None without early
+        stopping.
+
+    validation_shares_ : ndarray of shape (n_checks, 2) or None
+        The held-out precision and recall at each check; None without early
+        stopping.
 
     best_validation_score_ : float or None
         The highest of ``validation_scores_``: the kept generator's.
@@ -424,7 +444,7 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         validation_fraction=0.1,
         n_iter_no_change=5,
         validation_interval=250,
-        tol=0.02,
+        tol=0.04,
         batch_size="auto",
         lr="auto",
         jacobian_truncation=0.15,
@@ -488,7 +508,8 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         batch_rows = self._batch_rows(self._n_train(len(X)))
         callbacks = [("early_stopping", _SampleEarlyStopping(
             interval=self.validation_interval, patience=self.n_iter_no_change,
-            tol=self.tol, seed=seed, verbose=self.verbose))]
+            tol=self.tol, seed=seed, truncation=self.jacobian_truncation,
+            verbose=self.verbose))]
         callbacks += list(self.callbacks or [])
         net = _GANNet(
             module=_Generator,
@@ -633,23 +654,34 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         self._fit_net(X, partial=False)
         self.n_steps_ = self.net_.generator_steps_
         stopping = dict(self.net_.callbacks_)["early_stopping"]
+        self.stop_reason_ = stopping.stop_reason_
         if self.early_stopping:
             self.validation_scores_ = np.asarray(stopping.scores_)
+            self.validation_shares_ = np.asarray(stopping.shares_).reshape(-1, 2)
             self.best_validation_score_ = float(stopping.best_score_)
             self.best_step_ = stopping.best_step_
         else:
             self.validation_scores_ = self.best_validation_score_ = None
+            self.validation_shares_ = None
             self.best_step_ = self.n_steps_
         self.jacobian_truncation_ = float(self.jacobian_truncation)
         self.jacobian_threshold_ = math.inf
         if X.shape[1] == sum(self._block_sizes):
             # Only categorical columns: no numeric output to be steep in.
             self.jacobian_truncation_ = 0.0
+        # The rest of fit runs the small network too: at the training's threads.
+        with self._threads():
+            self._set_truncation_and_reference()
+            self._set_offset(self._score_samples(X))
+        return self
+
+    def _set_truncation_and_reference(self):
+        """Set ``jacobian_threshold_`` and the reference rows of the scores."""
         if self.jacobian_truncation_ > 0:
             generator = _stream_generator(self._seed, _TRUNCATION_STREAM,
                                           self.net_.device)
             module = self._inference_module()
-            with self._threads(), torch.no_grad():
+            with torch.no_grad():
                 norms = _jacobian_norms(_steepness_net(module), self._latent(
                     module, _N_THRESHOLD, generator))
             check_finite_or_diverged(norms.cpu().numpy(), self.net_)
@@ -664,8 +696,6 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         self._neighbors = NearestNeighbors(
             n_neighbors=min(_N_NEIGHBORS, _N_REFERENCE), algorithm="ball_tree"
         ).fit(self._standardise(reference))
-        self._set_offset(self._score_samples(X))
-        return self
 
     # --------------------------------------------------------- inference
 
@@ -772,7 +802,9 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
             The score of each row (at most 0).
         """
         check_is_fitted(self)
-        return self._score_samples(self._encoded(X))
+        Z = self._encoded(X)
+        with self._threads():
+            return self._score_samples(Z)
 
     def score(self, X, y=None):
         """Goodness of fit: minus the squared MMD between samples and X.
