@@ -231,8 +231,10 @@ def importance_scores(module, X, tol, chunk_rows):
                    if isinstance(layer, torch.nn.Linear)]
     draw_bytes = 4 * sum(widths)
     # The network's own float32, as in training (see _ImportanceScorer).
-    X = torch.as_tensor(np.ascontiguousarray(X), dtype=module.loc.dtype,
-                        device=module.loc.device)
+    X = np.ascontiguousarray(X)
+    if not X.flags.writeable:  # a read-only block (Dask, pandas): torch warns
+        X = X.copy()
+    X = torch.as_tensor(X, dtype=module.loc.dtype, device=module.loc.device)
     n_rows = len(X)
     # Running log-sum-exp of the weights and of their squares, per row.
     top = torch.full((n_rows,), -math.inf, dtype=torch.float64)
