@@ -24,8 +24,11 @@ columns become pandas categoricals. Each seed splits the rows 70/30 with
 
 * detection AUC: 5-fold stratified CV ROC AUC of
   ``HistGradientBoostingClassifier(categorical_features="from_dtype",
-  random_state=seed)`` telling training rows from synthetic rows (0.5 is
-  indistinguishable; lower is better);
+  random_state=seed)`` telling the held-out real rows (the test part) from
+  as many synthetic rows (0.5 is indistinguishable; lower is better); beside
+  it the same against the training rows, and as the floor the training rows
+  against the test rows. Dates and times enter as seconds; categories with
+  more levels than the classifier's bins are left out;
 * ``sdmetrics``' single-table ``QualityReport``: Column Shapes and Column
   Pair Trends (metadata from the dtypes: numbers are numerical, categoricals
   categorical, booleans boolean);
@@ -44,6 +47,21 @@ columns become pandas categoricals. Each seed splits the rows 70/30 with
   table gives the smallest and largest ratio (goal 0.8-1.25);
 * fit and sample seconds, at 1 thread (``torch.set_num_threads(1)`` and the
   BLAS variables, set before numpy is imported).
+
+**Tables with gaps** (``--gaps``, tables ``NAME+gaps``): before the split,
+two numeric columns of each table lose 30% of their entries in the rows
+where a category C takes its most frequent level and 5% elsewhere
+(``default_rng(seed)``; C and the columns in ``GAPS``). Reported: each
+column's missing share, overall and within / outside C's top level, in the
+training and the synthetic rows, and the detection AUC (NaN as its own
+value) beside the same table's without gaps.
+
+**Structured tables** (``--structured``): openintro/sp500_1950_2018 and
+gt/pizzaplace (``STRUCTURED``), and the same with the columns that others
+determine removed (``NAME-reduced``). ``skgen-TabularMixture-norel`` is
+TabularMixture with ``relations=None``. Each model samples 10 000 rows (or
+n train, if more); the rows breaking each relation are counted here, not by
+skgen (``relation_checks``).
 
 Synthetic frames are brought to the training dtypes before scoring: the
 training column order, categoricals with the training categories (a value
@@ -71,6 +89,10 @@ Usage::
     python -m benchmarks P6 --seeds 0 --models baseline CTGAN TVAE --cache DIR
     python -m benchmarks P6 --seeds 0 1 2 3 4 5 --models skgen-TabularMixture \\
         --cache DIR
+    python -m benchmarks P6 --seeds 3 --gaps --models baseline \\
+        skgen-TabularMixture --cache DIR
+    python -m benchmarks P6 --seeds 3 --structured --models baseline \\
+        skgen-TabularMixture skgen-TabularMixture-norel --cache DIR
     python -m benchmarks P6 --no-fit --cache DIR   # tabulate what is cached
     python -m benchmarks P6 --quick   # Wage, seed 0, baseline and TabularMixture
 
@@ -378,9 +400,11 @@ def for_classifier(frame):
     out = {}
     for column in frame.columns:
         values = frame[column]
-        if is_time(values.dtype):
-            out[column] = (values.astype("int64").astype(float) / 1e9).where(
-                values.notna())
+        if pd.api.types.is_timedelta64_dtype(values.dtype):
+            out[column] = values / pd.Timedelta(seconds=1)
+        elif is_time(values.dtype):  # in seconds whatever the unit of the dtype
+            epoch = pd.Timestamp("1970-01-01", tz=values.dt.tz)
+            out[column] = (values - epoch) / pd.Timedelta(seconds=1)
         elif isinstance(values.dtype, pd.CategoricalDtype):
             if len(values.cat.categories) <= 250:
                 out[column] = values
@@ -663,9 +687,9 @@ def rows_for(cache, datasets, seeds, splits):
                     "shapes": value["shapes"],
                     "pairs": value["pairs"], "tstr": value["tstr"],
                     "trtr": real["tstr"], "dcr": value["dcr"],
-                    "cat_min": categories.get("min"),
+                    "cat_min": categories.get("min", np.nan),  # numeric
                     "cat_min_at": categories.get("min_at", ""),
-                    "cat_max": categories.get("max"),
+                    "cat_max": categories.get("max", np.nan),
                     "cat_max_at": categories.get("max_at", ""),
                     "violations": value["violations"], "gaps": value["gaps"],
                     "relations": fit.get("relations"),
