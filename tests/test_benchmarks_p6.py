@@ -147,3 +147,10 @@ def test_conform_keeps_gaps_only_where_training_has_them(p6):
     assert out["b"].dtype == train["b"].dtype
     with pytest.raises(ValueError, match="missing values"):
         p6.conform(synthetic.assign(b=[np.nan, 1.0]), train)
+
+
+def test_figure_names_are_identifiers_the_renderer_can_quote(p6):
+    key = p6.figure_key("pizzaplace+gaps", "skgen-TabularMixture-norel",
+                        "held_out", "broken_of_10000", "(name, size) -> price")
+    assert key.isidentifier() and key.startswith(p6.FIGURE_PREFIX)
+    assert "TabularMixture_norel" in key and "__" not in key

@@ -108,6 +108,7 @@ for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import importlib.util  # noqa: E402
 import pickle  # noqa: E402
+import re  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -817,10 +818,8 @@ def versions():
 
 def figure_key(*parts):
     """A name the renderer can quote: letters, digits and underscores."""
-    text = "_".join(str(p) for p in parts)
-    for old in ("skgen-", "+", "-", "."):
-        text = text.replace(old, "" if old == "skgen-" else "_")
-    return FIGURE_PREFIX + text
+    text = "_".join(str(p) for p in parts).replace("skgen-", "")
+    return FIGURE_PREFIX + re.sub(r"_+", "_", re.sub(r"\W", "_", text)).strip("_")
 
 
 def figures_of(frame):
@@ -841,7 +840,7 @@ def figures_of(frame):
                     float(value), digits)
         for relation in (part["violations"].iloc[0] or {}):
             figures[figure_key(name, model, group, "broken_of_10000",
-                               relation.split()[0])] = round(float(np.median(
+                               relation)] = round(float(np.median(
                                    [v[relation] for v in part["violations"]]))
                                    * N_RELATION_ROWS)
         if name.endswith("+gaps"):
