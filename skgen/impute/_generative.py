@@ -1,7 +1,7 @@
 """Imputation by conditioning a fitted density model on the observed entries."""
 
 import warnings
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
@@ -98,7 +98,7 @@ def _hidden_entries(observed, share, rng):
     return hidden
 
 
-def _select_mixture(X, seed, selection, holdout):
+def _select_mixture(X, seed, selection, holdout, n_fits):
     """The default model: GaussianMixture models fitted on X (NaN marks a gap).
 
     Returns the fitted mixtures whose conditional laws the imputer averages
@@ -111,11 +111,11 @@ def _select_mixture(X, seed, selection, holdout):
     type and number of components with the least squared error win. For
     each covariance type the number of components grows until that error
     has not fallen twice in a row; the candidate with the fewest parameters
-    within one standard error of the least error wins. Its fits on the
-    masked data and one fit on X whole are kept: averaging fits made from
-    different starts and data lowers the variance of the imputation. With
-    too few entries to hide, or ``selection="bic"``, the single fit with the
-    lowest BIC.
+    within one standard error of the least error wins. With too few entries
+    to hide, or ``selection="bic"``, the candidate with the lowest BIC. The
+    winner is fitted ``n_fits`` times on X from different starts (once for
+    one component); averaging fits that err differently lowers the variance
+    of the imputation.
     """
     from skgen.mixture import GaussianMixture
 
@@ -141,9 +141,9 @@ def _select_mixture(X, seed, selection, holdout):
         if sum(int(mask.sum()) for mask in masks) < _MIN_CHECK_ENTRIES:
             masks = []
     by_bic = not masks
-    seeds = rng.integers(2**31 - 1, size=len(masks) + 1)
+    seeds = rng.integers(2**31 - 1, size=len(masks) + n_fits)
     masked = [np.where(mask, np.nan, X) for mask in masks]
-    best, best_score, failure, scores, fitted = None, np.inf, None, {}, {}
+    best, best_score, failure, scores, spreads = None, np.inf, None, {}, {}
     for covariance_type, grid in _candidates(n_samples, X.shape[1], by_bic):
         type_best, worse = np.inf, 0
         for n_components in grid:
@@ -152,7 +152,7 @@ def _select_mixture(X, seed, selection, holdout):
                     # Only the models kept, fitted again below, may warn.
                     warnings.simplefilter("ignore", ConvergenceWarning)
                     if by_bic:
-                        models = [fit(X, covariance_type, n_components, seeds[-1])]
+                        models = [fit(X, covariance_type, n_components, seeds[0])]
                     else:
                         models = [
                             fit(data, covariance_type, n_components, s)
@@ -175,7 +175,7 @@ def _select_mixture(X, seed, selection, holdout):
                 score = float(np.sqrt(np.mean(errors)))
                 # The standard error of the mean squared error.
                 spread = float(np.std(errors) / np.sqrt(errors.size))
-                fitted[covariance_type, n_components] = models, spread
+                spreads[covariance_type, n_components] = spread
             scores[covariance_type, n_components] = score
             if score < best_score:
                 best, best_score = (covariance_type, n_components, models), score
@@ -187,21 +187,23 @@ def _select_mixture(X, seed, selection, holdout):
                     break
     if best is None:
         raise failure
-    covariance_type, n_components, models = best
+    covariance_type, n_components, members = best
     if not by_bic:
         # The simplest candidate within one standard error of the best: the
         # differences below it are noise of the hidden entries.
-        bound = best_score**2 + fitted[covariance_type, n_components][1]
+        bound = best_score**2 + spreads[covariance_type, n_components]
         covariance_type, n_components = min(
             (key for key, score in scores.items() if score**2 <= bound),
             key=lambda key: _n_parameters(*key, X.shape[1]),
         )
-        models = fitted[covariance_type, n_components][0]
-    if by_bic:
-        members = models
-    else:
-        # The kept models' warnings were silenced above; the fit on X may warn.
-        members = [*models, fit(X, covariance_type, n_components, seeds[-1])]
+        members = []
+    # One component's EM does not depend on its start: one fit is enough.
+    n_fits = 1 if n_components == 1 else n_fits
+    # The selection's warnings were silenced; these fits on X may warn.
+    members += [
+        fit(X, covariance_type, n_components, s)
+        for s in seeds[len(masks) + len(members):len(masks) + n_fits]
+    ]
     choice = {
         "covariance_type": covariance_type,
         "n_components": n_components,
@@ -313,21 +315,27 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         candidates within one standard error of the least, the one with the
         fewest parameters). While
         fewer than 1000 entries are hidden, up to five masks are drawn and
-        their errors pooled. The imputation averages the winner's fits on
-        the masked data and its fit on X whole (and the draws come from one
-        of them, picked at random for each row): fits from different starts
-        and data err differently, and their average errs less.
-        ``"bic"`` fits each candidate once on X and keeps the one with the
-        lowest Bayesian information criterion: one model, faster, but the
-        likelihood favours components collapsed on the values of a discrete
-        column, which impute badly. With fewer than 10 entries to hide,
-        ``"imputation"`` falls back to ``"bic"``. Ignored for a given
+        their errors pooled. ``"bic"`` fits each candidate on X and keeps
+        the one with the lowest Bayesian information criterion: faster, but
+        the likelihood favours components collapsed on the values of a
+        discrete column, which impute badly. With fewer than 10 entries to
+        hide, ``"imputation"`` falls back to ``"bic"``. Ignored for a given
         ``estimator`` and on tables.
 
     holdout : float in (0, 1), default=0.1
         The share of the observed entries hidden to judge the candidates
         with ``selection="imputation"``. A row keeps at least one observed
         entry.
+
+    n_fits : int >= 1, default=3
+        How many times the chosen mixture is fitted on X, from different
+        random starts (once for one component). The imputation averages
+        their conditional laws: its mean is the average of their
+        conditional means, and a draw comes from one of them, picked at
+        random for each row. EM from different starts ends in different
+        local optima that err differently, so their average errs less;
+        each fit adds the time of one fit. Ignored for a given
+        ``estimator`` and on tables.
 
     random_state : int, RandomState instance, Generator or None, default=None
         Seeds the default model's fit and, with ``strategy="sample"``, the
@@ -351,13 +359,12 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
     estimator_ : estimator object
         The fitted density model, over the non-empty features, standardised
         with ``location_`` and ``scale_``; for the default model, the
-        chosen mixture fitted on X whole.
+        first fit of the chosen mixture.
 
     estimators_ : list of estimator objects
         The fitted models whose conditional laws are averaged to impute:
-        ``[estimator_]``, or for the default model with
-        ``selection="imputation"``, the chosen mixture's fits on the masked
-        data followed by ``estimator_``.
+        ``[estimator_]``, or for the default model the ``n_fits`` fits of
+        the chosen mixture (``estimator_`` first).
 
     selection_ : dict or None
         The default model's choice: ``"covariance_type"``,
@@ -424,6 +431,7 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         "strategy": [StrOptions({"mean", "sample"})],
         "selection": [StrOptions({"imputation", "bic"})],
         "holdout": [Interval(Real, 0, 1, closed="neither")],
+        "n_fits": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state", np.random.Generator],
         "add_indicator": ["boolean"],
         "keep_empty_features": ["boolean"],
@@ -437,6 +445,7 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         strategy="mean",
         selection="imputation",
         holdout=0.1,
+        n_fits=3,
         random_state=None,
         add_indicator=False,
         keep_empty_features=False,
@@ -446,6 +455,7 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         self.strategy = strategy
         self.selection = selection
         self.holdout = holdout
+        self.n_fits = n_fits
         self.random_state = random_state
         self.add_indicator = add_indicator
         self.keep_empty_features = keep_empty_features
@@ -535,7 +545,7 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
 
         def default(X):
             members, self.selection_ = _select_mixture(
-                X, seed, self.selection, self.holdout
+                X, seed, self.selection, self.holdout, self.n_fits
             )
             return members
 
@@ -547,7 +557,7 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
             alternative="skgen.GaussianMixture",
         )
         self.estimators_ = fitted if isinstance(fitted, list) else [fitted]
-        self.estimator_ = self.estimators_[-1]
+        self.estimator_ = self.estimators_[0]
         if self.add_indicator:
             self.indicator_ = MissingIndicator(
                 missing_values=self.missing_values, error_on_new=False
