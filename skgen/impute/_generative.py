@@ -75,13 +75,6 @@ def _candidates(n_samples, n_features, by_bic):
         ]
 
 
-def _n_parameters(covariance_type, n_components, n_features):
-    per_component = n_features * (n_features + 3) // 2
-    if covariance_type == "diag":
-        per_component = 2 * n_features
-    return n_components * (per_component + 1) - 1
-
-
 def _hidden_entries(observed, share, rng):
     """A mask of observed entries to hide, each with probability ``share``.
 
@@ -110,8 +103,7 @@ def _select_mixture(X, seed, selection, holdout, n_fits):
     candidate is fitted on the rest and imputes them, and the covariance
     type and number of components with the least squared error win. For
     each covariance type the number of components grows until that error
-    has not fallen twice in a row; the candidate with the fewest parameters
-    within one standard error of the least error wins. With too few entries
+    has not fallen twice in a row. With too few entries
     to hide, or ``selection="bic"``, the candidate with the lowest BIC. The
     winner is fitted ``n_fits`` times on X from different starts (once for
     one component); averaging fits that err differently lowers the variance
@@ -143,7 +135,7 @@ def _select_mixture(X, seed, selection, holdout, n_fits):
     by_bic = not masks
     seeds = rng.integers(2**31 - 1, size=len(masks) + n_fits)
     masked = [np.where(mask, np.nan, X) for mask in masks]
-    best, best_score, failure, scores, spreads = None, np.inf, None, {}, {}
+    best, best_score, failure, scores = None, np.inf, None, {}
     for covariance_type, grid in _candidates(n_samples, X.shape[1], by_bic):
         type_best, worse = np.inf, 0
         for n_components in grid:
@@ -173,9 +165,6 @@ def _select_mixture(X, seed, selection, holdout, n_fits):
                     for model, data, mask in zip(models, masked, masks, strict=True)
                 ])
                 score = float(np.sqrt(np.mean(errors)))
-                # The standard error of the mean squared error.
-                spread = float(np.std(errors) / np.sqrt(errors.size))
-                spreads[covariance_type, n_components] = spread
             scores[covariance_type, n_components] = score
             if score < best_score:
                 best, best_score = (covariance_type, n_components, models), score
@@ -189,13 +178,6 @@ def _select_mixture(X, seed, selection, holdout, n_fits):
         raise failure
     covariance_type, n_components, members = best
     if not by_bic:
-        # The simplest candidate within one standard error of the best: the
-        # differences below it are noise of the hidden entries.
-        bound = best_score**2 + spreads[covariance_type, n_components]
-        covariance_type, n_components = min(
-            (key for key, score in scores.items() if score**2 <= bound),
-            key=lambda key: _n_parameters(*key, X.shape[1]),
-        )
         members = []
     # One component's EM does not depend on its start: one fit is enough.
     n_fits = 1 if n_components == 1 else n_fits
@@ -311,9 +293,7 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         ``random_state``; X itself is not changed), every candidate is
         fitted on the rest and imputes them, and the covariance type and
         number of components with the least squared error win (components
-        are added until that error has not fallen twice in a row; of the
-        candidates within one standard error of the least, the one with the
-        fewest parameters). While
+        are added until that error has not fallen twice in a row). While
         fewer than 1000 entries are hidden, up to five masks are drawn and
         their errors pooled. ``"bic"`` fits each candidate on X and keeps
         the one with the lowest Bayesian information criterion: faster, but

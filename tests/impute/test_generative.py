@@ -95,11 +95,11 @@ def test_mean_is_the_gaussian_conditional_expectation():
     one = GenerativeImputer(SklearnGaussianMixture(1), random_state=0).fit(X_gaps)
     np.testing.assert_allclose(one.transform(X_gaps), expected, rtol=1e-6,
                                atol=1e-6)
-    # The default learns from every row (EM over the observed entries) and
-    # picks one full Gaussian on Gaussian data: the average of the
-    # conditional means under its fits' parameters, back in the units of X,
-    # and near the one under the true parameters.
-    default = GenerativeImputer(random_state=0).fit(X_gaps)
+    # The default learns from every row (EM over the observed entries);
+    # chosen by BIC it picks one full Gaussian on Gaussian data: the
+    # conditional mean under its parameters, back in the units of X, and near
+    # the one under the true parameters.
+    default = GenerativeImputer(selection="bic", random_state=0).fit(X_gaps)
     choice = default.selection_
     assert (choice["covariance_type"], choice["n_components"]) == ("full", 1)
     # One component's EM does not depend on its start: one fit.
