@@ -296,9 +296,29 @@ def group_tables(rows, setting, seeds, label, figures):
         return []
 
     def common_seeds(methods, dataset):
-        ran = [{s for s in seeds if (m, dataset, s) in index} for m in methods]
-        ran = [r for r in ran if r]
-        return sorted(set.intersection(*ran)) if ran else []
+        """The seeds compared on a table, and the methods left out of it.
+
+        The seeds that skgen's method (the one this benchmark is about) and
+        every method with at least the median number of seeds ran; a method
+        without all of them is shown with its own seeds and left out of the
+        ranks, so that it does not cut the others' seeds.
+        """
+        ran = {m: {s for s in seeds if (m, dataset, s) in index} for m in methods}
+        ran = {m: r for m, r in ran.items() if r}
+        if not ran:
+            return [], set()
+        enough = np.median([len(r) for r in ran.values()])
+        kept = [r for r in ran.values() if len(r) >= enough]
+        if methods[0] in ran:
+            kept.append(ran[methods[0]])
+        common = set.intersection(*kept)
+        return sorted(common), {m for m, r in ran.items() if not common <= r}
+
+    def own(method, dataset, key):
+        found = [r for k, r in index.items() if k[:2] == (method, dataset)
+                 and key in r]
+        ran = "".join(str(r["seed"]) for r in sorted(found, key=lambda r: r["seed"]))
+        return f"{np.mean([r[key] for r in found]):.3f} (s{ran})" if found else "-"
 
     def value(method, dataset, common, key):
         found = [index.get((method, dataset, s)) for s in common]
@@ -311,29 +331,43 @@ def group_tables(rows, setting, seeds, label, figures):
     tag = f"{setting}/{label}"
     lines = [f"### {setting}, {label} seeds ({', '.join(map(str, seeds))})", ""]
     lines += ["RMSE on the removed entries (standardised units), mean over the "
-              "seeds that every method ran on the table; `-` not run, `failed` "
-              "raised; rank and mean over the tables where every method has a "
-              "figure:", "",
+              "seeds compared on the table (`seeds`: those of skgen and of the "
+              "methods with the most seeds); a method "
+              "without all of them, shown with its own seeds as "
+              "`0.123 (s03)`, is left out of that table's ranks; `-` not run, "
+              "`failed` raised; rank (among the methods compared) and mean over "
+              "the tables where every compared method has a figure:", "",
               _row("dataset", ["seeds", *points]), "|---|" + "---|" * (len(points) + 1)]
     complete, ranks, means = [], {m: [] for m in points}, {m: [] for m in points}
     for dataset in datasets:
-        common = common_seeds(points, dataset)
-        values = {m: value(m, dataset, common, "rmse") for m in points}
+        common, apart = common_seeds(points, dataset)
+        values = {m: value(m, dataset, common, "rmse") for m in points
+                  if m not in apart}
         lines.append(_row(dataset, [" ".join(map(str, common)) or "-"] + [
-            f"{v:.3f}" if isinstance(v, float) else v for v in values.values()]))
+            own(m, dataset, "rmse") if m in apart else
+            f"{values[m]:.3f}" if isinstance(values[m], float) else values[m]
+            for m in points]))
         if all(isinstance(v, float) for v in values.values()):
             complete.append(dataset)
             for method, rank in _ranks(values).items():
                 ranks[method].append(rank)
                 means[method].append(values[method])
     if complete:
+        def mean_cell(values, digits):
+            if not values:
+                return "-"
+            fewer = f" ({len(values)} tables)" if len(values) < len(complete) else ""
+            return f"**{np.mean(values):.{digits}f}**{fewer}"
+
         lines.append(_row(f"**mean rank** ({len(complete)} tables)", [""] + [
-            f"**{np.mean(ranks[m]):.2f}**" for m in points]))
+            mean_cell(ranks[m], 2) for m in points]))
         lines.append(_row(f"**mean RMSE** ({len(complete)} tables)", [""] + [
-            f"**{np.mean(means[m]):.3f}**" for m in points]))
+            mean_cell(means[m], 3) for m in points]))
         for m in points:
-            figures[f"{tag}/{m}/mean_rank"] = round(float(np.mean(ranks[m])), 3)
-            figures[f"{tag}/{m}/mean_rmse"] = round(float(np.mean(means[m])), 4)
+            if ranks[m]:
+                figures[f"{tag}/{m}/mean_rank"] = round(float(np.mean(ranks[m])), 3)
+                figures[f"{tag}/{m}/mean_rmse"] = round(float(np.mean(means[m])), 4)
+                figures[f"{tag}/{m}/tables"] = len(ranks[m])
         figures[f"{tag}/tables"] = ", ".join(complete)
     seconds = {m: [r["seconds"] for k, r in index.items()
                    if k[0] == m and "seconds" in r] for m in points + draws}
@@ -362,9 +396,13 @@ def group_tables(rows, setting, seeds, label, figures):
                   "|---|" + "---|" * (len(draws) + 1)]
         stats = {m: [] for m in draws}
         for dataset in datasets:
-            common = common_seeds(draws, dataset)
+            common, apart = common_seeds(draws, dataset)
             cells = []
             for method in draws:
+                if method in apart:
+                    cells.append("see seeds " + own(method, dataset, "coverage")
+                                 .split("(")[-1].rstrip(")"))
+                    continue
                 values = [value(method, dataset, common, k) for k in keys]
                 if not all(isinstance(v, float) for v in values):
                     cells.append(values[0])
