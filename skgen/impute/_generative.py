@@ -1,6 +1,7 @@
 """Imputation by conditioning a fitted density model on the observed entries."""
 
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
@@ -8,7 +9,12 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.impute import MissingIndicator
 from sklearn.utils import get_tags
 from sklearn.utils._missing import is_pandas_na, is_scalar_nan
-from sklearn.utils._param_validation import HasMethods, MissingValues, StrOptions
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    MissingValues,
+    StrOptions,
+)
 from sklearn.utils.validation import (
     FLOAT_DTYPES,
     _check_feature_names,
@@ -29,9 +35,11 @@ __all__ = ["GenerativeImputer"]
 # can reach the tens of components their structure may need.
 _GRID_COMPONENTS = (1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32, 48, 64)
 _GRID_COVARIANCES = ("full", "diag")
-# Rows held out to score the candidates: at most, and at least (else BIC).
-_MAX_CHECK_ROWS = 2000
-_MIN_CHECK_ROWS = 10
+# Hidden entries that the choice needs (else hidden again with fresh masks,
+# up to _MAX_MASKS times), and the fewest it trusts (else BIC).
+_CHECK_ENTRIES = 1000
+_MAX_MASKS = 5
+_MIN_CHECK_ENTRIES = 10
 
 
 def _is_gaussian_mixture(estimator):
@@ -51,7 +59,7 @@ def _candidates(n_samples, n_features, by_bic):
 
     A full covariance needs more rows than features per component (else it
     is singular, and its likelihood unbounded), a diagonal one two rows per
-    component. Chosen by BIC, without held-out rows to expose a nearly
+    component. Chosen by BIC, without hidden entries to expose a nearly
     singular fit, a full covariance needs as many rows per component as it
     has parameters.
     """
@@ -67,16 +75,39 @@ def _candidates(n_samples, n_features, by_bic):
         ]
 
 
-def _select_mixture(X, seed):
-    """The default model: a GaussianMixture fitted on X (NaN marks a gap).
+def _hidden_entries(observed, share, rng):
+    """A mask of observed entries to hide, each with probability ``share``.
 
-    A fifth of the rows with two or more observed entries (at most
-    ``_MAX_CHECK_ROWS``) is held out, and one observed entry of each is
-    hidden. Every candidate is fitted on the other rows and imputes the
-    hidden entries; the covariance type and number of components that do so
-    with the least squared error are fitted again on X whole. For each
-    covariance type the number of components grows until that error has not
-    fallen twice in a row. With too few rows to hold out, the lowest BIC.
+    A row keeps at least one observed entry, so that every row still
+    conditions the model on something.
+    """
+    hidden = observed & (rng.random(observed.shape) < share)
+    emptied = np.flatnonzero(observed.any(axis=1) & ~(observed & ~hidden).any(axis=1))
+    if emptied.size:
+        # Give back one hidden entry of each emptied row, drawn at random.
+        keys = rng.random((emptied.size, observed.shape[1]))
+        keys = np.where(hidden[emptied], keys, -1.0)
+        hidden[emptied, keys.argmax(axis=1)] = False
+    return hidden
+
+
+def _select_mixture(X, seed, selection, holdout, n_fits):
+    """The default model: GaussianMixture models fitted on X (NaN marks a gap).
+
+    Returns the fitted mixtures whose conditional laws the imputer averages
+    and a dict describing the choice (the ``selection_`` attribute).
+
+    With ``selection="imputation"``, a share ``holdout`` of the observed
+    entries is hidden (again with fresh masks while fewer than
+    ``_CHECK_ENTRIES`` are hidden, at most ``_MAX_MASKS`` masks); every
+    candidate is fitted on the rest and imputes them, and the covariance
+    type and number of components with the least squared error win. For
+    each covariance type the number of components grows until that error
+    has not fallen twice in a row. With too few entries
+    to hide, or ``selection="bic"``, the candidate with the lowest BIC. The
+    winner is fitted ``n_fits`` times on X from different starts (once for
+    one component); averaging fits that err differently lowers the variance
+    of the imputation.
     """
     from skgen.mixture import GaussianMixture
 
@@ -87,33 +118,38 @@ def _select_mixture(X, seed):
             f"fit its mixture; got {n_samples} sample{'' if n_samples == 1 else 's'}."
         )
 
-    def fit(data, covariance_type, n_components):
+    def fit(data, covariance_type, n_components, seed):
         return GaussianMixture(
             n_components, covariance_type=covariance_type, random_state=seed
         ).fit(data)
 
     rng = np.random.default_rng(seed)
     observed = ~np.isnan(X)
-    eligible = np.flatnonzero(observed.sum(axis=1) >= 2)
-    n_check = min(_MAX_CHECK_ROWS, eligible.size // 5)
-    if n_check >= _MIN_CHECK_ROWS:
-        check = np.sort(rng.choice(eligible, n_check, replace=False))
-        hidden = np.array([rng.choice(np.flatnonzero(observed[i])) for i in check])
-        X_train = np.delete(X, check, axis=0)
-        X_check = X[check]
-        X_check[np.arange(n_check), hidden] = np.nan
-        truth = X[check, hidden]
-    else:
-        X_train = X
-    best, best_score, failure = None, np.inf, None
-    for covariance_type, grid in _candidates(*X_train.shape, X_train is X):
+    masks = []
+    if selection == "imputation":
+        expected = max(holdout * observed.sum(), 1.0)
+        n_masks = int(np.clip(np.ceil(_CHECK_ENTRIES / expected), 1, _MAX_MASKS))
+        masks = [_hidden_entries(observed, holdout, rng) for _ in range(n_masks)]
+        if sum(int(mask.sum()) for mask in masks) < _MIN_CHECK_ENTRIES:
+            masks = []
+    by_bic = not masks
+    seeds = rng.integers(2**31 - 1, size=len(masks) + n_fits)
+    masked = [np.where(mask, np.nan, X) for mask in masks]
+    best, best_score, failure, scores = None, np.inf, None, {}
+    for covariance_type, grid in _candidates(n_samples, X.shape[1], by_bic):
         type_best, worse = np.inf, 0
         for n_components in grid:
             try:
                 with warnings.catch_warnings():
-                    # Only the model kept, fitted again below, may warn.
+                    # Only the models kept, fitted again below, may warn.
                     warnings.simplefilter("ignore", ConvergenceWarning)
-                    model = fit(X_train, covariance_type, n_components)
+                    if by_bic:
+                        models = [fit(X, covariance_type, n_components, seeds[0])]
+                    else:
+                        models = [
+                            fit(data, covariance_type, n_components, s)
+                            for data, s in zip(masked, seeds, strict=False)
+                        ]
             except ValueError as error:
                 # Ill-defined covariances: too many components for the rows.
                 failure = failure or error
@@ -121,13 +157,17 @@ def _select_mixture(X, seed):
             # Imputation error rather than a likelihood: BIC and held-out
             # likelihoods reward components collapsed on the values of a
             # discrete column.
-            if X_train is X:
-                score = model.bic(X)
+            if by_bic:
+                score = models[0].bic(X)
             else:
-                filled = _conditional.conditional_mean(model, X_check)
-                score = np.mean((filled[np.arange(n_check), hidden] - truth) ** 2)
+                errors = np.concatenate([
+                    (_conditional.conditional_mean(model, data)[mask] - X[mask]) ** 2
+                    for model, data, mask in zip(models, masked, masks, strict=True)
+                ])
+                score = float(np.sqrt(np.mean(errors)))
+            scores[covariance_type, n_components] = score
             if score < best_score:
-                best, best_score = (covariance_type, n_components, model), score
+                best, best_score = (covariance_type, n_components, models), score
             if score < type_best:
                 type_best, worse = score, 0
             else:
@@ -136,8 +176,24 @@ def _select_mixture(X, seed):
                     break
     if best is None:
         raise failure
-    covariance_type, n_components, _ = best
-    return fit(X, covariance_type, n_components)
+    covariance_type, n_components, members = best
+    if not by_bic:
+        members = []
+    # One component's EM does not depend on its start: one fit is enough.
+    n_fits = 1 if n_components == 1 else n_fits
+    # The selection's warnings were silenced; these fits on X may warn.
+    members += [
+        fit(X, covariance_type, n_components, s)
+        for s in seeds[len(masks) + len(members):len(masks) + n_fits]
+    ]
+    choice = {
+        "covariance_type": covariance_type,
+        "n_components": n_components,
+        "n_members": len(members),
+        "criterion": "bic" if by_bic else "rmse",
+        "scores": scores,
+    }
+    return members, choice
 
 
 def _fit_density(estimator, X, missing, default, needed, why, alternative):
@@ -219,11 +275,7 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         None fits :class:`skgen.GaussianMixture` models (EM over the observed
         entries) with full or diagonal covariances and 1 to 64 components
         (1-6, 8, 10, 12, 16, 20, 24, 32, 48, 64; full only with more rows
-        than features per component). It holds out
-        a fifth of the rows (at most 2000, drawn with ``random_state``),
-        hides one observed entry in each, keeps the model that imputes them
-        with the least squared error (adding components until that error has
-        not fallen twice in a row), and fits it again on X whole.
+        than features per component), chosen as ``selection`` says.
 
     missing_values : int, float or np.nan, default=np.nan
         The placeholder of the missing values; all its occurrences are
@@ -233,6 +285,37 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         ``"mean"`` fills with the conditional expectation
         ``E[x_miss | x_obs]``; ``"sample"`` with one draw from the conditional
         law ``p(x_miss | x_obs)``.
+
+    selection : {"imputation", "bic"}, default="imputation"
+        How the default model (``estimator=None`` on an array) is chosen.
+        ``"imputation"`` judges each candidate by what it is used for: a
+        share ``holdout`` of the observed entries is hidden (drawn with
+        ``random_state``; X itself is not changed), every candidate is
+        fitted on the rest and imputes them, and the covariance type and
+        number of components with the least squared error win (components
+        are added until that error has not fallen twice in a row). While
+        fewer than 1000 entries are hidden, up to five masks are drawn and
+        their errors pooled. ``"bic"`` fits each candidate on X and keeps
+        the one with the lowest Bayesian information criterion: faster, but
+        the likelihood favours components collapsed on the values of a
+        discrete column, which impute badly. With fewer than 10 entries to
+        hide, ``"imputation"`` falls back to ``"bic"``. Ignored for a given
+        ``estimator`` and on tables.
+
+    holdout : float in (0, 1), default=0.1
+        The share of the observed entries hidden to judge the candidates
+        with ``selection="imputation"``. A row keeps at least one observed
+        entry.
+
+    n_fits : int >= 1, default=3
+        How many times the chosen mixture is fitted on X, from different
+        random starts (once for one component). The imputation averages
+        their conditional laws: its mean is the average of their
+        conditional means, and a draw comes from one of them, picked at
+        random for each row. EM from different starts ends in different
+        local optima that err differently, so their average errs less;
+        each fit adds the time of one fit. Ignored for a given
+        ``estimator`` and on tables.
 
     random_state : int, RandomState instance, Generator or None, default=None
         Seeds the default model's fit and, with ``strategy="sample"``, the
@@ -255,7 +338,21 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
     ----------
     estimator_ : estimator object
         The fitted density model, over the non-empty features, standardised
-        with ``location_`` and ``scale_``.
+        with ``location_`` and ``scale_``; for the default model, the
+        first fit of the chosen mixture.
+
+    estimators_ : list of estimator objects
+        The fitted models whose conditional laws are averaged to impute:
+        ``[estimator_]``, or for the default model the ``n_fits`` fits of
+        the chosen mixture (``estimator_`` first).
+
+    selection_ : dict or None
+        The default model's choice: ``"covariance_type"``,
+        ``"n_components"``, ``"n_members"`` (the length of
+        ``estimators_``), ``"criterion"`` (``"rmse"``, the error on the
+        hidden entries in standard deviations of each column, or ``"bic"``)
+        and ``"scores"``, that criterion for each (covariance type, number
+        of components) fitted. None for a given ``estimator`` and on tables.
 
     location_ : ndarray of shape (n_features_out,) or None
         Mean of the observed entries of each non-empty feature; None for a
@@ -312,6 +409,9 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         "estimator": [HasMethods(["fit"]), None],
         "missing_values": [MissingValues(numeric_only=True)],
         "strategy": [StrOptions({"mean", "sample"})],
+        "selection": [StrOptions({"imputation", "bic"})],
+        "holdout": [Interval(Real, 0, 1, closed="neither")],
+        "n_fits": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state", np.random.Generator],
         "add_indicator": ["boolean"],
         "keep_empty_features": ["boolean"],
@@ -323,6 +423,9 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         *,
         missing_values=np.nan,
         strategy="mean",
+        selection="imputation",
+        holdout=0.1,
+        n_fits=3,
         random_state=None,
         add_indicator=False,
         keep_empty_features=False,
@@ -330,6 +433,9 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         self.estimator = estimator
         self.missing_values = missing_values
         self.strategy = strategy
+        self.selection = selection
+        self.holdout = holdout
+        self.n_fits = n_fits
         self.random_state = random_state
         self.add_indicator = add_indicator
         self.keep_empty_features = keep_empty_features
@@ -415,13 +521,23 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         scale = np.nanstd(data, axis=0)
         self.scale_ = np.where(scale > 0, scale, 1.0)
         seed = int(check_generator(self.random_state).integers(2**31 - 1))
+        self.selection_ = None
+
+        def default(X):
+            members, self.selection_ = _select_mixture(
+                X, seed, self.selection, self.holdout, self.n_fits
+            )
+            return members
+
         # Fewer complete rows than features leave no full covariance.
-        self.estimator_ = _fit_density(
+        fitted = _fit_density(
             self.estimator, (data - self.location_) / self.scale_,
-            np.isnan(data), lambda X: _select_mixture(X, seed),
+            np.isnan(data), default,
             needed=data.shape[1] + 1, why=" (one more than the features)",
             alternative="skgen.GaussianMixture",
         )
+        self.estimators_ = fitted if isinstance(fitted, list) else [fitted]
+        self.estimator_ = self.estimators_[0]
         if self.add_indicator:
             self.indicator_ = MissingIndicator(
                 missing_values=self.missing_values, error_on_new=False
@@ -475,15 +591,31 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
 
     def _impute(self, X):
         if _is_gaussian_mixture(self.estimator_):
-            return _conditional.conditional_mean(self.estimator_, X)
+            # The mean of the average of the members' conditional laws.
+            return np.mean([
+                _conditional.conditional_mean(member, X)
+                for member in self.estimators_
+            ], axis=0)
         return np.asarray(self.estimator_.impute(X), dtype=np.float64)
 
     def _draw(self, X):
         rng = check_generator(self.random_state)
         if _is_gaussian_mixture(self.estimator_):
-            return _conditional.sample_conditional(
-                self.estimator_, X, 1, random_state=rng
-            )[0]
+            members = self.estimators_
+            if len(members) == 1:
+                return _conditional.sample_conditional(
+                    members[0], X, 1, random_state=rng
+                )[0]
+            # A draw of the average law: a member per row, then its conditional.
+            pick = rng.integers(len(members), size=X.shape[0])
+            out = np.empty_like(X)
+            for index, member in enumerate(members):
+                rows = pick == index
+                if rows.any():
+                    out[rows] = _conditional.sample_conditional(
+                        member, X[rows], 1, random_state=rng
+                    )[0]
+            return out
         drawn = self._draw_with(X, rng)
         return np.asarray(drawn, dtype=np.float64).reshape(X.shape)
 
@@ -547,6 +679,8 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
             lambda X: TabularMixture(random_state=seed).fit(X),
             needed=2, why="", alternative="skgen.TabularMixture",
         )
+        self.estimators_ = [self.estimator_]
+        self.selection_ = None
         self.indicator_ = None
         if self.add_indicator:
             self.indicator_ = MissingIndicator(error_on_new=False).fit(

@@ -4,6 +4,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 from sklearn.impute import MissingIndicator, SimpleImputer
@@ -93,19 +95,26 @@ def test_mean_is_the_gaussian_conditional_expectation():
     one = GenerativeImputer(SklearnGaussianMixture(1), random_state=0).fit(X_gaps)
     np.testing.assert_allclose(one.transform(X_gaps), expected, rtol=1e-6,
                                atol=1e-6)
-    # The default learns from every row (EM over the observed entries) and
-    # picks one full Gaussian on Gaussian data: the conditional mean under
-    # its parameters, back in the units of X, and near the one under the
-    # true parameters.
-    default = GenerativeImputer(random_state=0).fit(X_gaps)
-    model = default.estimator_
-    assert (model.n_components, model.covariance_type) == (1, "full")
+    # The default learns from every row (EM over the observed entries);
+    # chosen by BIC it picks one full Gaussian on Gaussian data: the
+    # conditional mean under its parameters, back in the units of X, and near
+    # the one under the true parameters.
+    default = GenerativeImputer(selection="bic", random_state=0).fit(X_gaps)
+    choice = default.selection_
+    assert (choice["covariance_type"], choice["n_components"]) == ("full", 1)
+    # One component's EM does not depend on its start: one fit.
+    assert choice["n_members"] == len(default.estimators_) == 1
+    assert default.estimator_ is default.estimators_[0]
     scale, location = default.scale_, default.location_
-    mean = model.means_[0] * scale + location
-    cov = model.covariances_[0] * np.outer(scale, scale)
+    expected = []
+    for model in default.estimators_:
+        assert (model.n_components, model.covariance_type) == (1, "full")
+        mean = model.means_[0] * scale + location
+        cov = model.covariances_[0] * np.outer(scale, scale)
+        expected.append(_conditional_mean_of(X_gaps, mean, cov))
     filled = default.transform(X_gaps)
-    np.testing.assert_allclose(filled, _conditional_mean_of(X_gaps, mean, cov),
-                               rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(filled, np.mean(expected, axis=0), rtol=1e-9,
+                               atol=1e-9)
     truth = _conditional_mean_of(X_gaps, MEAN, COV)
     missing = np.isnan(X_gaps)
     error = ((filled - truth) / np.sqrt(np.diag(COV)))[missing]
@@ -140,6 +149,136 @@ def test_default_model_finds_the_clusters(blobs, gaps):
         X[np.random.default_rng(0).random(X.shape) < 0.1] = np.nan
     imputer = GenerativeImputer(random_state=0).fit(X)
     assert 3 <= imputer.estimator_.n_components <= 5
+
+
+def _correlated(n, seed):
+    rng = np.random.default_rng(seed)
+    cov = 0.9 * np.ones((5, 5)) + 0.1 * np.eye(5)
+    return rng.multivariate_normal(np.zeros(5), cov, size=n)
+
+
+def test_selection_picks_the_candidate_that_imputes_best():
+    # Five strongly correlated columns: one full Gaussian predicts each from
+    # the others; diagonal components need many to mimic the correlation.
+    X = _correlated(500, seed=0)
+    X[np.random.default_rng(1).random(X.shape) < 0.2] = np.nan
+    imputer = GenerativeImputer(random_state=0).fit(X)
+    choice = imputer.selection_
+    assert (choice["covariance_type"], choice["n_components"]) == ("full", 1)
+    assert choice["criterion"] == "rmse"
+    scores = choice["scores"]
+    assert scores["full", 1] < min(v for (c, _), v in scores.items()
+                                   if c == "diag")
+    # The hidden entries' error is what the imputation gets on X's own gaps:
+    # a correlation of 0.9 leaves about a third of a column's spread.
+    assert 0.2 < scores["full", 1] < 0.45
+    # Four separated clusters on the axes: four diagonal or full components.
+    rng = np.random.default_rng(2)
+    centres = 8 * np.eye(4)
+    X = centres[rng.integers(4, size=800)] + rng.normal(size=(800, 4))
+    X[rng.random(X.shape) < 0.2] = np.nan
+    choice = GenerativeImputer(random_state=0).fit(X).selection_
+    assert choice["n_components"] == 4
+
+
+def _two_moons_with_gaps(seed):
+    # Curved clusters: several components, and EM's optimum depends on its
+    # start.
+    from sklearn.datasets import make_moons
+
+    X = make_moons(200, noise=0.1, random_state=seed)[0]
+    X = np.column_stack([X, X[:, 0] * X[:, 1]])
+    X[np.random.default_rng(seed).random(X.shape) < 0.2] = np.nan
+    return X
+
+
+def test_selection_leaves_the_data_alone_and_is_reproducible():
+    X_gaps = _two_moons_with_gaps(seed=6)
+    before = X_gaps.copy()
+    a = GenerativeImputer(random_state=3).fit(X_gaps)
+    np.testing.assert_array_equal(X_gaps, before)  # the hidden entries are a copy
+    b = GenerativeImputer(random_state=3).fit(X_gaps)
+    assert a.selection_ == b.selection_
+    np.testing.assert_array_equal(a.transform(X_gaps), b.transform(X_gaps))
+    sample = a.set_params(strategy="sample").transform(X_gaps)
+    np.testing.assert_array_equal(
+        sample, b.set_params(strategy="sample").transform(X_gaps))
+
+
+def test_the_fits_are_averaged():
+    X_gaps = _two_moons_with_gaps(seed=7)
+    imputer = GenerativeImputer(n_fits=3, random_state=0).fit(X_gaps)
+    fits = imputer.estimators_
+    assert imputer.selection_["n_components"] > 1
+    assert len(fits) == imputer.selection_["n_members"] == 3
+    assert imputer.estimator_ is fits[0]
+    # Fitted from different starts: different optima.
+    assert not np.allclose(np.sort(fits[0].means_, axis=0),
+                           np.sort(fits[1].means_, axis=0))
+    standard = (X_gaps - imputer.location_) / imputer.scale_
+    each = [fit.impute(standard) * imputer.scale_ + imputer.location_
+            for fit in fits]
+    np.testing.assert_allclose(imputer.transform(X_gaps), np.mean(each, axis=0),
+                               rtol=1e-10)
+    one = GenerativeImputer(n_fits=1, random_state=0).fit(X_gaps)
+    assert len(one.estimators_) == 1
+    assert one.estimators_[0].means_.shape == fits[0].means_.shape
+
+
+def test_bic_selection_is_one_model():
+    X = _correlated(300, seed=3)
+    X[np.random.default_rng(4).random(X.shape) < 0.2] = np.nan
+    imputer = GenerativeImputer(selection="bic", random_state=0).fit(X)
+    choice = imputer.selection_
+    assert choice["criterion"] == "bic" and choice["n_members"] == 1
+    assert imputer.estimators_ == [imputer.estimator_]
+    model = imputer.estimator_
+    key = (model.covariance_type, model.n_components)
+    assert key == (choice["covariance_type"], choice["n_components"])
+    assert choice["scores"][key] == min(choice["scores"].values())
+    np.testing.assert_allclose(choice["scores"][key], model.bic(
+        (X - imputer.location_) / imputer.scale_))
+    # A given model is not chosen: no selection.
+    given = GenerativeImputer(GaussianMixture(2), random_state=0).fit(X)
+    assert given.selection_ is None and given.estimators_ == [given.estimator_]
+
+
+@pytest.mark.parametrize("params", [
+    {"holdout": 0.0}, {"holdout": 1.0}, {"holdout": -0.1}, {"holdout": "a"},
+    {"selection": "likelihood"}, {"n_fits": 0}, {"n_fits": 1.5},
+])
+def test_bad_selection_parameters(params):
+    _, X_gaps = _gaussian_with_gaps(n=50, seed=7)
+    with pytest.raises(ValueError, match=next(iter(params))):
+        GenerativeImputer(**params).fit(X_gaps)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    shape=st.tuples(st.integers(1, 30), st.integers(1, 6)),
+    rate=st.floats(0.0, 0.9),
+    share=st.floats(0.01, 0.99),
+    seed=st.integers(0, 2**16),
+)
+def test_hidden_entries_are_observed_and_spare_one_per_row(shape, rate, share, seed):
+    from skgen.impute._generative import _hidden_entries
+
+    rng = np.random.default_rng(seed)
+    observed = rng.random(shape) >= rate
+    hidden = _hidden_entries(observed, share, np.random.default_rng(seed))
+    assert not (hidden & ~observed).any()
+    kept = observed & ~hidden
+    np.testing.assert_array_equal(kept.any(axis=1), observed.any(axis=1))
+    again = _hidden_entries(observed, share, np.random.default_rng(seed))
+    np.testing.assert_array_equal(hidden, again)
+
+
+def test_hidden_entries_share():
+    from skgen.impute._generative import _hidden_entries
+
+    observed = np.random.default_rng(0).random((4000, 10)) < 0.7
+    hidden = _hidden_entries(observed, 0.1, np.random.default_rng(1))
+    assert abs(hidden.sum() / observed.sum() - 0.1) < 0.01
 
 
 def test_default_model_beats_column_means_on_wine():
