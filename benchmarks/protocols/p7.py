@@ -427,7 +427,7 @@ def group_tables(rows, setting, seeds, label, figures):
 
 
 def render(rows, out_dir, quick, commit, notes):
-    from benchmarks._machine import machine_line, thread_settings
+    from benchmarks._harness import machine_line, thread_settings
 
     figures = {}
     body = []

@@ -14,7 +14,7 @@ share of samples per mode.
 To keep the example to seconds on a CPU it trains on 5 000 points for 3 000
 generator steps, against the default budget of 20 000. That is short for
 sharp modes: the samples find the modes but many still lie between them. The
-benchmark ``benchmarks/bench_modes.py`` runs the full protocol with the
+benchmark ``python -m benchmarks P4`` runs the full protocol with the
 defaults.
 """
 
