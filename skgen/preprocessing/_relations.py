@@ -225,14 +225,21 @@ def _affine(columns, i, j, missing):
 
 def _level_map(columns, i, j, missing):
     """The level of column j as a function of column i's, or None."""
+    import pandas as pd
+
     x = np.asarray(columns[i], dtype=object)[~missing]
     y = np.asarray(columns[j], dtype=object)[~missing]
-    mapping = {}
-    for a, b in zip(x, y, strict=True):
-        if mapping.setdefault(a, b) != b:
-            return None
-    if len(set(mapping.values())) < 2 or x.size < MIN_ROWS_PER_LEVEL * len(mapping):
+    x_codes, x_levels = pd.factorize(x)
+    y_codes, y_levels = pd.factorize(y)
+    if y_levels.size < 2 or x.size < MIN_ROWS_PER_LEVEL * x_levels.size:
         return None
+    # one level of y per level of x: as many distinct pairs as levels of x
+    pairs = np.unique(x_codes.astype(np.int64) * y_levels.size + y_codes)
+    if pairs.size != x_levels.size:
+        return None
+    first = np.full(x_levels.size, -1)
+    first[x_codes[::-1]] = np.arange(x.size)[::-1]
+    mapping = {x_levels[a]: y[row] for a, row in enumerate(first)}
     return Relation("map", j, (i,), mapping=mapping)
 
 
