@@ -45,6 +45,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from benchmarks._harness import _format_load, load_average
+
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "benchmarks" / "results"
 TITLE = "P3: anomaly detection on the 24 ODDS sets, tuning and held-out seeds"
@@ -121,17 +123,6 @@ def run_in_process(path, seed, name):
          json.dumps([str(path), seed, name])],
         cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def load_average():
-    try:
-        return os.getloadavg()
-    except (AttributeError, OSError):
-        return None
-
-
-def _load(load):
-    return "unknown" if load is None else " / ".join(f"{x:.2f}" for x in load)
 
 
 def commit():
@@ -276,8 +267,8 @@ def main(argv=None):
             and r["seed"] in seeds]
     models = [m for m in MODELS if m in args.models]
     machine = (f"{os.cpu_count()} CPUs; load average (1 / 5 / 15 min) "
-               f"{_load(load_start)} at the start, {_load(load_end)} at the end "
-               "of the last session of the run")
+               f"{_format_load(load_start)} at the start, "
+               f"{_format_load(load_end)} at the end of the last session of the run")
     lines = [
         f"# {TITLE}", "",
         f"`python -m benchmarks.protocols.p3"

@@ -50,6 +50,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from benchmarks._harness import _format_load, load_average
+
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "benchmarks" / "results"
 TITLE = "P4: mode coverage of the GAN on the ring and the grid, 20 seeds"
@@ -113,17 +115,6 @@ def run_in_process(data, seed, n_train, params):
     result = json.loads(done.stdout.strip().splitlines()[-1])
     print(f"{data} seed {seed}: {result}", file=sys.stderr, flush=True)
     return result
-
-
-def load_average():
-    try:
-        return os.getloadavg()
-    except (AttributeError, OSError):
-        return None
-
-
-def _load(load):
-    return "unknown" if load is None else " / ".join(f"{x:.2f}" for x in load)
 
 
 def commit():
@@ -477,7 +468,8 @@ def main(argv=None):
     n_modes = {"grid": 25, "ring": 8}
     summary_lines, figures = summary(results, n_modes)
     machine = (f"{os.cpu_count()} CPUs; load average (1 / 5 / 15 min) "
-               f"{_load(load_start)} at the start, {_load(load_end)} at the end")
+               f"{_format_load(load_start)} at the start, "
+               f"{_format_load(load_end)} at the end")
     if merged:
         machine = "; ".join(f"part {i + 1}: {part['machine']}"
                             for i, part in enumerate(merged))
