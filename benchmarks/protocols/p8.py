@@ -36,7 +36,7 @@ cost of drawing.
 Usage::
 
     python -m benchmarks P8            # full protocol
-    python -m benchmarks P8 --quick    # smoke run, N = 0.25M, no Spark
+    python -m benchmarks P8 --quick    # smoke run, N = 0.05M, no Spark
     python -m benchmarks P8 --sizes 2 10 --no-spark
 
 The table's header states the CPU count, the thread settings and the load
@@ -789,9 +789,9 @@ def main(argv=None):
     parser.add_argument("--no-spark", action="store_true")
     parser.add_argument("--no-partial-fit", action="store_true")
     args = parser.parse_args(argv)
-    sizes = [0.25] if args.quick else args.sizes
+    sizes = [0.05] if args.quick else args.sizes
     sizes = [int(round(s * 1e6)) for s in sizes]
-    n_memory = 250_000 if args.quick else 2_000_000
+    n_memory = 50_000 if args.quick else 2_000_000
     repeats = 1 if args.quick else args.repeats
     if args.quick:  # Spark starts a JVM, each cluster takes seconds: one only
         args.no_spark = True
