@@ -19,8 +19,10 @@ from sklearn.base import BaseEstimator, DensityMixin
 from sklearn.exceptions import ConvergenceWarning
 
 from skgen.mixture._engine.passes import run_em
-from skgen.utils._dask import num_samples
+from skgen.mixture._engine.stepwise import step_size
+from skgen.utils._dask import is_dask_collection, num_samples
 from skgen.utils._threads import torch_work
+from skgen.utils._torch import resolve_device
 
 __all__ = [
     "BaseMixture",
@@ -33,8 +35,9 @@ __all__ = [
 class BaseMixture(DensityMixin, BaseEstimator):
     """Base of skgen's mixtures: the fit driver, scores and criteria.
 
-    A subclass has ``score_samples`` (the log-density of each row, in the
-    units of the data), ``_n_parameters`` (its free parameters), and the
+    A subclass answers rows in memory (``_score_samples_in_memory``,
+    ``_predict_proba_in_memory``) and the blocks of a Dask collection
+    (``_lazy``), has ``_n_parameters`` (its free parameters), and the
     parameters ``max_iter``, ``tol``, ``verbose`` and ``verbose_interval``
     that the driver reads.  Its ``fit`` builds the E- and M-steps of its
     family over its source and hands them to :meth:`_em_from_starts`, then
@@ -87,6 +90,38 @@ class BaseMixture(DensityMixin, BaseEstimator):
 
     # Progress goes to stdout behind ``verbose``, as in scikit-learn.
 
+    def _stepwise_update(self, data, first):
+        """One step of stepwise EM (``partial_fit``) on the batch of ``data``.
+
+        The running statistics per sample, ``s``, blend with the batch's,
+        ``s = (1 - eta_t) s + eta_t s_batch``, and the parameters are their
+        M-step.  A subclass gives the parameters to start from
+        (``_stream_start``), the statistics of parameters (``_moments_of``),
+        the batch's statistics and log-likelihood (``_batch_moments``), the
+        blend (``_blend_moments``) and the fitted attributes of statistics
+        (``_store_moments``).
+        """
+        params = self._stream_start(data, first)
+        state = None if first else getattr(self, "_stream_state", None)
+        if state is None:
+            step, moments = 0, self._moments_of(params)
+        else:
+            step = state["step"]
+            moments = {name: torch.as_tensor(value, device=data.device)
+                       for name, value in state["moments"].items()}
+        batch, log_lik = self._batch_moments(params, data)
+        moments = self._blend_moments(moments, batch, step_size(step))
+        self._store_moments(moments, data)
+        lower_bound = float(log_lik) / data.total_weight
+        self.converged_ = False
+        self.n_iter_ = step + 1
+        self.lower_bound_ = lower_bound
+        self.lower_bounds_ = ([] if step == 0 else self.lower_bounds_) + [lower_bound]
+        self._stream_state = {
+            "step": step + 1,
+            "moments": {name: value.cpu().numpy() for name, value in moments.items()},
+        }
+
     def _print_verbose_msg_init_beg(self, n_init):
         if self.verbose >= 1:
             print(f"Initialization {n_init}")
@@ -117,6 +152,92 @@ class BaseMixture(DensityMixin, BaseEstimator):
                 f"Initialization {message}. time lapse {lapse:.5f}s\t lower bound"
                 f" {lower_bound:.5f}."
             )
+
+    # The public inference methods: a Dask collection is answered lazily,
+    # block by block (``_lazy``), anything else in memory (``_*_in_memory``).
+
+    @torch_work
+    def score_samples(self, X):
+        """Log-density of each row of X, in the units of the data.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame, Dask array, Dask DataFrame} of shape \
+                (n_samples, n_features)
+            The rows to score; missing entries are NaN (or
+            ``missing_values``), and a row is scored on its observed entries.
+
+        Returns
+        -------
+        log_prob : ndarray of shape (n_samples,)
+            The log-density of each row under the model, in nats: of its
+            continuous entries, plus the log-probabilities of its discrete
+            ones. A lazy Dask array, chunked like X's rows, when X is a Dask
+            collection.
+        """
+        if is_dask_collection(X):
+            return self._lazy("score_samples", X)
+        return self._score_samples_in_memory(X)
+
+    @torch_work
+    def predict_proba(self, X):
+        """Posterior probability of each component for each row of X.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame, Dask array, Dask DataFrame} of shape \
+                (n_samples, n_features)
+            The rows, with missing entries as in :meth:`score_samples`.
+
+        Returns
+        -------
+        resp : ndarray of shape (n_samples, n_components)
+            The responsibilities given each row's observed entries; each row
+            sums to one. A lazy Dask array when X is a Dask collection.
+        """
+        if is_dask_collection(X):
+            return self._lazy("predict_proba", X)
+        return self._predict_proba_in_memory(X)
+
+    @torch_work
+    def predict(self, X):
+        """The most probable component of each row of X.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame, Dask array, Dask DataFrame} of shape \
+                (n_samples, n_features)
+            The rows, with missing entries as in :meth:`score_samples`.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            Component labels; a lazy Dask array when X is a Dask collection.
+        """
+        if is_dask_collection(X):
+            return self._lazy("predict", X)
+        return self._predict_in_memory(X)
+
+    def _predict_in_memory(self, X):
+        return self._predict_proba_in_memory(X).argmax(axis=1)
+
+    def _inference_device(self):
+        """The fitted device, or the CPU where it is gone.
+
+        A model fitted on CUDA and unpickled on a machine without CUDA runs
+        on the CPU: its fitted attributes are numpy arrays.
+        """
+        cuda = torch.device(self.device).type == "cuda"
+        if cuda and not torch.cuda.is_available():
+            warnings.warn(
+                f"This {type(self).__name__} was fitted with device={self.device!r}, "
+                "which is not available here; it runs on the CPU. Set "
+                "device='cpu' to silence this warning.",
+                UserWarning,
+                stacklevel=3,
+            )
+            return torch.device("cpu")
+        return resolve_device(self.device)
 
     @torch_work
     def score(self, X, y=None):

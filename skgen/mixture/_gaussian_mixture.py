@@ -16,7 +16,6 @@ parameters are float64 until they are stored in the input's dtype.
 """
 
 import math
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -44,14 +43,14 @@ from skgen.mixture._engine.families import (
 )
 from skgen.mixture._engine.gaussian_params import (
     ILL_DEFINED_COVARIANCE,
-    check_means,
-    check_precisions,
-    check_weights,
-    covariances_from_precisions,
+    checked_inits,
+    draw_samples,
+    fitted_arrays,
+    n_free_parameters,
+    parameters_from_arrays,
     precision_cholesky,
-    precision_cholesky_from_precisions,
 )
-from skgen.mixture._engine.init import initial_moments
+from skgen.mixture._engine.init import initial_parameters
 from skgen.mixture._engine.passes import (
     em_pass,
     em_pass_with_gaps,
@@ -60,7 +59,7 @@ from skgen.mixture._engine.passes import (
     squared_distance_sum,
 )
 from skgen.mixture._engine.sources import TensorSource
-from skgen.mixture._engine.stepwise import blend_statistics, step_size, with_ridge
+from skgen.mixture._engine.stepwise import blend_statistics, with_ridge
 from skgen.preprocessing._table_input import check_numbers_only
 from skgen.utils._dask import is_dask_collection
 from skgen.utils._missing import check_empty_rows, check_gaps, nan_marked
@@ -423,59 +422,42 @@ class GaussianMixture(BaseMixture):
             self._stepwise_update(data, first)
         return self
 
-    def _stepwise_update(self, data, first):
-        """One step of stepwise EM on the batch of ``data``."""
-        dtype = data.dtype
-        torch_dtype = torch.float32 if dtype == np.float32 else torch.float64
-        reg = self.reg_covar
-        state = getattr(self, "_stream_state", None) if not first else None
+    # Stepwise EM's hooks (see BaseMixture._stepwise_update): the running
+    # statistics are the weights, means and covariances without the ridge.
+
+    def _stream_start(self, data, first):
         if first:
-            params = self._initial_parameters(
-                data, check_random_state(self.random_state)
-            )
-        else:
-            params = self._parameters_from_attributes(data.device)
-        if state is None:
-            step = 0
-            state = {
-                "weights": params["weights"],
-                "means": params["means"],
-                "covariances": with_ridge(
-                    params["covariances"], self.covariance_type, -reg
-                ),
-            }
-        else:
-            step = state["step"]
-            state = {
-                name: torch.as_tensor(state[name], device=data.device)
-                for name in ("weights", "means", "covariances")
-            }
+            return self._initial_parameters(data, check_random_state(self.random_state))
+        return self._parameters_from_attributes(data.device)
+
+    def _moments_of(self, params):
+        return {"weights": params["weights"], "means": params["means"],
+                "covariances": with_ridge(params["covariances"],
+                                          self.covariance_type, -self.reg_covar)}
+
+    def _batch_moments(self, params, data):
         # The batch's own M-step, without the ridge, which is added once to
         # the blended statistics.
+        torch_dtype = torch.float32 if data.dtype == np.float32 else torch.float64
         family, frame, stats, log_lik = self._pass(params, data, 0.0, torch_dtype)
         if not bool(torch.isfinite(log_lik)):
             raise ValueError(
                 "The log-likelihood of the batch is not finite. "
                 + ILL_DEFINED_COVARIANCE
             )
-        nk, means, covariances = family.m_step(frame, stats, np.finfo(dtype).eps)
-        batch = {"weights": nk / nk.sum(), "means": means, "covariances": covariances}
-        eta = step_size(step)
-        state = blend_statistics(self.covariance_type, state, batch, eta)
-        new_params = self._parameters(
-            state["weights"], state["means"],
-            with_ridge(state["covariances"], self.covariance_type, reg), dtype,
-        )
-        lower_bound = float(log_lik) / data.total_weight
-        self._set_attributes(new_params, dtype)
-        self.converged_ = False
-        self.n_iter_ = step + 1
-        self.lower_bound_ = lower_bound
-        self.lower_bounds_ = ([] if step == 0 else self.lower_bounds_) + [lower_bound]
-        self._stream_state = {
-            "step": step + 1,
-            **{name: value.cpu().numpy() for name, value in state.items()},
-        }
+        nk, means, covariances = family.m_step(frame, stats, np.finfo(data.dtype).eps)
+        moments = {"weights": nk / nk.sum(), "means": means, "covariances": covariances}
+        return moments, log_lik
+
+    def _blend_moments(self, moments, batch, eta):
+        return blend_statistics(self.covariance_type, moments, batch, eta)
+
+    def _store_moments(self, moments, data):
+        covariances = with_ridge(moments["covariances"], self.covariance_type,
+                                 self.reg_covar)
+        params = self._parameters(moments["weights"], moments["means"],
+                                  covariances, data.dtype)
+        self._set_attributes(params, data.dtype)
 
     def _fit(self, X, sample_weight):
         """Run EM on X; return the prepared data (see :class:`FitData`).
@@ -669,56 +651,13 @@ class GaussianMixture(BaseMixture):
 
     def _checked_inits(self, n_features):
         """Validated copies of the user's initial parameters (never stored)."""
-        weights_init = means_init = precisions_init = None
-        if self.weights_init is not None:
-            weights_init = check_weights(self.weights_init, self.n_components)
-        if self.means_init is not None:
-            means_init = check_means(self.means_init, self.n_components, n_features)
-        if self.precisions_init is not None:
-            precisions_init = check_precisions(
-                self.precisions_init, self.covariance_type, self.n_components,
-                n_features,
-            )
-        return weights_init, means_init, precisions_init
+        return checked_inits(self.weights_init, self.means_init, self.precisions_init,
+                             self.covariance_type, self.n_components, n_features)
 
     def _initial_parameters(self, data, random_state):
-        """Initial parameters, drawn in the same order as scikit-learn's.
-
-        The initialisation draws from ``data.init_rows``: all the rows of data
-        in memory, a bounded random sample of a Dask array's.
-        """
-        device = data.device
-        weights_init, means_init, precisions_init = data.inits
-        params = {}
-        if weights_init is None or means_init is None or precisions_init is None:
-            X, source, sample_weight, total_weight = data.init_rows
-            nk, means, covariances = initial_moments(
-                self.init_params, self.covariance_type, self.reg_covar,
-                self.n_components, X, source, sample_weight, data.shift,
-                random_state,
-            )
-            params = {"weights": nk / total_weight, "means": means,
-                      "covariances": covariances}
-        def as_param(a):
-            return torch.as_tensor(a, dtype=torch.float64, device=device)
-
-        if weights_init is not None:
-            params["weights"] = as_param(weights_init)
-        if means_init is not None:
-            params["means"] = as_param(means_init)
-        if precisions_init is None:
-            params["prec_chol"] = precision_cholesky(
-                params["covariances"], self.covariance_type, data.dtype
-            )
-        else:
-            precisions = as_param(precisions_init)
-            params["prec_chol"] = precision_cholesky_from_precisions(
-                precisions, self.covariance_type
-            )
-            params["covariances"] = covariances_from_precisions(
-                precisions, self.covariance_type
-            )
-        return params
+        """Initial parameters, drawn in the same order as scikit-learn's."""
+        return initial_parameters(data, self.init_params, self.covariance_type,
+                                  self.reg_covar, self.n_components, random_state)
 
     def _validated(self, X):
         """X validated against the fit: a float array, NaN where missing."""
@@ -759,7 +698,7 @@ class GaussianMixture(BaseMixture):
             lambda X: conditional.predict_proba(self, X).argmax(axis=1),
         )
 
-    def _map_dask(self, method, X):
+    def _lazy(self, method, X):
         """``method`` applied lazily to each block of the Dask collection X."""
         from skgen.mixture._dask import map_blocks
 
@@ -769,24 +708,6 @@ class GaussianMixture(BaseMixture):
     def _log_prob_chunks_tensor(self, X, func):
         params = self._parameters_from_attributes(X.device)
         return log_prob_chunks(self.covariance_type, params, self._source(X), func)
-
-    def _inference_device(self):
-        """The fitted device, or the CPU where it is gone.
-
-        A model fitted on CUDA and unpickled on a machine without CUDA runs
-        on the CPU: its fitted attributes are numpy arrays.
-        """
-        cuda = torch.device(self.device).type == "cuda"
-        if cuda and not torch.cuda.is_available():
-            warnings.warn(
-                f"This GaussianMixture was fitted with device={self.device!r}, "
-                "which is not available here; it runs on the CPU. Set "
-                "device='cpu' to silence this warning.",
-                UserWarning,
-                stacklevel=3,
-            )
-            return torch.device("cpu")
-        return resolve_device(self.device)
 
     def _argmax_components(self, X_tensor):
         labels = np.empty(X_tensor.shape[0], dtype=np.int64)
@@ -818,65 +739,14 @@ class GaussianMixture(BaseMixture):
 
     # ------------------------------------------------------------ inference
 
-    @torch_work
-    def score_samples(self, X):
-        """Compute the log-likelihood of each sample.
-
-        Parameters
-        ----------
-        X : {array-like, Dask array, Dask DataFrame} of shape \
-                (n_samples, n_features)
-            The samples to score.
-
-        Returns
-        -------
-        log_prob : ndarray of shape (n_samples,)
-            Log-likelihood of each sample of X under the model, in nats; a
-            lazy Dask array, chunked like X's rows, when X is a Dask
-            collection.
-        """
-        if is_dask_collection(X):
-            return self._map_dask("score_samples", X)
+    def _score_samples_in_memory(self, X):
         return self._score_samples_array(self._validated(X))
 
-    @torch_work
-    def predict(self, X):
-        """Predict the component of each sample of X.
-
-        Parameters
-        ----------
-        X : {array-like, Dask array, Dask DataFrame} of shape \
-                (n_samples, n_features)
-            The samples.
-
-        Returns
-        -------
-        labels : ndarray of shape (n_samples,)
-            Component labels; a lazy Dask array when X is a Dask collection.
-        """
-        if is_dask_collection(X):
-            return self._map_dask("predict", X)
-        return self._predict_array(self._validated(X))
-
-    @torch_work
-    def predict_proba(self, X):
-        """Posterior probability of each component for each sample of X.
-
-        Parameters
-        ----------
-        X : {array-like, Dask array, Dask DataFrame} of shape \
-                (n_samples, n_features)
-            The samples.
-
-        Returns
-        -------
-        resp : ndarray of shape (n_samples, n_components)
-            The responsibilities; each row sums to one. A lazy Dask array
-            when X is a Dask collection.
-        """
-        if is_dask_collection(X):
-            return self._map_dask("predict_proba", X)
+    def _predict_proba_in_memory(self, X):
         return self._predict_proba_array(self._validated(X))
+
+    def _predict_in_memory(self, X):
+        return self._predict_array(self._validated(X))
 
     @torch_work
     def sample(self, n_samples=1, *, random_state=None):
@@ -910,24 +780,8 @@ class GaussianMixture(BaseMixture):
         rng = check_random_state(
             self.random_state if random_state is None else random_state
         )
-        weights = np.asarray(self.weights_, dtype=np.float64)
-        n_per_component = rng.multinomial(n_samples, weights / weights.sum())
-        means = np.asarray(self.means_, dtype=np.float64)
-        covariances = np.asarray(self.covariances_, dtype=np.float64)
-        n_features = means.shape[1]
-        parts = []
-        for k, (mean, count) in enumerate(zip(means, n_per_component, strict=True)):
-            if self.covariance_type == "full":
-                part = rng.multivariate_normal(mean, covariances[k], int(count))
-            elif self.covariance_type == "tied":
-                part = rng.multivariate_normal(mean, covariances, int(count))
-            else:
-                part = mean + rng.standard_normal(size=(count, n_features)) * np.sqrt(
-                    covariances[k]
-                )
-            parts.append(part)
-        labels = np.repeat(np.arange(len(n_per_component)), n_per_component)
-        return np.vstack(parts), labels
+        return draw_samples(self.weights_, self.means_, self.covariances_,
+                            self.covariance_type, n_samples, rng)
 
     def _sample_dask_blocks(self, sizes, seeds):
         """:func:`~skgen.mixture.sample_dask`'s blocks, one per size and seed."""
@@ -1025,42 +879,19 @@ class GaussianMixture(BaseMixture):
 
     def _n_parameters(self):
         """Number of free parameters of the model."""
-        n_features = self.means_.shape[1]
-        k = self.n_components
-        cov_params = {
-            "full": k * n_features * (n_features + 1) / 2.0,
-            "diag": k * n_features,
-            "tied": n_features * (n_features + 1) / 2.0,
-            "spherical": k,
-        }[self.covariance_type]
-        return int(cov_params + n_features * k + k - 1)
+        return n_free_parameters(self.covariance_type, *self.means_.shape)
 
     # --------------------------------------------------- state handling
 
     def _set_attributes(self, params, dtype):
-        def to_numpy(t):
-            return t.detach().cpu().numpy().astype(dtype, copy=False)
-
-        self.weights_ = to_numpy(params["weights"])
-        self.means_ = to_numpy(params["means"])
-        self.covariances_ = to_numpy(params["covariances"])
-        self.precisions_cholesky_ = to_numpy(params["prec_chol"])
-        prec_chol = params["prec_chol"]
-        if self.covariance_type in _QUADRATIC:
-            self.precisions_ = to_numpy(prec_chol @ prec_chol.mT)
-        else:
-            self.precisions_ = to_numpy(prec_chol**2)
+        for name, value in fitted_arrays(params, self.covariance_type, dtype).items():
+            setattr(self, name, value)
 
     def _parameters_from_attributes(self, device):
-        def as_param(a):
-            return torch.as_tensor(np.asarray(a), dtype=torch.float64, device=device)
-
-        return {
-            "weights": as_param(self.weights_),
-            "means": as_param(self.means_),
-            "covariances": as_param(self.covariances_),
-            "prec_chol": as_param(self.precisions_cholesky_),
-        }
+        return parameters_from_arrays(
+            self.weights_, self.means_, self.covariances_,
+            self.precisions_cholesky_, device,
+        )
 
 
 def _numpy_dtype(tensor):

@@ -204,16 +204,16 @@ def test_large_data_initialise_from_a_bounded_sample(
     rng, monkeypatch, forbid_collecting
 ):
     X = _rows(rng, n_samples=40_000, n_features=2, n_components=4)
-    import skgen.mixture._gaussian_mixture as gaussian_mixture
+    import skgen.mixture._engine.init as init
 
     seen = []
-    original = gaussian_mixture.initial_moments
+    original = init.initial_moments
 
     def spy(*args):
         seen.append(args[4].shape[0])  # the rows the initialisation draws from
         return original(*args)
 
-    monkeypatch.setattr(gaussian_mixture, "initial_moments", spy)
+    monkeypatch.setattr(init, "initial_moments", spy)
     X_dask = da.from_array(X, chunks=(6000, 2))
     params = dict(n_components=4, random_state=0, n_init=2)
     first = _fit(GaussianMixture(**params), X_dask)

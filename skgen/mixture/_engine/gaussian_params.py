@@ -15,7 +15,12 @@ __all__ = [
     "check_means",
     "check_precisions",
     "check_weights",
+    "checked_inits",
     "covariances_from_precisions",
+    "draw_samples",
+    "fitted_arrays",
+    "n_free_parameters",
+    "parameters_from_arrays",
     "precision_cholesky",
     "precision_cholesky_from_precisions",
 ]
@@ -133,3 +138,88 @@ def covariances_from_precisions(precisions, covariance_type):
     if covariance_type in _QUADRATIC:
         return torch.linalg.inv(precisions)
     return 1.0 / precisions
+
+
+def checked_inits(weights_init, means_init, precisions_init, covariance_type,
+                  n_components, n_features):
+    """Validated copies of user-given initial parameters (None stays None)."""
+    if weights_init is not None:
+        weights_init = check_weights(weights_init, n_components)
+    if means_init is not None:
+        means_init = check_means(means_init, n_components, n_features)
+    if precisions_init is not None:
+        precisions_init = check_precisions(
+            precisions_init, covariance_type, n_components, n_features
+        )
+    return weights_init, means_init, precisions_init
+
+
+# ---------------------------------------------------------------------------
+# The fitted attributes, the parameter count and sampling.
+# ---------------------------------------------------------------------------
+
+
+def fitted_arrays(params, covariance_type, dtype):
+    """The fitted attributes of a parameter dict, as numpy arrays of ``dtype``."""
+    def to_numpy(t):
+        return t.detach().cpu().numpy().astype(dtype, copy=False)
+
+    prec_chol = params["prec_chol"]
+    if covariance_type in _QUADRATIC:
+        precisions = prec_chol @ prec_chol.mT
+    else:
+        precisions = prec_chol**2
+    return {
+        "weights_": to_numpy(params["weights"]),
+        "means_": to_numpy(params["means"]),
+        "covariances_": to_numpy(params["covariances"]),
+        "precisions_cholesky_": to_numpy(prec_chol),
+        "precisions_": to_numpy(precisions),
+    }
+
+
+def parameters_from_arrays(weights, means, covariances, prec_chol, device):
+    """The parameter dict (float64 tensors on ``device``) of fitted arrays."""
+    def as_param(a):
+        return torch.as_tensor(np.asarray(a), dtype=torch.float64, device=device)
+
+    return {"weights": as_param(weights), "means": as_param(means),
+            "covariances": as_param(covariances), "prec_chol": as_param(prec_chol)}
+
+
+def n_free_parameters(covariance_type, n_components, n_features):
+    """Free parameters of a mixture: weights, means and covariances."""
+    k, d = n_components, n_features
+    cov_params = {
+        "full": k * d * (d + 1) / 2.0,
+        "diag": k * d,
+        "tied": d * (d + 1) / 2.0,
+        "spherical": k,
+    }[covariance_type]
+    return int(cov_params + d * k + k - 1)
+
+
+def draw_samples(weights, means, covariances, covariance_type, n_samples, rng):
+    """``n_samples`` rows of the mixture, grouped by component, and their labels.
+
+    The component counts are one multinomial draw; the rows are drawn from
+    ``rng`` (a ``RandomState``) in scikit-learn's order.
+    """
+    weights = np.asarray(weights, dtype=np.float64)
+    n_per_component = rng.multinomial(n_samples, weights / weights.sum())
+    means = np.asarray(means, dtype=np.float64)
+    covariances = np.asarray(covariances, dtype=np.float64)
+    n_features = means.shape[1]
+    parts = []
+    for k, (mean, count) in enumerate(zip(means, n_per_component, strict=True)):
+        if covariance_type == "full":
+            part = rng.multivariate_normal(mean, covariances[k], int(count))
+        elif covariance_type == "tied":
+            part = rng.multivariate_normal(mean, covariances, int(count))
+        else:
+            part = mean + rng.standard_normal(size=(count, n_features)) * np.sqrt(
+                covariances[k]
+            )
+        parts.append(part)
+    labels = np.repeat(np.arange(len(n_per_component)), n_per_component)
+    return np.vstack(parts), labels

@@ -11,6 +11,11 @@ from sklearn.cluster import KMeans, kmeans_plusplus
 from sklearn.metrics import pairwise_distances_argmin
 
 from skgen.mixture._engine.families import WhitenedGaussianFamily
+from skgen.mixture._engine.gaussian_params import (
+    covariances_from_precisions,
+    precision_cholesky,
+    precision_cholesky_from_precisions,
+)
 from skgen.mixture._engine.passes import stats_of_responsibilities
 from skgen.utils._threads import few_threads_for
 from skgen.utils._torch import as_tensor
@@ -18,6 +23,7 @@ from skgen.utils._torch import as_tensor
 __all__ = [
     "distinct_draws",
     "initial_moments",
+    "initial_parameters",
     "kmeans_plusplus_centres",
     "nearest_centre_labels",
     "weighted_order",
@@ -132,3 +138,44 @@ def distinct_draws(X, sample_weight, n_draws, random_state):
         if len(chosen) == n_draws:
             break
     return np.asarray(chosen)
+
+
+def initial_parameters(data, init_params, covariance_type, reg_covar, n_components,
+                       random_state):
+    """A Gaussian mixture's initial parameters, drawn in scikit-learn's order.
+
+    ``data`` is the ``FitData`` of the fit: the draws come from its
+    ``init_rows`` (all the rows of data in memory, a bounded random sample
+    of a Dask array's), and the user's initial weights, means and
+    precisions (``data.inits``) replace what they give.
+    """
+    device = data.device
+    weights_init, means_init, precisions_init = data.inits
+    params = {}
+    if weights_init is None or means_init is None or precisions_init is None:
+        X, source, sample_weight, total_weight = data.init_rows
+        nk, means, covariances = initial_moments(
+            init_params, covariance_type, reg_covar, n_components, X, source,
+            sample_weight, data.shift, random_state,
+        )
+        params = {"weights": nk / total_weight, "means": means,
+                  "covariances": covariances}
+
+    def as_param(a):
+        return torch.as_tensor(a, dtype=torch.float64, device=device)
+
+    if weights_init is not None:
+        params["weights"] = as_param(weights_init)
+    if means_init is not None:
+        params["means"] = as_param(means_init)
+    if precisions_init is None:
+        params["prec_chol"] = precision_cholesky(
+            params["covariances"], covariance_type, data.dtype
+        )
+    else:
+        precisions = as_param(precisions_init)
+        params["prec_chol"] = precision_cholesky_from_precisions(
+            precisions, covariance_type
+        )
+        params["covariances"] = covariances_from_precisions(precisions, covariance_type)
+    return params
