@@ -1,17 +1,16 @@
 """The public VAE estimator: parameters, fit, scores, samples and imputation.
 
 ``VAE`` reads and checks the data (numeric arrays and tables, missing
-entries, integer-valued features), builds the skorch net of the base
-(``skgen.neural._base``) around the module of ``networks.py`` and the loss of
-``training.py``, and answers from the fitted module: ``score_samples``
-through the importance-weighted estimate of ``scoring.py``, ``sample``,
-``transform``, ``impute`` and ``sample_conditional`` through the module's
-own methods.
+entries), builds the skorch net of the base (``skgen.neural._base``) around
+the module of ``networks.py`` (its arguments read off the data by
+``data.py``) and the loss of ``training.py``, and answers from the fitted
+module: ``score_samples`` through the importance-weighted estimate of
+``scoring.py``, ``sample`` and ``transform`` through the module's own
+methods, ``impute`` and ``sample_conditional`` through ``conditional.py``.
 """
 
 import math
 import time
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -21,7 +20,6 @@ from sklearn.base import (
     TransformerMixin,
     _fit_context,
 )
-from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
@@ -34,7 +32,9 @@ from skgen.neural._base import (
     BaseTorchEstimator,
     check_log_likelihoods,
 )
-from skgen.neural._vae.networks import _observed, _VAEModule
+from skgen.neural._vae.conditional import conditional_draws, conditional_mean
+from skgen.neural._vae.data import module_kwargs
+from skgen.neural._vae.networks import _observed
 from skgen.neural._vae.scoring import importance_scores
 from skgen.neural._vae.training import _NegativeELBO
 from skgen.outlier._conventions import OutlierConventionsMixin
@@ -48,7 +48,6 @@ from skgen.utils._missing import (
     MissingnessModel,
     check_empty_rows,
     check_gaps,
-    fill_missing,
     is_nan_marker,
     nan_marked,
 )
@@ -64,32 +63,6 @@ _OFFSET_MIN_ROWS = 2000
 # support_fraction='auto' on numeric data: trimming a tenth of each batch
 # keeps outliers in the training data from shaping the density.
 _AUTO_SUPPORT_FRACTION = 0.9
-
-
-# A feature has a point mass when one value holds at least this share of the
-# training rows (and two rows at least): zeros of counts and pixels, flags,
-# clipped or coarsely rounded values. A continuous density has no finite
-# maximum likelihood there: a mixture gives one component the atom and
-# shrinks its variance to the floor, and the spike then outweighs every
-# other feature in the score. Such features keep one normal, which must also
-# cover the feature's other values.
-_POINT_MASS_SHARE = 0.05
-
-
-def _point_masses(X):
-    """Boolean mask of the columns of ``X`` where one value holds a point mass.
-
-    Among the observed (not NaN) values of each column.
-    """
-    min_count = max(2, _POINT_MASS_SHARE * len(X))
-    return np.array([
-        np.unique(column[~np.isnan(column)], return_counts=True)[1].max(initial=0)
-        >= min_count for column in X.T], dtype=bool)
-
-
-def _integer_valued(X):
-    """Boolean mask of the columns of ``X`` whose observed values are integers."""
-    return np.all((X == np.floor(X)) | np.isnan(X), axis=0)
 
 
 class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsMixin,
@@ -491,52 +464,7 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
     # ------------------------------------------------------- net assembly
 
     def _module_kwargs(self, X, seed):
-        sizes = np.asarray(self.hidden_layer_sizes).ravel()
-        if sizes.size and (
-            not np.issubdtype(sizes.dtype, np.integer) or np.any(sizes < 1)
-        ):
-            raise ValueError(
-                "hidden_layer_sizes must be a sequence of positive integers, got "
-                f"{self.hidden_layer_sizes!r}."
-            )
-        block_sizes = self._block_sizes()
-        # The numeric features come first; a table's one-hot blocks follow.
-        n_features = X.shape[1] - sum(block_sizes)
-        X = X[:, :n_features]
-        # Read off the data that build the net, as the standardisation is.
-        dequantized = self._dequantized_features(X)
-        # A dequantised feature is continuous: its atoms became unit cells.
-        point_masses = _point_masses(X) & ~dequantized
-        self.dequantized_features_ = self._per_column(dequantized)
-        self.point_mass_features_ = self._per_column(point_masses)
-        if self.likelihood == "gaussian" and n_features:
-            scaler = StandardScaler().fit(X)
-            loc, scale = scaler.mean_, scaler.scale_
-            # The moments of x + u, u ~ U[0, 1) independent of x.
-            loc = np.where(dequantized, loc + 0.5, loc)
-            scale = np.where(dequantized, np.sqrt(scaler.var_ + 1 / 12), scale)
-        else:
-            loc, scale = np.zeros(n_features), np.ones(n_features)
-        return {
-            "module": _VAEModule,
-            "module__n_features": n_features,
-            "module__latent_dim": self.latent_dim,
-            "module__hidden_layer_sizes": tuple(int(s) for s in sizes),
-            "module__activation": self.activation,
-            "module__likelihood": self.likelihood,
-            "module__n_components": (
-                self.n_decoder_components if self.likelihood == "gaussian" else 1
-            ),
-            "module__n_importance_samples": self.n_importance_samples,
-            "module__loc": loc,
-            "module__scale": scale,
-            "module__seed": seed,
-            "module__point_masses": point_masses,
-            "module__dequantized": dequantized,
-            "module__low": np.fmin.reduce(X, axis=0, initial=np.inf),
-            "module__high": np.fmax.reduce(X, axis=0, initial=-np.inf),
-            "module__block_sizes": block_sizes,
-        }
+        return module_kwargs(self, X, seed)
 
     # ------------------------------------------------------------ tables
 
@@ -617,50 +545,6 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
             return self.support_fraction
         # The rows a trimmed loss leaves out are those of rare categories.
         return 1.0 if self._block_sizes() else _AUTO_SUPPORT_FRACTION
-
-    def _dequantized_features(self, X):
-        """The mask of the numeric features to dequantise, per ``dequantize``."""
-        integer = _integer_valued(X)
-        names = getattr(self, "feature_names_in_", None)
-        if names is not None:
-            names = names[self._numeric_columns()]
-        # 'auto', True or False (a numpy bool counts as a bool).
-        mode = self.dequantize if isinstance(self.dequantize, str) else bool(
-            self.dequantize)
-
-        def listed(mask):
-            index = np.flatnonzero(mask)
-            shown = self._numeric_columns()[index] if names is None else names[index]
-            text = ", ".join(str(name) for name in shown[:10])
-            return text + (f" and {len(index) - 10} more" if len(index) > 10 else "")
-
-        if self.likelihood != "gaussian":
-            if mode is True:
-                raise ValueError(
-                    "dequantize=True needs likelihood='gaussian'; with "
-                    "likelihood='bernoulli' the features are already discrete. "
-                    "Use dequantize='auto' or False."
-                )
-            return np.zeros(X.shape[1], dtype=bool)
-        if mode is True and not integer.all():
-            raise ValueError(
-                "dequantize=True needs integer-valued features, but features "
-                f"{listed(~integer)} of X hold non-integer values. Use "
-                "dequantize='auto' to dequantise only the integer-valued features."
-            )
-        if mode is False:
-            if integer.any():
-                warnings.warn(
-                    f"Features {listed(integer)} of X are integer-valued, and "
-                    "dequantize=False fits a continuous density to them: its "
-                    "values at the integers are not probabilities, and can grow "
-                    "without bound on repeated values. Use dequantize='auto' to "
-                    "score them as discrete values.",
-                    UserWarning,
-                    stacklevel=2,
-                )
-            return np.zeros(X.shape[1], dtype=bool)
-        return integer
 
     def _criterion_kwargs(self):
         return {"criterion": _NegativeELBO, "criterion__beta": self.beta,
@@ -1028,29 +912,7 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
         (array([ 0.5, -1. ]), True)
         """
         check_is_fitted(self)
-        X, Z, missing = self._gap_input(X)
-        module = self._inference_module()
-        Z_tensor = self._as_inference_tensor(Z)
-        observed = ~torch.isnan(Z_tensor)
-        offsets = module.offsets if module.n_dequantized else None
-        rows = self._chunk_rows(self._draw_bytes(module) * len(module.eps))
-        means = torch.empty_like(Z_tensor)
-        with self._threads(), torch.no_grad():
-            for start in range(0, len(Z), rows):
-                part = slice(start, start + rows)
-                log_w, _, out = module.importance(
-                    Z_tensor[part], module.eps, offsets, observed[part]
-                )
-                weight = torch.softmax(log_w, dim=1)[..., None]
-                means[part] = (weight * module.mean_from_out(out)).sum(1)
-        means = means.cpu().numpy()
-        if not hasattr(self, "encoder_"):
-            return np.where(missing, means, Z)
-        n_numeric = module.n_numeric
-        integer = module.dequantized[:n_numeric].cpu().numpy()
-        means[:, :n_numeric] = np.where(integer, np.round(means[:, :n_numeric]),
-                                        means[:, :n_numeric])
-        return fill_missing(X, self.encoder_.inverse_transform(means), missing)
+        return conditional_mean(self, X)
 
     def sample_conditional(self, X, n_samples=1, *, random_state=None):
         """Draw the missing entries of each row given its observed ones.
@@ -1108,67 +970,7 @@ class VAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, OutlierConventionsM
                 f"Invalid value for 'n_samples': {n_samples!r}. Give the number "
                 "of draws per row, an integer >= 1."
             )
-        X, Z, missing = self._gap_input(X)
-        module = self._inference_module()
-        device = self.net_.device
-        generator = make_torch_generator(
-            self.random_state if random_state is None else random_state, device
-        )
-        n_rows, width = Z.shape
-        # The rows of draw i are rows i * n_rows ... (i + 1) * n_rows - 1.
-        Z_tensor = self._as_inference_tensor(Z).repeat(n_samples, 1)
-        observed = ~torch.isnan(Z_tensor)
-        k, latent_dim = module.eps.shape
-        rows = self._chunk_rows(self._draw_bytes(module) * k)
-        drawn = torch.empty_like(Z_tensor)
-        with self._threads(), torch.no_grad():
-            for start in range(0, len(Z_tensor), rows):
-                part = slice(start, start + rows)
-                x = Z_tensor[part]
-                eps = torch.randn((len(x), k, latent_dim), generator=generator,
-                                  dtype=torch.float64, device=device)
-                offsets = None
-                if module.n_dequantized:
-                    offsets = torch.rand((len(x), k, width), generator=generator,
-                                         dtype=torch.float64, device=device)
-                    offsets = offsets * module.dequantized
-                log_w, z, _ = module.importance(x, eps, offsets, observed[part])
-                pick = torch.multinomial(torch.softmax(log_w, dim=1), 1,
-                                         generator=generator)[:, 0]
-                chosen = z[torch.arange(len(x), device=device), pick]
-                drawn[part] = module.draw(chosen, generator)
-        drawn = drawn.cpu().numpy().reshape(n_samples, n_rows, width)
-        if not hasattr(self, "encoder_"):
-            return np.where(missing, drawn, Z)
-        import pandas as pd
-
-        filled = [fill_missing(X, self.encoder_.inverse_transform(draw), missing)
-                  for draw in drawn]
-        if hasattr(X, "iloc"):
-            return pd.concat(filled, keys=range(n_samples), names=["draw"])
-        return np.stack(filled)
-
-    def _gap_input(self, X):
-        """``(X, Z, missing)``: X with NaN gaps, the model's matrix, the gaps.
-
-        ``missing`` is the mask of the missing entries of X's columns.
-        """
-        Z = self._inference_matrix(X)
-        if not hasattr(self, "encoder_"):
-            return Z, Z, np.isnan(Z)
-        X = nan_marked(X, self.missing_values)
-        return X, Z, self.encoder_.missing_mask(X)
-
-    @staticmethod
-    def _draw_bytes(module):
-        """Bytes of the float64 temporaries of one row and importance draw."""
-        widths = [module.decoder[-1].out_features * 4, len(module.loc) * 4,
-                  module.latent_dim * 4]
-        widths += [layer.out_features for layer in module.decoder
-                   if isinstance(layer, torch.nn.Linear)]
-        widths += [layer.out_features for layer in module.encoder
-                   if isinstance(layer, torch.nn.Linear)]
-        return 8 * sum(widths)
+        return conditional_draws(self, X, n_samples, random_state)
 
     # ------------------------------------------------------- attributes
 

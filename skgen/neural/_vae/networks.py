@@ -5,7 +5,7 @@ and a Gaussian encoder ``q(z | x)``.  With the Gaussian likelihood the data
 are standardised inside the module (mean and standard deviation of the
 training data) and each feature, given z, is a mixture of
 ``n_decoder_components`` normals, or a single normal when the feature has a
-point mass (see ``_point_masses`` in ``estimator.py``).
+point mass (see ``point_masses`` in ``data.py``).
 Each variance is ``_MIN_VARIANCE + exp(log_floor) + softplus(.)`` in
 standardised units: bounded from below, so that the likelihood cannot grow
 without limit on a collapsed feature, with a learned floor per feature under
