@@ -27,6 +27,7 @@ from skgen.mixture._engine.sources import TensorSource
 from skgen.mixture._split import paired_sums, split_weights
 from skgen.mixture._table_conditions import sample_given
 from skgen.mixture._table_layout import Layout, layout_sums
+from skgen.mixture._tabular_stream import StreamingTables
 from skgen.preprocessing import TableEncoder
 from skgen.preprocessing._table import adopt_encoder
 from skgen.preprocessing._table_input import check_known_categories, check_table
@@ -55,7 +56,7 @@ _SELECTION_ROWS = 50_000
 _ROWS_PER_COMPONENT = 8
 
 
-class TabularMixture(BaseMixture):
+class TabularMixture(StreamingTables, BaseMixture):
     """Mixture model for tables of numbers, integers, booleans and categories.
 
     Each component treats the columns as independent: a normal for each
@@ -388,15 +389,7 @@ class TabularMixture(BaseMixture):
             The fitted mixture.
         """
         random_state = check_random_state(self.random_state)
-        encoder = TableEncoder(
-            self.categorical_features,
-            numeric_transform=self.numeric_transform,
-            handle_unknown="ignore",
-            allow_missing=True,
-            random_state=random_state.randint(np.iinfo(np.int32).max),
-            relations=None if is_dask_collection(X) else self.relations,
-            max_levels=None if is_dask_collection(X) else self.max_levels,
-        )
+        encoder = self._new_encoder(random_state, in_memory=not is_dask_collection(X))
         if is_dask_collection(X):
             return self._fit_dask(X, sample_weight, encoder, random_state)
         X = nan_marked(X, self.missing_values)
@@ -465,6 +458,18 @@ class TabularMixture(BaseMixture):
         self._fit_missingness(Z, encoder.missing_mask(X), weights)
         return self
 
+    def _new_encoder(self, random_state, in_memory=True):
+        """The unfitted table encoder of a fit, its seed drawn from random_state."""
+        return TableEncoder(
+            self.categorical_features,
+            numeric_transform=self.numeric_transform,
+            handle_unknown="ignore",
+            allow_missing=True,
+            random_state=random_state.randint(np.iinfo(np.int32).max),
+            relations=self.relations if in_memory else None,
+            max_levels=self.max_levels if in_memory else None,
+        )
+
     def _finish_fit(self, layout, source, total_weight, n_components, init_rows,
                     random_state, start):
         """The final EM on all rows, then the fitted attributes."""
@@ -475,6 +480,7 @@ class TabularMixture(BaseMixture):
         self._set_attributes(layout, run[0])
         self._store_em_run(run)
         self._total_weight = total_weight
+        self._stream_state = None
 
     def _fit_missingness(self, Z, missing, weights=None):
         """``missingness_`` from encoded rows Z and their (full) missing mask."""
