@@ -25,6 +25,12 @@ Usage::
     python -m benchmarks P1                 # full protocol
     python -m benchmarks P1 --part speed    # (a) and (b) only
     python -m benchmarks P1 --quick         # smoke run, 1 repeat, N=20 000
+    python -m benchmarks P1 --against REV   # skgen at REV against this checkout
+
+``--against`` times skgen alone, as it is at the git revision REV (checked
+out into a temporary worktree) and as it is here, A, B, A, B in fresh
+processes, and writes ``results/P1_before_after.md`` and ``.json``: what a
+change of code did to every P1 speed figure, measured in one run.
 
 Writes ``results/P1.md`` and ``results/P1.json``; the table's header states the
 CPU count, the thread settings and the load average at both ends of the run.
@@ -100,7 +106,9 @@ def explicit_init(X, k, covariance_type):
     )
 
 
-def estimator_class(library):
+def estimator_class(library, skgen_path=None):
+    if skgen_path is not None:  # another revision of skgen, imported first
+        sys.path.insert(0, skgen_path)
     if library == "skgen":
         from skgen import GaussianMixture
     else:
@@ -119,7 +127,7 @@ def worker(task):
     from sklearn.exceptions import ConvergenceWarning
 
     warnings.simplefilter("ignore", ConvergenceWarning)
-    GaussianMixture = estimator_class(task["library"])
+    GaussianMixture = estimator_class(task["library"], task.get("skgen_path"))
     if task["kind"] == "memory":
         n, d, k = task["n"], 32, 32
         buffer = np.empty((n + 1, d))
@@ -188,6 +196,9 @@ def main(argv=None):
                         "(the protocol's: 1 2; 1 alone fits a short slot on a "
                         "busy machine, and the table says which were timed)")
     parser.add_argument("--part", choices=["speed", "memory", "all"], default="all")
+    parser.add_argument("--against", metavar="REV",
+                        help="time skgen at this git revision against this "
+                        "checkout instead (results/P1_before_after.md)")
     args = parser.parse_args(argv)
     if args.worker:
         print(json.dumps(worker(json.loads(args.worker))))
@@ -195,6 +206,16 @@ def main(argv=None):
     n = 5_000 if args.quick else 200_000
     n_memory = 20_000 if args.quick else 2_000_000
     repeats = 1 if args.quick else args.repeats
+    if args.against:
+        load_at_start = load_average()
+        text, found = run_against(args.against, n, repeats)
+        path = write_results(
+            "P1_before_after", f"P1 speed, skgen at {args.against} against this "
+            "checkout", text, found, quick=args.quick,
+            machine=machine_line(load_at_start, threads=WORKER_THREADS.format(
+                "1 and at 2")), command=command_line("P1", argv).strip())
+        log(f"wrote {path}")
+        return 0
     libraries = ["sklearn", "skgen"]
     load_at_start = load_average()
     body, figures = [], {}
@@ -312,6 +333,56 @@ def run_speed(n, repeats, libraries, sklearn_threads=(1, 2), skgen_threads=(1, 2
     speedups = [v for k, v in figures.items() if k.startswith("speedup_")]
     figures["speedup_min"], figures["speedup_max"] = min(speedups), max(speedups)
     return "\n".join(lines) + "\n", figures
+
+def run_against(revision, n, repeats):
+    """P1's speed figures of skgen at ``revision`` and here: markdown, figures."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        before_path = os.path.join(folder, "before")
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach",
+                        before_path, revision], check=True, capture_output=True)
+        try:
+            runs = {}
+            for r in range(repeats):
+                for threads in (1, 2):
+                    for side, path in (("before", before_path), ("after", None)):
+                        for kind in ("iteration", "whole"):
+                            log(f"{side} {kind} threads={threads} repeat={r}")
+                            task = dict(kind=kind, library="skgen", threads=threads,
+                                        n=n, skgen_path=path)
+                            result = run_in_fresh_process(task)
+                            for key, value in result.items():
+                                seconds = value.get("per_iter", value.get("seconds"))
+                                runs.setdefault((key, threads, side), []).append(
+                                    seconds)
+        finally:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force",
+                            before_path], check=False, capture_output=True)
+    lines = [
+        f"skgen at {revision} (before) and this checkout (after) on P1's data "
+        f"(N={n}, d=16, k=16), in fresh processes, before and after in turn; "
+        f"medians of {repeats} repeat(s). Rows `dtype/covariance`: seconds per EM "
+        "iteration from P1's explicit initialisation (the slope between "
+        "max_iter=5 and 30); `default`: seconds of the whole default fit.",
+        "",
+        "| config | threads | before s | after s | after / before |",
+        "|---|---|---|---|---|",
+    ]
+    ratios = []
+    for key, threads in sorted({(k, t) for k, t, _ in runs}):
+        before = median(runs[key, threads, "before"])
+        after = median(runs[key, threads, "after"])
+        ratios.append(after / before)
+        lines.append(f"| {key} | {threads} | {before:.4f} | {after:.4f} | "
+                     f"{after / before:.2f} |")
+    figures = {"revision": revision, "ratio_median": round(median(ratios), 2),
+               "ratio_min": round(min(ratios), 2), "ratio_max": round(max(ratios), 2)}
+    lines += ["", f"after / before over the {len(ratios)} rows: median "
+              f"{figures['ratio_median']}, from {figures['ratio_min']} to "
+              f"{figures['ratio_max']} (below 1: faster now).", ""]
+    return "\n".join(lines), figures
+
 
 def run_memory(n_memory, libraries, inits=("kmeans", "k-means++")):
     """The memory part: the markdown and the figures."""
