@@ -53,6 +53,8 @@ _QUADRATURE_NODES = 64
 _SELECTION_ROWS = 50_000
 # Rows of training weight per component below which a candidate is not tried.
 _ROWS_PER_COMPONENT = 8
+# Rounds of redrawing the sampled rows that meet a combination unseen in fit.
+_REDRAWS = 20
 
 
 class TabularMixture(BaseMixture):
@@ -162,7 +164,7 @@ class TabularMixture(BaseMixture):
         Memory and time then grow with the kept levels. None keeps them all.
         On a Dask table every level is kept.
 
-    relations : {'auto'} or None, default='auto'
+    relations : {'auto'}, list or None, default='auto'
         ``'auto'`` finds the exact relations between the columns of the
         training table (a column equal to another or to an affine map of
         it, a category that another determines, a number that is the sum or
@@ -172,6 +174,15 @@ class TabularMixture(BaseMixture):
         only and computes the dependent ones in :meth:`sample`,
         :meth:`impute` and :meth:`sample_conditional`, so that every
         synthetic row satisfies every relation the training rows satisfy.
+        A list declares relations, as tuples such as ``('total', 'sum',
+        ['net', 'tax'])``, ``('country', 'determined_by', 'city')``,
+        ``('price', 'determined_by', ['name', 'size'])`` or ``('b',
+        'affine', 'a')`` (every form is listed in
+        :class:`~skgen.preprocessing.TableEncoder`); fit raises when a
+        training row breaks one, and ``'auto'`` in the list finds the
+        others too. :meth:`sample` draws again the rows whose sources of a
+        ``determined_by`` of several columns meet in a combination the
+        training rows do not hold.
         An identifier is not modelled: :meth:`sample` gives new values of the
         training ones' form (each position's character among those seen
         there), unique in the sample and unlike any training value.
@@ -301,7 +312,7 @@ class TabularMixture(BaseMixture):
         "device": [str, torch.device],
         "missing_values": [Real, str, None],
         "max_levels": [Interval(Integral, 2, None, closed="left"), None],
-        "relations": [StrOptions({"auto"}), None],
+        "relations": [StrOptions({"auto"}), list, None],
         "broken_relations": [StrOptions({"error", "ignore"})],
         "sample_gaps": ["boolean"],
         "empty_rows": [StrOptions({"error", "prior"})],
@@ -801,10 +812,28 @@ class TabularMixture(BaseMixture):
             return sample_given(self, n_samples, rng, given)
         weights = self.weights_ / self.weights_.sum()
         components = rng.choice(weights.size, size=n_samples, p=weights)
-        Z = self._draw(components, rng)
+        Z = self._seen_combinations(self._draw(components, rng), weights, rng)
         return self.encoder_.inverse_transform(
             Z, self._drawn_gaps(Z, rng), missing_value=self.missing_values
         )
+
+    def _seen_combinations(self, Z, weights, rng):
+        """Z with the rows that meet a map's unseen combination of sources redrawn.
+
+        The training table holds only the combinations it holds; a row
+        still unseen after ``_REDRAWS`` rounds keeps the map's fallback.
+        """
+        relations = self.encoder_._relations
+        if relations is None or all(r.fallback is None for r in relations.items):
+            return Z
+        for _ in range(_REDRAWS):
+            decoded = self.encoder_.inverse_transform(Z)
+            unseen = self.encoder_.unseen_combinations(decoded)
+            if not unseen.any():
+                break
+            Z[unseen] = self._draw(
+                rng.choice(weights.size, size=int(unseen.sum()), p=weights), rng)
+        return Z
 
     def _draw(self, components, rng):
         """Encoded rows drawn from the given component of each row."""

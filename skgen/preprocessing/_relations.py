@@ -33,8 +33,12 @@ __all__ = ["Relation", "Relations"]
 class Relation:
     """``target = sum(coef * source) + offset`` (numeric) or a level map.
 
-    ``kind`` is 'affine' (one source), 'sum' (two sources, coefficients
-    +-1, no offset) or 'map' (categorical: ``mapping[source level]``).
+    ``kind`` is 'affine' (one source), 'sum' (sources with coefficients
+    +-1, no offset), 'map' (``mapping[source level]``, or of the tuple of
+    the sources' levels) or 'id' (an identifier, no source).  A map of
+    several sources gives a combination of levels it has not seen the
+    target's most frequent level with the first source's level
+    (``fallback``).
     """
 
     kind: str
@@ -43,6 +47,7 @@ class Relation:
     coefs: tuple = ()
     offset: float = 0.0
     mapping: dict = None
+    fallback: dict = None
 
     def values(self, columns, rng=None):
         """The target computed from the sources (NaN/None where one is missing).
@@ -54,15 +59,34 @@ class Relation:
             n_rows = next(len(c) for c in columns if c is not None)
             return _new_identifiers(self.mapping, n_rows, rng)
         if self.kind == "map":
-            source = np.asarray(columns[self.sources[0]], dtype=object)
-            gaps = _missing_mask(source)
-            return np.asarray([None if gap else self.mapping.get(v)
-                               for v, gap in zip(source, gaps, strict=True)],
-                              dtype=object)
+            keys, gaps = self.keys(columns)
+            if self.fallback is None:
+                return np.asarray([None if gap else self.mapping.get(v)
+                                   for v, gap in zip(keys, gaps, strict=True)],
+                                  dtype=object)
+            default = self.fallback[None]
+            return np.asarray([
+                None if gap else self.mapping.get(
+                    v, self.fallback.get(v[0], default))
+                for v, gap in zip(keys, gaps, strict=True)], dtype=object)
         total = np.full(len(columns[self.sources[0]]), self.offset)
         for coef, j in zip(self.coefs, self.sources, strict=True):
             total = total + coef * np.asarray(columns[j], dtype=np.float64)
         return total
+
+    def keys(self, columns):
+        """A map's key in each row (a tuple for several sources), and its gaps."""
+        sources = [np.asarray(columns[j], dtype=object) for j in self.sources]
+        gaps = np.logical_or.reduce([_missing_mask(s) for s in sources])
+        if len(sources) == 1:
+            return sources[0], gaps
+        return list(zip(*sources, strict=True)), gaps
+
+    def unseen(self, columns):
+        """Rows whose sources are all observed in a combination not seen in fit."""
+        keys, gaps = self.keys(columns)
+        return np.asarray([not gap and k not in self.mapping
+                           for k, gap in zip(keys, gaps, strict=True)], dtype=bool)
 
     def describe(self, labels):
         """The relation in words, with the columns' labels."""
@@ -71,6 +95,8 @@ class Relation:
         if self.kind == "id":
             return f"{target} identifies the rows"
         if self.kind == "map":
+            if len(sources) > 1:
+                return f"{target} is determined by ({', '.join(sources)})"
             return f"{target} is determined by {sources[0]}"
         if self.kind == "affine":
             (coef,) = self.coefs
@@ -92,19 +118,21 @@ class Relations:
         self.free = [j for j in range(n_features) if j not in targets]
 
     @classmethod
-    def find(cls, columns, numeric, categorical):
+    def find(cls, columns, numeric, categorical, sources_only=()):
         """The relations among ``columns``, at the indices given.
 
         Numeric columns are float arrays (NaN missing), categorical ones
         object arrays (None or NaN missing).  Each column is a target at
         most once, of sources that are free; lower-indexed relations first.
+        The columns in ``sources_only`` may be sources but not targets.
         """
-        items = [r for j in categorical if (r := _identifier(columns, j)) is not None]
+        items = [r for j in categorical if j not in sources_only
+                 and (r := _identifier(columns, j)) is not None]
         taken = {r.target for r in items}
         missing = {j: _missing_mask(columns[j]) for j in (*numeric, *categorical)}
         for j in sorted((*numeric, *categorical)):
             for i in sorted((*numeric, *categorical)):
-                if i >= j or i in taken or j in taken:
+                if i >= j or i in taken or j in taken or j in sources_only:
                     continue
                 if not np.array_equal(missing[i], missing[j]):
                     continue
@@ -120,7 +148,7 @@ class Relations:
                     break
         free = [j for j in numeric if j not in taken]
         if len(free) <= MAX_SUM_COLUMNS:
-            items += _sums(columns, free, missing)
+            items += _sums(columns, free, missing, set(sources_only))
         return cls(items, len(columns))
 
     def infer_sources(self, columns):
@@ -137,7 +165,7 @@ class Relations:
             target_seen = ~_missing_mask(target)
             if r.kind == "map":
                 inverse = _invert(r.mapping)
-                if inverse is None:
+                if inverse is None or len(r.sources) > 1:
                     continue
                 source = np.asarray(columns[r.sources[0]], dtype=object).copy()
                 rows = target_seen & _missing_mask(source)
@@ -158,6 +186,14 @@ class Relations:
                     v[rows] = (t - r.offset - rest) / coef
                     columns[r.sources[k]] = v
         return columns
+
+    def unseen_combinations(self, columns):
+        """Rows in which a map of several sources meets a combination unseen."""
+        rows = np.zeros(len(columns[0]), dtype=bool)
+        for r in self.items:
+            if r.fallback is not None:
+                rows |= r.unseen(columns)
+        return rows
 
     def rebuild(self, columns, integer, rng=None):
         """Columns with every target computed from its sources, in order.
@@ -183,7 +219,8 @@ class Relations:
             expected = r.values(columns)
             seen = ~_missing_mask(columns[r.target]) & ~_missing_mask(expected)
             if r.kind == "map":
-                known = np.asarray([v in r.mapping for v in columns[r.sources[0]]])
+                known = np.asarray([v in r.mapping for v in r.keys(columns)[0]],
+                                   dtype=bool)
                 actual = np.asarray(columns[r.target], dtype=object)
                 bad = seen & known & (actual != expected)
             else:
@@ -211,6 +248,17 @@ def _affine(columns, i, j, missing):
     y = np.asarray(columns[j], dtype=np.float64)[~missing]
     if x.size < 2 * MIN_DISTINCT or np.unique(x).size < MIN_DISTINCT:
         return None
+    line = fit_line(x, y)
+    if line is None:
+        return None
+    slope, offset = line
+    if np.abs(y - (slope * x + offset)).max() > _tolerance(y):
+        return None
+    return Relation("affine", j, (i,), (slope,), offset)
+
+
+def fit_line(x, y):
+    """``(slope, offset)`` of the line through the ends of x, or None if flat."""
     lo, hi = np.argmin(x), np.argmax(x)
     slope = (y[hi] - y[lo]) / (x[hi] - x[lo])
     if slope == 0 or not np.isfinite(slope):
@@ -218,9 +266,7 @@ def _affine(columns, i, j, missing):
     # Round the map to the precision the data carry, so that a copy is 1, 0.
     slope = float(np.round(slope, 12))
     offset = float(np.round(y[lo] - slope * x[lo], 12)) + 0.0
-    if np.abs(y - (slope * x + offset)).max() > _tolerance(y):
-        return None
-    return Relation("affine", j, (i,), (slope,), offset)
+    return slope, offset
 
 
 def _level_map(columns, i, j, missing):
@@ -243,13 +289,13 @@ def _level_map(columns, i, j, missing):
     return Relation("map", j, (i,), mapping=mapping)
 
 
-def _sums(columns, free, missing):
+def _sums(columns, free, missing, sources_only=frozenset()):
     """``x_c = +-x_a +- x_b`` among the free numeric columns, each target once."""
     items, taken, used = [], set(), set()
     values = {j: np.asarray(columns[j], dtype=np.float64) for j in free}
     for c in sorted(free, reverse=True):
         found = None
-        if c in used:
+        if c in used or c in sources_only:
             continue
         for a in free:
             for b in free:
@@ -284,6 +330,11 @@ def _identifier(columns, j):
         return None
     if len(set(values)) < values.size:
         return None
+    return identifier_relation(j, values)
+
+
+def identifier_relation(j, values):
+    """Column j, of distinct strings ``values``, as an identifier."""
     return Relation("id", j, (), mapping={"seen": frozenset(values),
                                           "forms": values})
 
@@ -316,6 +367,28 @@ def _new_identifiers(known, n, rng):
         seen.add(new)
         out.append(new)
     return np.asarray(out, dtype=object)
+
+
+def with_fallback(relation, columns):
+    """A map of several sources, with the fallback of unseen combinations.
+
+    For each level of the first source, the target's most frequent level
+    with it in the training rows; ``None`` keys the overall most frequent.
+    """
+    import pandas as pd
+
+    keys, gaps = relation.keys(columns)
+    first = np.asarray(columns[relation.sources[0]], dtype=object)[~gaps]
+    target = np.asarray(columns[relation.target], dtype=object)[~gaps]
+    seen = ~_missing_mask(target)
+    pairs = pd.DataFrame({"first": first[seen], "target": target[seen]})
+    counts = pairs.groupby(["first", "target"], sort=True).size()
+    top = counts.sort_values(ascending=False, kind="stable").groupby(level=0).head(1)
+    fallback = {a: b for a, b in top.index}
+    overall = pairs["target"].value_counts(sort=True)
+    fallback[None] = overall.index[0] if overall.size else None
+    relation.fallback = fallback
+    return relation
 
 
 def _invert(mapping):

@@ -40,6 +40,7 @@ from sklearn.utils.validation import (
     check_is_fitted,
 )
 
+from skgen.preprocessing._declared import declared_relations, split_relations
 from skgen.preprocessing._relations import Relations
 from skgen.preprocessing._table_input import column_kind_from_dtype, is_dataframe
 from skgen.preprocessing._time import TimeColumn, is_time_dtype
@@ -212,7 +213,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         Draws the dequantization noise of :meth:`fit_transform_dequantized`.
 
-    relations : {'auto'} or None, default=None
+    relations : {'auto'}, list or None, default=None
         ``'auto'`` finds the exact relations between columns in :meth:`fit`
         (a column equal to an affine map of another, a category determined
         by another, a number that is the sum or difference of two others,
@@ -224,6 +225,30 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         and :meth:`inverse_transform` computes them from the decoded
         sources, so that every decoded row satisfies every relation, and
         draws new identifiers. None encodes every column.
+
+        A list declares relations, each a tuple ``(dependent, kind,
+        sources)`` of column names (indices for an array), with ``sources``
+        one column or a list of them:
+
+        - ``('b', 'equal', 'a')``: a copy (numbers or categories);
+        - ``('b', 'affine', 'a')``: ``b = s * a + t``, with ``s`` and ``t``
+          read from the rows;
+        - ``('total', 'sum', ['net', 'tax'])``: the sum of the sources;
+        - ``('net', 'difference', ['gross', 'tax'])``: the first source
+          minus the others;
+        - ``('country', 'determined_by', 'city')`` or ``('price',
+          'determined_by', ['name', 'size'])``: each level (or combination
+          of levels) of the sources goes with one value of the dependent;
+          a combination not seen in fit gives the dependent's most frequent
+          value with the first source's level;
+        - ``('order', 'identifier')``: a text column with a distinct value
+          in every row.
+
+        :meth:`fit` raises a ValueError naming a declared relation that a
+        training row breaks, and the rows; a source may not be computed by
+        another declared relation. The string ``'auto'`` in the list also
+        finds the relations among the other columns (a declared source is
+        never made dependent).
 
     max_levels : int or None, default=None
         Most one-hot outputs of a categorical column. A column with more
@@ -283,7 +308,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         "handle_unknown": [StrOptions({"error", "ignore"})],
         "allow_missing": ["boolean"],
         "random_state": ["random_state"],
-        "relations": [StrOptions({"auto"}), None],
+        "relations": [StrOptions({"auto"}), list, None],
         "max_levels": [Interval(numbers.Integral, 2, None, closed="left"), None],
     }
 
@@ -368,16 +393,26 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         self._all_kinds = kinds
         self._all_dtypes = [getattr(c, "dtype", None) for c in columns]
         self.relations_ = []
-        if self.relations is None:
+        specs, find = split_relations(self.relations)
+        if not specs and not find:
             return columns, kinds
         values = self._values(columns, X)
-        numeric = [j for j, kind in enumerate(kinds) if kind != "categorical"]
-        categorical = [j for j, kind in enumerate(kinds) if kind == "categorical"]
-        found = Relations.find(values, numeric, categorical)
-        if not found.items:
-            return columns, kinds
-        self._relations = found
         labels = self._all_labels(X, len(columns))
+        names = list(X.columns) if is_dataframe(X) else None
+        items = declared_relations(specs, values, kinds, names, labels)
+        if find:
+            # the declared targets are not modelled, their sources stay free
+            targets = {r.target for r in items}
+            numeric = [j for j, kind in enumerate(kinds)
+                       if kind != "categorical" and j not in targets]
+            categorical = [j for j, kind in enumerate(kinds)
+                           if kind == "categorical" and j not in targets]
+            sources = {j for r in items for j in r.sources}
+            items += Relations.find(values, numeric, categorical, sources).items
+        if not items:
+            return columns, kinds
+        found = Relations(items, len(columns))
+        self._relations = found
         self.relations_ = [r.describe(labels) for r in found.items]
         return [columns[j] for j in found.free], kinds[found.free]
 
@@ -922,6 +957,17 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         first = self._relations.broken(self._values(self._split(X), X))
         rows = np.flatnonzero(first >= 0)
         return rows, [self.relations_[i] for i in first[rows]]
+
+    def unseen_combinations(self, X):
+        """Rows of X whose sources of a several-source map were never seen together.
+
+        Such a row's dependent column takes the map's fallback (see
+        ``relations``); a model that samples can draw those rows again.
+        """
+        check_is_fitted(self)
+        if self._relations is None:
+            return np.zeros(len(X), dtype=bool)
+        return self._relations.unseen_combinations(self._values(self._split(X), X))
 
     def with_relations(self, X, filled, missing):
         """``filled`` (X with its ``missing`` entries filled), holding the relations.
