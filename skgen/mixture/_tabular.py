@@ -162,7 +162,7 @@ class TabularMixture(BaseMixture):
         (see :class:`~skgen.preprocessing.TableEncoder`); a pooled level is
         sampled with its share of the pool, the same in every component.
         Memory and time then grow with the kept levels. None keeps them all.
-        On a Dask table every level is kept.
+        On a Dask table the levels and their counts are those of every block.
 
     relations : {'auto'}, list or None, default='auto'
         ``'auto'`` finds the exact relations between the columns of the
@@ -187,7 +187,9 @@ class TabularMixture(BaseMixture):
         training ones' form (each position's character among those seen
         there), unique in the sample and unlike any training value.
         :meth:`score_samples` is the density of the free columns. None
-        models every column. On a Dask collection no relation is sought.
+        models every column. On a Dask collection the relations are sought
+        on the encoder's sample of rows and checked on every block: one that
+        a row outside the sample breaks is dropped (a declared one raises).
 
     broken_relations : {'error', 'ignore'}, default='error'
         A row to score that breaks a kept relation (all its columns observed,
@@ -405,8 +407,8 @@ class TabularMixture(BaseMixture):
             handle_unknown="ignore",
             allow_missing=True,
             random_state=random_state.randint(np.iinfo(np.int32).max),
-            relations=None if is_dask_collection(X) else self.relations,
-            max_levels=None if is_dask_collection(X) else self.max_levels,
+            relations=self.relations,
+            max_levels=self.max_levels,
         )
         if is_dask_collection(X):
             return self._fit_dask(X, sample_weight, encoder, random_state)

@@ -61,6 +61,7 @@ def declared_relations(specs, columns, kinds, names, labels):
     items = []
     for target, kind, sources in parsed:
         relation = _fit(target, kind, sources, columns, labels)
+        relation.declared = True
         _check_holds(relation, columns, labels)
         items.append(relation)
     return items

@@ -48,6 +48,7 @@ class Relation:
     offset: float = 0.0
     mapping: dict = None
     fallback: dict = None
+    declared: bool = False
 
     def values(self, columns, rng=None):
         """The target computed from the sources (NaN/None where one is missing).
@@ -229,6 +230,59 @@ class Relations:
                                          atol=_tolerance(actual[seen]))
             first[(first < 0) & bad] = index
         return first
+
+
+def relation_evidence(relations, columns):
+    """What some rows say of each relation, to add up over blocks of a table.
+
+    Per relation: ``gaps``, the rows where the target's gap differs from
+    its sources' (a found relation has none); for numbers, the largest
+    residual and target magnitude where both are observed; for a map, the
+    rows whose key it knows but whose target differs (``conflicts``), the
+    rows with a key (``rows``) and the (key, target) pairs of unknown keys.
+    """
+    out = []
+    for r in relations.items:
+        if r.kind == "id":
+            out.append({})
+            continue
+        target_gaps = _missing_mask(columns[r.target])
+        source_gaps = np.logical_or.reduce([_missing_mask(columns[j])
+                                            for j in r.sources])
+        item = {"gaps": int((target_gaps != source_gaps).sum())}
+        seen = ~target_gaps & ~source_gaps
+        if r.kind == "map":
+            keys, _ = r.keys(columns)
+            target = np.asarray(columns[r.target], dtype=object)
+            known = np.asarray([k in r.mapping for k in keys], dtype=bool)
+            expected = r.values(columns)
+            item["conflicts"] = int((seen & known & (target != expected)).sum())
+            item["rows"] = int((~source_gaps).sum())
+            rows = np.flatnonzero(seen & ~known)
+            item["pairs"] = {(keys[i], target[i]) for i in rows}
+        else:
+            actual = np.asarray(columns[r.target], dtype=np.float64)[seen]
+            residual = np.abs(actual - r.values(columns)[seen])
+            item["residual"] = float(residual.max()) if residual.size else 0.0
+            item["scale"] = float(np.abs(actual).max()) if actual.size else 0.0
+        out.append(item)
+    return out
+
+
+def add_evidence(a, b):
+    """The evidence of two blocks of rows (see :func:`relation_evidence`)."""
+    out = []
+    for x, y in zip(a, b, strict=True):
+        item = {}
+        for key in x:
+            if key == "pairs":
+                item[key] = x[key] | y[key]
+            elif key in ("residual", "scale"):
+                item[key] = max(x[key], y[key])
+            else:
+                item[key] = x[key] + y[key]
+        out.append(item)
+    return out
 
 
 def _missing_mask(column):

@@ -388,18 +388,23 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             for c, kind, label in zip(columns, self._all_kinds, labels, strict=True)
         ]
 
-    def _find_relations(self, X, columns, kinds):
-        """Keep the relations among the training columns; the free ones back."""
+    def _find_relations(self, X, columns, kinds, given=None):
+        """Keep the relations among the training columns; the free ones back.
+
+        ``given`` (a list of relations) replaces the declared and found ones.
+        """
         self._all_kinds = kinds
         self._all_dtypes = [getattr(c, "dtype", None) for c in columns]
         self.relations_ = []
         specs, find = split_relations(self.relations)
-        if not specs and not find:
+        if given is not None:
+            specs, find = [], False
+        elif not specs and not find:
             return columns, kinds
         values = self._values(columns, X)
         labels = self._all_labels(X, len(columns))
         names = list(X.columns) if is_dataframe(X) else None
-        items = declared_relations(specs, values, kinds, names, labels)
+        items = list(given or declared_relations(specs, values, kinds, names, labels))
         if find:
             # the declared targets are not modelled, their sources stay free
             targets = {r.target for r in items}
@@ -480,10 +485,12 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         self._fit(X, sample_weight)
         return self
 
-    def _fit(self, X, sample_weight):
+    def _fit(self, X, sample_weight, relations=None):
+        """Fit; ``relations`` (a list) replaces the declared and found ones."""
         self._validate_params()
         columns = self._columns(X, reset=True)
-        columns, kinds = self._find_relations(X, columns, self._kinds(X, columns))
+        columns, kinds = self._find_relations(X, columns, self._kinds(X, columns),
+                                              relations)
         n_samples = len(columns[0])
         if n_samples < 2:
             raise ValueError(
@@ -565,6 +572,13 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         seen = ~missing & (weights > 0)
         counts = np.bincount(_codes(values[seen], levels), weights[seen],
                              minlength=levels.size)
+        return self._pool_by_counts(i, levels, counts)
+
+    def _pool_by_counts(self, i, levels, counts):
+        """``_pooled`` from the training weight of each of the ``levels``."""
+        self._pools.pop(i, None)
+        if self.max_levels is None or levels.size <= self.max_levels:
+            return levels
         order = np.argsort(-counts, kind="stable")
         kept = np.sort(order[: self.max_levels - 1])
         rest = np.sort(order[self.max_levels - 1:])
