@@ -151,7 +151,8 @@ class TabularMixture(TabularEM, TabularDraws, BaseMixture):
     relations : {'auto'}, list or None, default='auto'
         ``'auto'`` finds the exact relations between the columns of the
         training table (a column equal to another or to an affine map of
-        it, a category that another determines, a number that is the sum or
+        it, a category that another determines, a column that a pair of
+        categories determines, a number that is the sum or
         difference of two others, a text column that identifies the rows;
         see
         :class:`~skgen.preprocessing.TableEncoder`), models the free columns

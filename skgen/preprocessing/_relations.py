@@ -25,6 +25,8 @@ MIN_ROWS_PER_LEVEL = 2
 MIN_IDENTIFIER_ROWS = 20
 # Sums are searched among at most this many numeric columns (cubic cost).
 MAX_SUM_COLUMNS = 40
+# Maps from a pair of categories are searched among at most this many.
+MAX_PAIR_COLUMNS = 30
 
 __all__ = ["Relation", "Relations"]
 
@@ -147,9 +149,25 @@ class Relations:
                     items.append(relation)
                     taken.add(j)
                     break
+        # a category determined by one after it (the loop above reads only
+        # sources before their target), where neither is in a relation yet
+        used = {i for r in items for i in r.sources}
+        for j in categorical:
+            if j in taken or j in used or j in sources_only:
+                continue
+            for i in categorical:
+                if (i > j and i not in taken
+                        and np.array_equal(missing[i], missing[j])
+                        and (relation := _level_map(columns, i, j, missing[i]))):
+                    items.append(relation)
+                    taken.add(j)
+                    used.add(i)
+                    break
         free = [j for j in numeric if j not in taken]
         if len(free) <= MAX_SUM_COLUMNS:
             items += _sums(columns, free, missing, set(sources_only))
+        items += _pair_maps(columns, numeric, categorical, items, missing,
+                            set(sources_only))
         return cls(items, len(columns))
 
     def infer_sources(self, columns):
@@ -373,6 +391,72 @@ def _sums(columns, free, missing, sources_only=frozenset()):
             taken.add(c)
             used.update(found.sources)
     return items
+
+
+def _pair_maps(columns, numeric, categorical, items, missing, sources_only):
+    """Columns determined by a pair of free categories, neither alone.
+
+    A target is a free column that no relation reads, with at least two
+    values, missing exactly where a source is; the pair must have at most
+    one distinct combination per ``MIN_ROWS_PER_LEVEL`` rows with a key.
+    """
+    import pandas as pd
+
+    taken = {r.target for r in items}
+    used = {j for r in items for j in r.sources}
+    sources = [j for j in categorical if j not in taken]
+    if len(sources) > MAX_PAIR_COLUMNS:
+        return []
+    codes = {j: pd.factorize(np.asarray(columns[j], dtype=object))[0]
+             for j in (*numeric, *categorical)}  # -1 where missing
+    found = []
+    for a_index, a in enumerate(sources):
+        for b in sources[a_index + 1:]:
+            if a in taken or b in taken:
+                continue
+            keyed = ~(missing[a] | missing[b])
+            width = codes[b].max() + 1
+            key = codes[a][keyed].astype(np.int64) * width + codes[b][keyed]
+            order = np.argsort(key, kind="stable")
+            same = np.diff(key[order]) == 0
+            n_keys = key.size - int(same.sum())
+            if key.size == 0 or key.size < MIN_ROWS_PER_LEVEL * n_keys:
+                continue
+            for t in sorted((*numeric, *categorical)):
+                if (t in (a, b) or t in taken or t in used or t in sources_only
+                        or not np.array_equal(missing[t], ~keyed)):
+                    continue
+                values = codes[t][keyed][order]
+                if np.unique(values).size < 2 or (values[1:][same]
+                                                  != values[:-1][same]).any():
+                    continue
+                if _determines(codes[a][keyed], values, order) or _determines(
+                        codes[b][keyed], values, order):
+                    continue  # one of them alone: a map of one source
+                relation = _first_seen_map(columns, (a, b), t, keyed)
+                found.append(with_fallback(relation, columns))
+                taken.add(t)
+                used.update((a, b))
+                break
+    return found
+
+
+def _determines(source, target_sorted, order):
+    """Whether ``source`` (codes) alone determines the target's codes."""
+    target = np.empty_like(target_sorted)
+    target[order] = target_sorted
+    pairs = np.unique(source.astype(np.int64) * (target.max() + 1) + target)
+    return pairs.size == np.unique(source).size
+
+
+def _first_seen_map(columns, sources, target, rows):
+    keys = list(zip(*(np.asarray(columns[j], dtype=object)[rows] for j in sources),
+                    strict=True))
+    values = np.asarray(columns[target], dtype=object)[rows]
+    mapping = {}
+    for key, value in zip(keys, values, strict=True):
+        mapping.setdefault(key, value)
+    return Relation("map", target, tuple(sources), mapping=mapping)
 
 
 def _identifier(columns, j):

@@ -116,7 +116,8 @@ class TableEncoder(ColumnReader, Decoder, TransformerMixin, BaseEstimator):
     relations : {'auto'}, list or None, default=None
         ``'auto'`` finds the exact relations between columns in :meth:`fit`
         (a column equal to an affine map of another, a category determined
-        by another, a number that is the sum or difference of two others,
+        by another, a column determined by a pair of categories and by
+        neither alone, a number that is the sum or difference of two others,
         each on the same rows as its sources, to a relative tolerance of
         1e-9; and an identifier, a text column with a distinct value in
         each of at least 20 rows) and encodes only the free columns:
