@@ -27,6 +27,8 @@ MIN_IDENTIFIER_ROWS = 20
 MAX_SUM_COLUMNS = 40
 # Maps from a pair of categories are searched among at most this many.
 MAX_PAIR_COLUMNS = 30
+# Rows a pair's candidate target is first checked on (the rest if it holds).
+_PROBE_ROWS = 4096
 
 __all__ = ["Relation", "Relations"]
 
@@ -133,6 +135,7 @@ class Relations:
                  and (r := _identifier(columns, j)) is not None]
         taken = {r.target for r in items}
         missing = {j: _missing_mask(columns[j]) for j in (*numeric, *categorical)}
+        codes = {j: _codes(columns[j]) for j in categorical}
         for j in sorted((*numeric, *categorical)):
             for i in sorted((*numeric, *categorical)):
                 if i >= j or i in taken or j in taken or j in sources_only:
@@ -142,7 +145,7 @@ class Relations:
                 if i in numeric and j in numeric:
                     relation = _affine(columns, i, j, missing[i])
                 elif i in categorical and j in categorical:
-                    relation = _level_map(columns, i, j, missing[i])
+                    relation = _level_map(columns, i, j, missing[i], codes)
                 else:
                     relation = None
                 if relation is not None:
@@ -158,7 +161,8 @@ class Relations:
             for i in categorical:
                 if (i > j and i not in taken
                         and np.array_equal(missing[i], missing[j])
-                        and (relation := _level_map(columns, i, j, missing[i]))):
+                        and (relation := _level_map(columns, i, j, missing[i],
+                                                    codes))):
                     items.append(relation)
                     taken.add(j)
                     used.add(i)
@@ -166,8 +170,9 @@ class Relations:
         free = [j for j in numeric if j not in taken]
         if len(free) <= MAX_SUM_COLUMNS:
             items += _sums(columns, free, missing, set(sources_only))
+        codes.update({j: _codes(columns[j]) for j in numeric})
         items += _pair_maps(columns, numeric, categorical, items, missing,
-                            set(sources_only))
+                            set(sources_only), codes)
         return cls(items, len(columns))
 
     def infer_sources(self, columns):
@@ -341,9 +346,33 @@ def fit_line(x, y):
     return slope, offset
 
 
-def _level_map(columns, i, j, missing):
+def _codes(column):
+    """Each entry's level number (in order of appearance), -1 where missing."""
+    import pandas as pd
+
+    return pd.factorize(np.asarray(column, dtype=object))[0]
+
+
+def _n_distinct(codes, size):
+    """Number of distinct values among ``codes`` (integers from 0 below ``size``)."""
+    if size <= 4 * codes.size + 1_000_000:
+        return int(np.count_nonzero(np.bincount(codes, minlength=size)))
+    return int(np.unique(codes).size)
+
+
+def _level_map(columns, i, j, missing, codes):
     """The level of column j as a function of column i's, or None."""
     import pandas as pd
+
+    # the same tests on the level numbers of the whole columns, first
+    x, y = codes[i][~missing], codes[j][~missing]
+    if x.size == 0:
+        return None
+    x_size, y_size = int(x.max()) + 1, int(y.max()) + 1
+    n_x = _n_distinct(x, x_size)
+    if (_n_distinct(y, y_size) < 2 or x.size < MIN_ROWS_PER_LEVEL * n_x
+            or _n_distinct(x.astype(np.int64) * y_size + y, x_size * y_size) != n_x):
+        return None
 
     x = np.asarray(columns[i], dtype=object)[~missing]
     y = np.asarray(columns[j], dtype=object)[~missing]
@@ -393,52 +422,67 @@ def _sums(columns, free, missing, sources_only=frozenset()):
     return items
 
 
-def _pair_maps(columns, numeric, categorical, items, missing, sources_only):
+def _pair_maps(columns, numeric, categorical, items, missing, sources_only, codes):
     """Columns determined by a pair of free categories, neither alone.
 
     A target is a free column that no relation reads, with at least two
     values, missing exactly where a source is; the pair must have at most
     one distinct combination per ``MIN_ROWS_PER_LEVEL`` rows with a key.
     """
-    import pandas as pd
-
     taken = {r.target for r in items}
     used = {j for r in items for j in r.sources}
     sources = [j for j in categorical if j not in taken]
     if len(sources) > MAX_PAIR_COLUMNS:
         return []
-    codes = {j: pd.factorize(np.asarray(columns[j], dtype=object))[0]
-             for j in (*numeric, *categorical)}  # -1 where missing
+    n_missing = {j: int(m.sum()) for j, m in missing.items()}
     found = []
     for a_index, a in enumerate(sources):
         for b in sources[a_index + 1:]:
             if a in taken or b in taken:
                 continue
-            keyed = ~(missing[a] | missing[b])
+            gaps = missing[a] | missing[b]
+            targets = [
+                t for t in sorted((*numeric, *categorical))
+                if t not in (a, b) and t not in taken and t not in used
+                and t not in sources_only and n_missing[t] == int(gaps.sum())
+                and np.array_equal(missing[t], gaps)
+            ]
+            if not targets:
+                continue
+            rows = np.flatnonzero(~gaps)
             width = codes[b].max() + 1
-            key = codes[a][keyed].astype(np.int64) * width + codes[b][keyed]
+            key = codes[a][rows].astype(np.int64) * width + codes[b][rows]
+            # the first rows rule out most targets before a pass over them all
+            head = rows[:_PROBE_ROWS]
+            head_order = np.argsort(key[:_PROBE_ROWS], kind="stable")
+            head_same = np.diff(key[:_PROBE_ROWS][head_order]) == 0
+            probe = [t for t in targets
+                     if _constant_within(codes[t][head][head_order], head_same)]
+            if not probe:
+                continue
             order = np.argsort(key, kind="stable")
             same = np.diff(key[order]) == 0
             n_keys = key.size - int(same.sum())
             if key.size == 0 or key.size < MIN_ROWS_PER_LEVEL * n_keys:
                 continue
-            for t in sorted((*numeric, *categorical)):
-                if (t in (a, b) or t in taken or t in used or t in sources_only
-                        or not np.array_equal(missing[t], ~keyed)):
+            for t in probe:
+                values = codes[t][rows][order]
+                if np.unique(values).size < 2 or not _constant_within(values, same):
                     continue
-                values = codes[t][keyed][order]
-                if np.unique(values).size < 2 or (values[1:][same]
-                                                  != values[:-1][same]).any():
-                    continue
-                if _determines(codes[a][keyed], values, order) or _determines(
-                        codes[b][keyed], values, order):
+                if _determines(codes[a][rows], values, order) or _determines(
+                        codes[b][rows], values, order):
                     continue  # one of them alone: a map of one source
-                relation = _first_seen_map(columns, (a, b), t, keyed)
+                relation = _first_seen_map(columns, (a, b), t, ~gaps)
                 found.append(with_fallback(relation, columns))
                 taken.add(t)
                 used.update((a, b))
                 break
     return found
+
+
+def _constant_within(values, same):
+    """Whether ``values``, sorted by key, are equal wherever their keys are."""
+    return not (values[1:][same] != values[:-1][same]).any()
 
 
 def _determines(source, target_sorted, order):
