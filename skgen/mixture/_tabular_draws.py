@@ -64,8 +64,7 @@ class TabularDraws:
         if relations is None or all(r.fallback is None for r in relations.items):
             return Z
         for _ in range(_REDRAWS):
-            decoded = self.encoder_.inverse_transform(Z)
-            unseen = self.encoder_.unseen_combinations(decoded)
+            unseen = self.encoder_._unseen_combinations(Z)
             if not unseen.any():
                 break
             Z[unseen] = self._draw(

@@ -10,6 +10,8 @@ a missing source from its dependent where the relation can be inverted, and
 tells which rows break a relation.
 """
 
+import itertools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -212,8 +214,11 @@ class Relations:
         return columns
 
     def unseen_combinations(self, columns):
-        """Rows in which a map of several sources meets a combination unseen."""
-        rows = np.zeros(len(columns[0]), dtype=bool)
+        """Rows in which a map of several sources meets a combination unseen.
+
+        ``columns`` may hold None for the columns no such map reads.
+        """
+        rows = np.zeros(next(len(c) for c in columns if c is not None), dtype=bool)
         for r in self.items:
             if r.fallback is not None:
                 rows |= r.unseen(columns)
@@ -536,7 +541,18 @@ def _new_identifiers(known, n, rng):
         for length in np.unique(lengths).tolist()
     }
     out, seen = [], set(known["seen"])
-    for _ in range(100 * n + 1000):
+    capacity = sum(math.prod(len(chars) for chars in alphabet)
+                   for alphabet in alphabets.values())
+    listed = capacity <= 20 * n + 10_000
+    if listed:
+        # few strings of this form: list the unused ones rather than miss
+        # them draw after draw
+        unused = [s for alphabet in alphabets.values()
+                  for s in map("".join, itertools.product(*alphabet))
+                  if s not in seen]
+        out = [unused[i] for i in rng.permutation(len(unused))[:n]]
+        seen.update(out)
+    for _ in range(0 if listed else 100 * n + 1000):
         if len(out) == n:
             break
         length = int(lengths[rng.integers(lengths.size)])

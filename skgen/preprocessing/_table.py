@@ -596,31 +596,7 @@ class TableEncoder(ColumnReader, Decoder, TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"Z has {Z.shape[1]} columns; this encoder writes {width}."
             )
-        n_features = len(self.kinds_)
-        out = [None] * n_features
-        numeric = self.numeric_inverse(Z[:, : self.n_numeric_])
-        for col, j in enumerate(self._numeric):
-            out[j] = numeric[:, col]
-        start = self.n_numeric_
-        draws = None
-        for i, (j, levels) in enumerate(
-            zip(self._categorical, self.categories_, strict=True)
-        ):
-            chosen = np.argmax(Z[:, start : start + levels.size], axis=1)
-            out[j] = levels[chosen]
-            pool = getattr(self, "_pools", {}).get(i)
-            if pool is not None:
-                pooled = np.flatnonzero(chosen == levels.size - 1)
-                draws = _draws_for(Z) if draws is None else draws
-                out[j][pooled] = pool[0][draws.choice(pool[0].size, pooled.size,
-                                                      p=pool[1])]
-            start += levels.size
-        dtypes = self._dtypes
-        if self._relations is not None:
-            full = [None] * self.n_features_in_
-            for j, values in zip(self._relations.free, out, strict=True):
-                full[j] = values
-            out, dtypes = full, self._all_dtypes
+        out, dtypes = self._decoded(Z)
         if missing is not None:
             missing = np.asarray(missing, dtype=bool)
             free = (range(len(out)) if self._relations is None
@@ -651,17 +627,6 @@ class TableEncoder(ColumnReader, Decoder, TransformerMixin, BaseEstimator):
         first = self._relations.broken(self._values(self._split(X), X))
         rows = np.flatnonzero(first >= 0)
         return rows, [self.relations_[i] for i in first[rows]]
-
-    def unseen_combinations(self, X):
-        """Rows of X whose sources of a several-source map were never seen together.
-
-        Such a row's dependent column takes the map's fallback (see
-        ``relations``); a model that samples can draw those rows again.
-        """
-        check_is_fitted(self)
-        if self._relations is None:
-            return np.zeros(len(X), dtype=bool)
-        return self._relations.unseen_combinations(self._values(self._split(X), X))
 
     def with_relations(self, X, filled, missing):
         """``filled`` (X with its ``missing`` entries filled), holding the relations.

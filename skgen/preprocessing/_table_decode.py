@@ -19,6 +19,50 @@ class Decoder:
         return [kind == "integer" or getattr(dtype, "kind", "") in "iu"
                 for kind, dtype in zip(self._all_kinds, self._all_dtypes, strict=True)]
 
+    def _decoded(self, Z):
+        """The modelled columns of encoded rows Z, at their places in the table.
+
+        A list of every column (None for the dependent ones of the
+        relations), and the dtypes of that list.
+        """
+        n_features = len(self.kinds_)
+        out = [None] * n_features
+        numeric = self.numeric_inverse(Z[:, : self.n_numeric_])
+        for col, j in enumerate(self._numeric):
+            out[j] = numeric[:, col]
+        start = self.n_numeric_
+        draws = None
+        for i, (j, levels) in enumerate(
+            zip(self._categorical, self.categories_, strict=True)
+        ):
+            chosen = np.argmax(Z[:, start : start + levels.size], axis=1)
+            out[j] = levels[chosen]
+            pool = getattr(self, "_pools", {}).get(i)
+            if pool is not None:
+                pooled = np.flatnonzero(chosen == levels.size - 1)
+                draws = _draws_for(Z) if draws is None else draws
+                out[j][pooled] = pool[0][draws.choice(pool[0].size, pooled.size,
+                                                      p=pool[1])]
+            start += levels.size
+        dtypes = self._dtypes
+        if self._relations is not None:
+            full = [None] * self.n_features_in_
+            for j, values in zip(self._relations.free, out, strict=True):
+                full[j] = values
+            out, dtypes = full, self._all_dtypes
+        return out, dtypes
+
+    def _unseen_combinations(self, Z):
+        """Rows of encoded Z whose sources of a several-source map meet unseen.
+
+        Such a row's dependent column would take the map's fallback (see
+        ``relations``); a model that samples draws those rows again.  Z
+        decodes as :meth:`inverse_transform` decodes it, without the gaps.
+        """
+        if self._relations is None:
+            return np.zeros(Z.shape[0], dtype=bool)
+        return self._relations.unseen_combinations(self._decoded(Z)[0])
+
     def _assemble(self, out, dtypes):
         if self._is_frame:
             import pandas as pd
