@@ -216,3 +216,17 @@ def test_no_pair_map_among_independent_categories():
     df["p_upper"] = df["p"].str.upper()
     assert TableEncoder(relations="auto").fit(df).relations_ == [
         "'p_upper' is determined by 'p'"]
+
+
+def test_identifiers_of_a_used_up_form_are_still_new_and_unique():
+    rng = np.random.default_rng(8)
+    df = pd.DataFrame({"id": [f"R0{i:02d}" for i in rng.permutation(100)],
+                       "x": rng.normal(size=100)})  # every string of the form
+    model = TabularMixture(2, random_state=0).fit(df)
+    s = model.sample(300, random_state=0)
+    assert s["id"].is_unique and not set(s["id"]) & set(df["id"])
+    # a form with room left draws inside it only
+    half = df.iloc[::2]
+    s = TabularMixture(2, random_state=0).fit(half).sample(50, random_state=0)
+    assert s["id"].str.fullmatch(r"R0\d\d").all()
+    assert s["id"].is_unique and not set(s["id"]) & set(half["id"])
