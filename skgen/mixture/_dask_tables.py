@@ -5,16 +5,20 @@ Only imported when a Dask collection meets a TabularMixture, so that
 
 The encoder (column kinds, quantile maps, levels) is fitted on a uniform
 sample of at most ``_ENCODER_SAMPLE_ROWS`` rows, gathered in order when the
-table has no more rows than that; the levels of every categorical column are
-then completed from the whole table, so that a rare level outside the
-sample is still a level.  Each EM pass encodes every partition on its
-worker (integers dequantized by a generator seeded by the fit's seed and
-the partition's index, so that every pass sees the same draws) and reduces
-it to the engine's statistics with the in-memory code; the validation split
-of ``n_components="auto"`` is the same hash of the rows' values as in
-memory, computed block by block.
+table has no more rows than that (the encoder is then the in-memory one).
+Otherwise one pass over the blocks counts the levels of every categorical
+column and gathers what the rows say of each relation found on the sample
+(``_settle_on_blocks``): the levels and the pooling of rare ones are those
+of the whole table, a relation a row outside the sample breaks is dropped,
+and a level map learns the levels outside the sample.  Each EM pass encodes
+every partition on its worker (integers dequantized by a generator seeded
+by the fit's seed and the partition's index, so that every pass sees the
+same draws) and reduces it to the engine's statistics with the in-memory
+code; the validation split of ``n_components="auto"`` is the same hash of
+the rows' values as in memory, computed block by block.
 """
 
+from collections import Counter
 from functools import partial
 
 import dask
@@ -25,6 +29,12 @@ from sklearn.utils import check_random_state
 from skgen.mixture._engine.sources import TensorSource, add_results
 from skgen.mixture._split import held_out, paired_sums, selected
 from skgen.mixture._table_layout import Layout, layout_sums
+from skgen.preprocessing._relations import (
+    MIN_ROWS_PER_LEVEL,
+    RELATIVE_TOLERANCE,
+    add_evidence,
+    relation_evidence,
+)
 from skgen.preprocessing._table import adopt_encoder
 from skgen.utils._dask import is_dask_dataframe, map_reduce_blocks, tree_reduce
 from skgen.utils._missing import check_gap_counts, is_nan_marker
@@ -59,21 +69,12 @@ def fit_table_blocks(model, X, sample_weight, encoder, random_state):
     seed = encoder.random_state
     sample, n_total = blocks.sample(_ENCODER_SAMPLE_ROWS, seed)
     Z_sample = encoder.fit_transform_dequantized(sample)
-    # Levels outside the sample are levels too: complete them.
-    categorical = encoder._categorical
-    if categorical and len(sample) < n_total:
-        every = blocks.levels(categorical)
-        columns = encoder._columns(sample, reset=False)
-        for i, j in enumerate(categorical):
-            encoder.categories_[i] = encoder._levels(
-                columns[j], np.asarray(list(every[j]), dtype=object)
-            )
-        Z_sample = encoder._encode(
-            columns, encoder._labels(sample, len(columns)),
-            dequantize=check_random_state(seed),
-        )
+    if len(sample) < n_total:
+        Z_sample = _settle_on_blocks(encoder, blocks, sample, seed, model.verbose)
     adopt_encoder(model, encoder)
-    model.relations_ = []
+    model.relations_ = list(encoder.relations_)
+    if model.verbose and model.relations_:
+        print("Relations kept:", "; ".join(model.relations_))
     if model.n_components == "auto":
         hash_params = model._hash(random_state, Z_sample.shape[1], n_total)
     else:
@@ -107,6 +108,85 @@ def fit_table_blocks(model, X, sample_weight, encoder, random_state):
                      init_rows, random_state, start)
     model._fit_missingness(Z_sample, encoder.missing_mask(sample))
     return model
+
+def _settle_on_blocks(encoder, blocks, sample, seed, verbose):
+    """The encoder fitted on ``sample``, made true of every block; Z of the sample.
+
+    A relation found on the sample that a row outside it breaks is dropped
+    (its column is then modelled); a declared one raises.  A level map
+    learns the source levels outside the sample, an identifier must be
+    distinct over the whole table, and the levels of each categorical column
+    (and the pooling of rare ones) are those of the whole table.
+    """
+    relations = encoder._relations
+    categorical = [j for j, kind in enumerate(encoder._all_kinds)
+                   if kind == "categorical"]
+    counts, evidence = blocks.evidence(encoder, categorical)
+    if relations is not None:
+        kept = _kept_relations(encoder, evidence, counts, verbose)
+        if len(kept) < len(relations.items):
+            encoder._fit(sample, None, relations=kept)
+    free = (list(range(encoder.n_features_in_)) if encoder._relations is None
+            else encoder._relations.free)
+    columns = encoder._columns(sample, reset=False)
+    for i, j in enumerate(encoder._categorical):
+        count = counts[free[j]][0]
+        levels = encoder._levels(columns[j], np.asarray(list(count), dtype=object))
+        encoder.categories_[i] = encoder._pool_by_counts(
+            i, levels, np.asarray([count[v] for v in levels], dtype=np.float64))
+    return encoder._encode(columns, encoder._labels(sample, len(columns)),
+                           dequantize=check_random_state(seed))
+
+
+def _kept_relations(encoder, evidence, counts, verbose):
+    """The sample's relations that every block holds, maps completed."""
+    labels = [repr(v) for v in getattr(encoder, "feature_names_in_", [])] or [
+        f"at index {j}" for j in range(encoder.n_features_in_)]
+    kept = []
+    for r, item, text in zip(encoder._relations.items, evidence,
+                             encoder.relations_, strict=True):
+        holds = _holds(r, item, counts)
+        if holds and r.kind == "map":
+            holds = _completed(r, item["pairs"])
+            holds = holds and (r.declared or item["rows"]
+                               >= MIN_ROWS_PER_LEVEL * len(r.mapping))
+        if holds:
+            kept.append(r)
+            continue
+        if r.declared:
+            raise ValueError(
+                f"The declared relation {r.describe(labels)} does not hold on "
+                "rows of the Dask table outside the encoder's sample. Correct "
+                "those rows, or remove the relation from relations."
+            )
+        if verbose:
+            print(f"Relation dropped (rows outside the sample break it): {text}")
+    return kept
+
+
+def _holds(r, item, counts):
+    if r.kind == "id":
+        count, missing = counts[r.target]
+        if missing or any(n > 1 for n in count.values()):
+            return False
+        r.mapping["seen"] = frozenset(count)
+        return True
+    if not r.declared and item["gaps"]:
+        return False
+    if r.kind == "map":
+        return item["conflicts"] == 0
+    return item["residual"] <= RELATIVE_TOLERANCE * max(item["scale"], 1e-300)
+
+
+def _completed(r, pairs):
+    """Add a map's source levels outside the sample; False if one has two targets."""
+    new = {}
+    for key, target in pairs:
+        if new.setdefault(key, target) != target:
+            return False
+    r.mapping.update(new)
+    return True
+
 
 class TableBlocks:
     """The row blocks of a Dask DataFrame (or 2-D Dask array) of a table."""
@@ -152,10 +232,16 @@ class TableBlocks:
             ])[0]
         return _concatenate(parts), n_total
 
-    def levels(self, columns):
-        """The distinct non-missing values of each of ``columns`` (indices)."""
-        parts = [dask.delayed(_block_levels)(b, columns) for b in self.blocks]
-        return dask.compute(tree_reduce(parts, _union_levels))[0]
+    def evidence(self, encoder, columns):
+        """Level counts of ``columns`` and the relations' evidence, over blocks.
+
+        ``counts[j]`` is a Counter of column j's values and its number of
+        missing entries; the evidence is that of
+        :func:`~skgen.preprocessing._relations.relation_evidence`.
+        """
+        parts = [dask.delayed(_block_evidence)(b, encoder, columns)
+                 for b in self.blocks]
+        return dask.compute(tree_reduce(parts, _add_block_evidence))[0]
 
     def map_reduce(self, func, *args):
         """The sum over blocks of ``func(*args, block)`` (a pandas or numpy block)."""
@@ -180,19 +266,22 @@ def _concatenate(parts):
     return np.concatenate(parts)
 
 
-def _block_levels(block, columns):
+def _block_evidence(block, encoder, columns):
     import pandas as pd
 
-    out = {}
+    values = encoder._values(encoder._split(block), block)
+    counts = {}
     for j in columns:
-        column = block.iloc[:, j] if hasattr(block, "iloc") else block[:, j]
-        values = np.asarray(column, dtype=object)
-        out[j] = set(values[~np.asarray(pd.isna(values), dtype=bool)].tolist())
-    return out
+        gaps = np.asarray(pd.isna(values[j]), dtype=bool)
+        counts[j] = (Counter(values[j][~gaps].tolist()), int(gaps.sum()))
+    relations = encoder._relations
+    evidence = [] if relations is None else relation_evidence(relations, values)
+    return counts, evidence
 
 
-def _union_levels(a, b):
-    return {j: a[j] | b[j] for j in a}
+def _add_block_evidence(a, b):
+    counts = {j: (a[0][j][0] + b[0][j][0], a[0][j][1] + b[0][j][1]) for j in a[0]}
+    return counts, add_evidence(a[1], b[1])
 
 
 class TableSource:

@@ -5,7 +5,6 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from scipy.special import roots_hermitenorm
 from sklearn.base import _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -17,46 +16,33 @@ from sklearn.utils.validation import (
 )
 
 from skgen.mixture._base import BaseMixture
-from skgen.mixture._engine.init import nearest_centre_labels
-from skgen.mixture._engine.passes import (
-    em_pass,
-    normalise_,
-    stats_of_responsibilities,
-)
-from skgen.mixture._engine.sources import TensorSource
 from skgen.mixture._split import paired_sums, split_weights
 from skgen.mixture._table_conditions import sample_given
 from skgen.mixture._table_layout import Layout, layout_sums
+from skgen.mixture._tabular_draws import TabularDraws, _inverse_cdf
+from skgen.mixture._tabular_em import TabularEM, _row_source
 from skgen.mixture._tabular_stream import StreamingTables
 from skgen.preprocessing import TableEncoder
 from skgen.preprocessing._table import adopt_encoder
 from skgen.preprocessing._table_input import check_known_categories, check_table
 from skgen.utils._dask import is_dask_collection
 from skgen.utils._missing import (
-    MissingnessModel,
     check_empty_rows,
     check_gaps,
     fill_missing,
     nan_marked,
 )
-from skgen.utils._threads import map_chunks, torch_work
+from skgen.utils._threads import torch_work
 from skgen.utils._torch import as_tensor, resolve_device
 
 __all__ = ["TabularMixture"]
 
-# Candidates of n_components="auto": powers of two, each tried while the
-# validation likelihood still rises (see _select_n_components).
-_AUTO_CANDIDATES = tuple(2**i for i in range(11))
-# Gauss-Hermite nodes of the components' means in the data's units (impute).
-_QUADRATURE_NODES = 64
 # The candidates of n_components="auto" are fitted on about this many rows
 # at most (a hash-chosen share of the rows not held out).
 _SELECTION_ROWS = 50_000
-# Rows of training weight per component below which a candidate is not tried.
-_ROWS_PER_COMPONENT = 8
 
 
-class TabularMixture(StreamingTables, BaseMixture):
+class TabularMixture(StreamingTables, TabularEM, TabularDraws, BaseMixture):
     """Mixture model for tables of numbers, integers, booleans and categories.
 
     Each component treats the columns as independent: a normal for each
@@ -161,23 +147,35 @@ class TabularMixture(StreamingTables, BaseMixture):
         (see :class:`~skgen.preprocessing.TableEncoder`); a pooled level is
         sampled with its share of the pool, the same in every component.
         Memory and time then grow with the kept levels. None keeps them all.
-        On a Dask table every level is kept.
+        On a Dask table the levels and their counts are those of every block.
 
-    relations : {'auto'} or None, default='auto'
+    relations : {'auto'}, list or None, default='auto'
         ``'auto'`` finds the exact relations between the columns of the
         training table (a column equal to another or to an affine map of
-        it, a category that another determines, a number that is the sum or
+        it, a category that another determines, a column that a pair of
+        categories determines, a number that is the sum or
         difference of two others, a text column that identifies the rows;
         see
         :class:`~skgen.preprocessing.TableEncoder`), models the free columns
         only and computes the dependent ones in :meth:`sample`,
         :meth:`impute` and :meth:`sample_conditional`, so that every
         synthetic row satisfies every relation the training rows satisfy.
+        A list declares relations, as tuples such as ``('total', 'sum',
+        ['net', 'tax'])``, ``('country', 'determined_by', 'city')``,
+        ``('price', 'determined_by', ['name', 'size'])`` or ``('b',
+        'affine', 'a')`` (every form is listed in
+        :class:`~skgen.preprocessing.TableEncoder`); fit raises when a
+        training row breaks one, and ``'auto'`` in the list finds the
+        others too. :meth:`sample` draws again the rows whose sources of a
+        ``determined_by`` of several columns meet in a combination the
+        training rows do not hold.
         An identifier is not modelled: :meth:`sample` gives new values of the
         training ones' form (each position's character among those seen
         there), unique in the sample and unlike any training value.
         :meth:`score_samples` is the density of the free columns. None
-        models every column. On a Dask collection no relation is sought.
+        models every column. On a Dask collection the relations are sought
+        on the encoder's sample of rows and checked on every block: one that
+        a row outside the sample breaks is dropped (a declared one raises).
 
     broken_relations : {'error', 'ignore'}, default='error'
         A row to score that breaks a kept relation (all its columns observed,
@@ -302,7 +300,7 @@ class TabularMixture(StreamingTables, BaseMixture):
         "device": [str, torch.device],
         "missing_values": [Real, str, None],
         "max_levels": [Interval(Integral, 2, None, closed="left"), None],
-        "relations": [StrOptions({"auto"}), None],
+        "relations": [StrOptions({"auto"}), list, None],
         "broken_relations": [StrOptions({"error", "ignore"})],
         "sample_gaps": ["boolean"],
         "empty_rows": [StrOptions({"error", "prior"})],
@@ -389,7 +387,7 @@ class TabularMixture(StreamingTables, BaseMixture):
             The fitted mixture.
         """
         random_state = check_random_state(self.random_state)
-        encoder = self._new_encoder(random_state, in_memory=not is_dask_collection(X))
+        encoder = self._new_encoder(random_state)
         if is_dask_collection(X):
             return self._fit_dask(X, sample_weight, encoder, random_state)
         X = nan_marked(X, self.missing_values)
@@ -458,7 +456,7 @@ class TabularMixture(StreamingTables, BaseMixture):
         self._fit_missingness(Z, encoder.missing_mask(X), weights)
         return self
 
-    def _new_encoder(self, random_state, in_memory=True):
+    def _new_encoder(self, random_state):
         """The unfitted table encoder of a fit, its seed drawn from random_state."""
         return TableEncoder(
             self.categorical_features,
@@ -466,56 +464,9 @@ class TabularMixture(StreamingTables, BaseMixture):
             handle_unknown="ignore",
             allow_missing=True,
             random_state=random_state.randint(np.iinfo(np.int32).max),
-            relations=self.relations if in_memory else None,
-            max_levels=self.max_levels if in_memory else None,
+            relations=self.relations,
+            max_levels=self.max_levels,
         )
-
-    def _finish_fit(self, layout, source, total_weight, n_components, init_rows,
-                    random_state, start):
-        """The final EM on all rows, then the fitted attributes."""
-        run = self._fit_em(
-            layout, source, total_weight, n_components, init_rows, random_state,
-            start,
-        )
-        self._set_attributes(layout, run[0])
-        self._store_em_run(run)
-        self._total_weight = total_weight
-        self._stream_state = None
-
-    def _fit_missingness(self, Z, missing, weights=None):
-        """``missingness_`` from encoded rows Z and their (full) missing mask."""
-        encoder = self.encoder_
-        free = self._free_columns()
-        missing = missing[:, free]
-        self.missingness_ = None
-        if not missing.any():
-            return
-        # each modelled column's own features in Z, left out of its model
-        starts = np.cumsum([encoder.n_numeric_] + [c.size for c in encoder.categories_])
-        own = []
-        for f in range(len(free)):
-            if f in encoder._numeric:
-                own.append(np.array([encoder._numeric.index(f)]))
-            else:
-                i = encoder._categorical.index(f)
-                own.append(starts[i] + np.arange(encoder.categories_[i].size))
-        self.missingness_ = MissingnessModel().fit(Z, missing, own, weights)
-
-    def _free_columns(self):
-        relations = self.encoder_._relations
-        return (np.arange(self.n_features_in_) if relations is None
-                else np.asarray(relations.free))
-
-    def _drawn_gaps(self, Z, rng):
-        """The (full) missing mask of the drawn rows Z, or None (``sample_gaps``)."""
-        model = getattr(self, "missingness_", None)
-        if not self.sample_gaps or model is None:
-            return None
-        missing = np.zeros((Z.shape[0], self.n_features_in_), dtype=bool)
-        missing[:, self._free_columns()] = model.draw(
-            Z, rng.random((Z.shape[0], model.columns.size))
-        )
-        return missing
 
     def _fit_dask(self, X, sample_weight, encoder, random_state):
         """Fit on a Dask DataFrame or array (see ``skgen.mixture._dask_tables``)."""
@@ -523,135 +474,7 @@ class TabularMixture(StreamingTables, BaseMixture):
 
         return fit_table_blocks(self, X, sample_weight, encoder, random_state)
 
-    def _select_n_components(self, layout, source, total_weight, n_rows,
-                             init_rows, validation_score, rng):
-        """The number of components by the held-out log-likelihood.
-
-        Candidates double while they score within one standard error of the
-        best so far (the error of the mean paired difference over the
-        held-out rows); the largest of them is chosen.  Differences below
-        that are noise of the split, and more components keep more of the
-        table's detail.  ``validation_score(params, reference)`` returns the
-        held-out sums of ``paired_sums``.  ``source`` holds the training
-        rows (of total weight ``total_weight``, ``n_rows`` of them);
-        ``init_rows`` the rows the init draws from.
-        """
-        largest = max(1, min(n_rows, total_weight / _ROWS_PER_COMPONENT))
-        candidates = [k for k in _AUTO_CANDIDATES if k <= largest or k == 1]
-        if n_rows < total_weight / _ROWS_PER_COMPONENT and n_rows > candidates[-1]:
-            candidates.append(int(n_rows))  # few distinct rows: one each
-        scores, best, chosen = {}, None, None
-        fitted = {}
-        for k in candidates:
-            params, _, n_iter, _ = self._fit_em(
-                layout, source, total_weight, k, init_rows, rng
-            )
-            reference = None if best is None else fitted[best]
-            sums = validation_score(params, reference)
-            weight = float(sums["weight"])
-            scores[k] = float(sums["new"]) / weight
-            if self.verbose:
-                print(f"n_components={k}: validation log-likelihood {scores[k]:.4f}"
-                      f" ({n_iter} EM iterations)")
-            fitted[k] = params
-            if best is None or scores[k] > scores[best]:
-                best, chosen = k, k
-                continue
-            difference = (float(sums["new"]) - float(sums["ref"])) / weight
-            variance = max(float(sums["squares"]) / weight - difference**2, 0.0)
-            if difference < -np.sqrt(variance / weight):
-                break
-            chosen = k
-        return chosen, scores, fitted[chosen]
-
-    def _fit_em(self, layout, source, total_weight, n_components, init_rows, rng,
-                params=None):
-        """EM with ``n_components`` over the encoded rows of ``source``.
-
-        ``params`` are where EM starts: the chosen candidate's, when
-        ``n_components='auto'`` refits on all rows; otherwise the init's,
-        drawn from ``init_rows`` (encoded rows and their weights).
-        """
-        device = source.device
-        source = source.resized(3 * source.width + 3 * n_components)
-        if params is None:
-            starts = (
-                self._initial_parameters(layout, *init_rows, n_components, device, rng)
-                for _ in range(self.n_init)
-            )
-        else:
-            starts = [params]
-        eps = np.finfo(np.float64).eps
-
-        def e_step(params):
-            family = layout.family(params, self.reg_covar, self.prior_strength)
-            frame = family.frame(params, layout.shifts(device), torch.float64)
-            stats, log_lik = source.map_reduce(em_pass, family, frame)
-            if not bool(torch.isfinite(log_lik)):
-                raise ValueError(
-                    "The log-likelihood of the training rows is not finite: the "
-                    "table has near-duplicate numeric values that a component "
-                    "collapsed onto. Increase reg_covar or prior_strength."
-                )
-            return (family, frame, stats), float(log_lik) / total_weight
-
-        def m_step(state):
-            family, frame, stats = state
-            return layout.parameters(family.m_step(frame, stats, eps),
-                                     self.prior_strength, self.reg_covar)
-
-        return self._em_from_starts(e_step, m_step, starts)
-
-    def _initial_parameters(self, layout, Z, weights, n_components, device, rng):
-        """One M-step from the nearest of k-means++ centres.
-
-        The centres are drawn over the rows in lexicographic order with
-        their weights (see ``_engine.init.weighted_order``), so that weights
-        and copies of rows draw the same centres.
-        """
-        Z_rows = Z
-        # A missing score starts at 0, the middle of the normal scores.
-        Z = np.nan_to_num(Z, nan=0.0)
-        labels = nearest_centre_labels(Z, weights, n_components, rng)
-        source = TensorSource(as_tensor(np.ascontiguousarray(Z_rows), device),
-                              as_tensor(weights, device))
-        resp = torch.nn.functional.one_hot(
-            torch.as_tensor(labels, device=device), n_components
-        ).T.to(torch.float64)
-        family = layout.family(None, self.reg_covar, self.prior_strength)
-        frame = family.frame(
-            layout.neutral_params(n_components, device), layout.shifts(device),
-            torch.float64,
-        )
-        stats = stats_of_responsibilities(family, frame, source, resp)
-        eps = np.finfo(np.float64).eps
-        return layout.parameters(family.m_step(frame, stats, eps),
-                                 self.prior_strength, self.reg_covar)
-
     # -------------------------------------------------------------- scoring
-
-    def _normalised_chunks(self, layout, params, S):
-        """``(log p(x), responsibilities (k, n))`` of each chunk, in order.
-
-        ``S`` is a tensor of rows in the layout's scoring form (see
-        ``Layout.scoring_matrix``).
-        """
-        gaps = bool(torch.isnan(S[:, : layout.n_continuous]).any())
-        family = layout.scoring_family(params, gaps)
-        frame = family.frame(
-            layout.scoring_params(params), layout.scoring_shifts(S.device), S.dtype
-        )
-        width = S.shape[1] * 2 + 3 * params["weights"].shape[0]
-
-        def one_chunk(chunk):
-            return normalise_(family.log_prob(frame, family.whiten(frame, chunk[1])))
-
-        return map_chunks(one_chunk, TensorSource(S, None, row_width=width), S.device)
-
-    def _log_likelihood(self, layout, params, S):
-        """Per-row log-likelihood of rows in scoring form, as numpy."""
-        chunks = self._normalised_chunks(layout, params, S)
-        return torch.cat([log_norm for log_norm, _ in chunks]).cpu().numpy()
 
     def _encoded(self, X):
         """Rows of X in scoring form, each row's unknown-category count, and X.
@@ -807,23 +630,10 @@ class TabularMixture(StreamingTables, BaseMixture):
             return sample_given(self, n_samples, rng, given)
         weights = self.weights_ / self.weights_.sum()
         components = rng.choice(weights.size, size=n_samples, p=weights)
-        Z = self._draw(components, rng)
+        Z = self._seen_combinations(self._draw(components, rng), weights, rng)
         return self.encoder_.inverse_transform(
             Z, self._drawn_gaps(Z, rng), missing_value=self.missing_values
         )
-
-    def _draw(self, components, rng):
-        """Encoded rows drawn from the given component of each row."""
-        n_samples = components.size
-        numeric = self.means_[components] + np.sqrt(
-            self.variances_[components]
-        ) * rng.standard_normal((n_samples, self.means_.shape[1]))
-        blocks = [numeric]
-        for probas in self.category_probas_:
-            blocks.append(np.eye(probas.shape[1])[
-                _inverse_cdf(probas[components], rng)
-            ])
-        return np.hstack(blocks)
 
     def _sample_dask_blocks(self, sizes, seeds):
         """:func:`~skgen.mixture.sample_dask`'s blocks, one per size and seed."""
@@ -915,23 +725,6 @@ class TabularMixture(StreamingTables, BaseMixture):
         filled = fill_missing(X, encoder.inverse_transform(np.hstack(blocks)), missing)
         return encoder.with_relations(X, filled, missing)
 
-    def _component_numeric_means(self):
-        """Each component's mean of each numeric column, in the data's units.
-
-        ``E_k[g(z)]``, with ``g`` the decoding of a score as :meth:`sample`
-        decodes it, by Gauss-Hermite quadrature.
-        """
-        nodes, node_weights = roots_hermitenorm(_QUADRATURE_NODES)
-        node_weights = node_weights / node_weights.sum()
-        k, d = self.means_.shape
-        if d == 0:
-            return np.zeros((k, 0))
-        scores = self.means_[:, None, :] + np.sqrt(self.variances_)[:, None, :] * (
-            nodes[None, :, None]
-        )
-        values = self.encoder_.numeric_inverse(scores.reshape(-1, d))
-        return (values.reshape(k, -1, d) * node_weights[None, :, None]).sum(1)
-
     def _n_parameters(self):
         k = self.weights_.size
         levels = sum(p.shape[1] - 1 for p in self.category_probas_)
@@ -959,42 +752,4 @@ class TabularMixture(StreamingTables, BaseMixture):
         share = min(1.0, _SELECTION_ROWS / max(n_rows * (1.0 - fraction), 1.0))
         return direction, random_state.uniform(), fraction, share
 
-    def _set_attributes(self, layout, params):
-        self._layout = layout
-        self.n_components_ = int(params["weights"].shape[0])
-        self.weights_ = params["weights"].cpu().numpy()
-        gaussian = layout.gaussian_params(params)
-        if gaussian is None:
-            self.means_ = np.zeros((self.n_components_, 0))
-            self.variances_ = np.zeros((self.n_components_, 0))
-        else:
-            self.means_ = gaussian["means"].cpu().numpy()
-            self.variances_ = gaussian["covariances"].cpu().numpy()
-        log_proba = layout.categorical_log_proba(params)
-        self.category_probas_ = []
-        start = 0
-        for size in layout.block_sizes:
-            block = np.exp(log_proba[:, start : start + size].cpu().numpy())
-            self.category_probas_.append(block)
-            start += size
 
-    def _params(self, device):
-        """Engine parameters from the fitted attributes."""
-        return self._layout.from_attributes(
-            self.weights_, self.means_, self.variances_, self.category_probas_,
-            device,
-        )
-
-
-def _inverse_cdf(probas, rng):
-    """One index per row of ``probas`` (n, m), drawn by its probabilities."""
-    cumulative = np.cumsum(probas, axis=1)
-    u = rng.uniform(size=(probas.shape[0], 1)) * cumulative[:, -1:]
-    return np.minimum((cumulative < u).sum(1), probas.shape[1] - 1)
-
-
-def _row_source(Z, weights, device):
-    """The in-memory source of encoded rows and their weights."""
-    return TensorSource(as_tensor(np.ascontiguousarray(Z), device),
-                        as_tensor(np.ascontiguousarray(weights), device),
-                        row_width=3 * Z.shape[1] + 3)

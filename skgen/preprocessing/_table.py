@@ -25,7 +25,6 @@ Columns are of three kinds:
   over the levels seen in fit.
 """
 
-import hashlib
 import numbers
 
 import numpy as np
@@ -33,120 +32,22 @@ from scipy.special import ndtri
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import (
-    _check_feature_names,
-    _check_n_features,
-    _check_sample_weight,
-    check_is_fitted,
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+
+from skgen.preprocessing._table_columns import ColumnReader
+from skgen.preprocessing._table_decode import POOLED, Decoder, _draws_for, _missing
+from skgen.preprocessing._table_input import is_dataframe
+from skgen.preprocessing._table_maps import (
+    INTERVAL_KINDS,
+    _nearest,
+    _PiecewiseLinear,
+    _weighted_knots,
 )
 
-from skgen.preprocessing._relations import Relations
-from skgen.preprocessing._table_input import column_kind_from_dtype, is_dataframe
-from skgen.preprocessing._time import TimeColumn, is_time_dtype
-
-__all__ = ["TableEncoder"]
-
-# Numeric kinds whose values are intervals of the encoded line.
-_INTERVAL_KINDS = ("integer", "discrete")
+__all__ = ["POOLED", "TableEncoder"]
 
 
-def _selected_columns(categorical_features, names, n_features):
-    """Boolean mask of the columns named by ``categorical_features``."""
-    mask = np.zeros(n_features, dtype=bool)
-    if categorical_features is None:
-        return mask
-    selected = np.asarray(categorical_features)
-    if selected.size == 0:
-        return mask
-    if selected.dtype == bool:
-        if selected.shape != (n_features,):
-            raise ValueError(
-                f"categorical_features as a boolean mask must have one entry per "
-                f"column ({n_features}), got shape {selected.shape}."
-            )
-        return selected.copy()
-    for item in selected.ravel():
-        if isinstance(item, str):
-            if names is None or item not in list(names):
-                raise ValueError(
-                    f"categorical_features names the column {item!r}, which is not "
-                    "in the data. Pass names that are columns of the DataFrame, or "
-                    "column indices."
-                )
-            mask[list(names).index(item)] = True
-        elif isinstance(item, numbers.Integral):
-            if not -n_features <= item < n_features:
-                raise ValueError(
-                    f"categorical_features has the index {item}, out of range for "
-                    f"{n_features} columns."
-                )
-            mask[item] = True
-        else:
-            raise TypeError(
-                "categorical_features must be 'from_dtype', None, a boolean mask, "
-                f"or a list of column indices or names; got the entry {item!r}."
-            )
-    return mask
-
-
-def _weighted_knots(values, weights, n_quantiles):
-    """Knots ``(x, level)`` of the mid-distribution function of a column.
-
-    Each distinct value gets the middle of its stretch of the cumulative
-    weight, so that a row of weight w and w copies of it give the same
-    knots; at most ``n_quantiles`` of them are kept, spread evenly in level.
-    """
-    order = np.argsort(values, kind="stable")
-    values, weights = values[order], weights[order]
-    distinct, start = np.unique(values, return_index=True)
-    mass = np.add.reduceat(weights, start)
-    cumulative = np.cumsum(mass)
-    total = cumulative[-1]
-    levels = (cumulative - 0.5 * mass) / total
-    if distinct.size > n_quantiles:
-        targets = np.linspace(levels[0], levels[-1], n_quantiles)
-        keep = np.unique(np.searchsorted(levels, targets).clip(0, levels.size - 1))
-        keep = np.union1d(keep, [0, levels.size - 1])
-        distinct, levels = distinct[keep], levels[keep]
-    # Knots closer than a billionth of the range would give slopes that
-    # overflow: keep the first of each such run, and the last knot.
-    tolerance = 1e-9 * (distinct[-1] - distinct[0])
-    keep = [0]
-    for i in range(1, distinct.size):
-        if distinct[i] - distinct[keep[-1]] > tolerance:
-            keep.append(i)
-    if len(keep) == 1:
-        keep.append(distinct.size - 1)
-    keep[-1] = distinct.size - 1
-    return distinct[keep], levels[keep]
-
-
-class _PiecewiseLinear:
-    """A monotone piecewise-linear map through knots, extended by its end slopes."""
-
-    def __init__(self, x, y):
-        self.x = np.asarray(x, dtype=np.float64)
-        self.y = np.asarray(y, dtype=np.float64)
-        self.slopes = np.diff(self.y) / np.diff(self.x)
-
-    def _segment(self, x, knots=None):
-        knots = self.x if knots is None else knots
-        segment = np.searchsorted(knots, x, side="right") - 1
-        return np.clip(segment, 0, self.slopes.size - 1)
-
-    def __call__(self, x):
-        segment = self._segment(x)
-        return self.y[segment] + self.slopes[segment] * (x - self.x[segment])
-
-    def log_slope(self, x):
-        return np.log(self.slopes[self._segment(x)])
-
-    def inverse(self, y):
-        segment = self._segment(y, self.y)
-        return self.x[segment] + (y - self.y[segment]) / self.slopes[segment]
-
-
-class TableEncoder(TransformerMixin, BaseEstimator):
+class TableEncoder(ColumnReader, Decoder, TransformerMixin, BaseEstimator):
     """Encode a mixed-type table as one float matrix, invertibly.
 
     Numeric columns (continuous, then integer and discrete) come first in the
@@ -212,10 +113,11 @@ class TableEncoder(TransformerMixin, BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         Draws the dequantization noise of :meth:`fit_transform_dequantized`.
 
-    relations : {'auto'} or None, default=None
+    relations : {'auto'}, list or None, default=None
         ``'auto'`` finds the exact relations between columns in :meth:`fit`
         (a column equal to an affine map of another, a category determined
-        by another, a number that is the sum or difference of two others,
+        by another, a column determined by a pair of categories and by
+        neither alone, a number that is the sum or difference of two others,
         each on the same rows as its sources, to a relative tolerance of
         1e-9; and an identifier, a text column with a distinct value in
         each of at least 20 rows) and encodes only the free columns:
@@ -224,6 +126,30 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         and :meth:`inverse_transform` computes them from the decoded
         sources, so that every decoded row satisfies every relation, and
         draws new identifiers. None encodes every column.
+
+        A list declares relations, each a tuple ``(dependent, kind,
+        sources)`` of column names (indices for an array), with ``sources``
+        one column or a list of them:
+
+        - ``('b', 'equal', 'a')``: a copy (numbers or categories);
+        - ``('b', 'affine', 'a')``: ``b = s * a + t``, with ``s`` and ``t``
+          read from the rows;
+        - ``('total', 'sum', ['net', 'tax'])``: the sum of the sources;
+        - ``('net', 'difference', ['gross', 'tax'])``: the first source
+          minus the others;
+        - ``('country', 'determined_by', 'city')`` or ``('price',
+          'determined_by', ['name', 'size'])``: each level (or combination
+          of levels) of the sources goes with one value of the dependent;
+          a combination not seen in fit gives the dependent's most frequent
+          value with the first source's level;
+        - ``('order', 'identifier')``: a text column with a distinct value
+          in every row.
+
+        :meth:`fit` raises a ValueError naming a declared relation that a
+        training row breaks, and the rows; a source may not be computed by
+        another declared relation. The string ``'auto'`` in the list also
+        finds the relations among the other columns (a declared source is
+        never made dependent).
 
     max_levels : int or None, default=None
         Most one-hot outputs of a categorical column. A column with more
@@ -283,7 +209,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         "handle_unknown": [StrOptions({"error", "ignore"})],
         "allow_missing": ["boolean"],
         "random_state": ["random_state"],
-        "relations": [StrOptions({"auto"}), None],
+        "relations": [StrOptions({"auto"}), list, None],
         "max_levels": [Interval(numbers.Integral, 2, None, closed="left"), None],
     }
 
@@ -310,118 +236,6 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         self.relations = relations
         self.max_levels = max_levels
 
-    # ------------------------------------------------------------- columns
-
-    def _columns(self, X, reset):
-        """The table's columns as a list of 1-d arrays or Series.
-
-        Validates the feature count and names against the fit.
-        """
-        _check_feature_names(self, X, reset=reset)
-        if is_dataframe(X):
-            if X.shape[1] == 0:
-                raise ValueError(
-                    f"0 feature(s) (shape={X.shape}) while a minimum of 1 is required."
-                )
-            _check_n_features(self, X, reset=reset)
-            return self._free_columns(self._split(X, reset), X, reset)
-        given = self.categorical_features
-        any_selected = not (isinstance(given, str) or given is None) and bool(
-            np.asarray(given).size
-        )
-        if not reset and hasattr(X, "shape") and len(X.shape) == 2:
-            _check_n_features(self, X, reset=False)
-        # Without categorical columns an array must be numeric, as in
-        # scikit-learn; with them, each column is checked by its kind.
-        X = check_array(
-            X,
-            dtype=None if any_selected else "numeric",
-            ensure_all_finite=False,
-            ensure_min_samples=1,
-        )
-        _check_n_features(self, X, reset=reset)
-        return self._free_columns([X[:, j] for j in range(X.shape[1])], X, reset)
-
-    def _free_columns(self, columns, X, reset):
-        """The columns the encoder models: all, or the relations' free ones.
-
-        A missing source is filled from its target where it can be.
-        """
-        if reset:
-            self._relations = None
-        if self._relations is None:
-            return columns
-        values = self._relations.infer_sources(self._values(columns, X))
-        return [values[j] for j in self._relations.free]
-
-    def _values(self, columns, X):
-        """Every column of X as numbers (NaN missing) or objects, by kind."""
-        labels = self._all_labels(X, len(columns))
-        return [
-            np.asarray(c, dtype=object) if kind == "categorical"
-            else self._numeric_values(c, label)
-            for c, kind, label in zip(columns, self._all_kinds, labels, strict=True)
-        ]
-
-    def _find_relations(self, X, columns, kinds):
-        """Keep the relations among the training columns; the free ones back."""
-        self._all_kinds = kinds
-        self._all_dtypes = [getattr(c, "dtype", None) for c in columns]
-        self.relations_ = []
-        if self.relations is None:
-            return columns, kinds
-        values = self._values(columns, X)
-        numeric = [j for j, kind in enumerate(kinds) if kind != "categorical"]
-        categorical = [j for j, kind in enumerate(kinds) if kind == "categorical"]
-        found = Relations.find(values, numeric, categorical)
-        if not found.items:
-            return columns, kinds
-        self._relations = found
-        labels = self._all_labels(X, len(columns))
-        self.relations_ = [r.describe(labels) for r in found.items]
-        return [columns[j] for j in found.free], kinds[found.free]
-
-    def _kinds(self, X, columns):
-        names = list(X.columns) if is_dataframe(X) else None
-        labels = self._labels(X, len(columns))
-        selected = (
-            None
-            if isinstance(self.categorical_features, str)
-            else _selected_columns(self.categorical_features, names, len(columns))
-        )
-        kinds = []
-        for j, column in enumerate(columns):
-            dtype = column.dtype
-            if selected is not None and selected[j]:
-                kind = "categorical"
-            elif names is None:
-                kind = "integer" if dtype.kind in "iub" else "continuous"
-                if dtype.kind not in "fiubO":
-                    kind = self._not_numeric(labels[j], dtype)
-                elif dtype.kind == "O":
-                    self._numeric_values(column, labels[j])
-            else:
-                kind = column_kind_from_dtype(dtype)
-                if kind is None:
-                    raise TypeError(
-                        f"Column {labels[j]} has the dtype {dtype}, which skgen "
-                        "cannot model (complex numbers, intervals and nested "
-                        "objects are not supported). Convert it to numbers or to "
-                        "a categorical dtype, or drop it."
-                    )
-                if selected is not None and kind == "categorical":
-                    kind = self._not_numeric(labels[j], dtype)
-            kinds.append(kind)
-        return np.asarray(kinds, dtype=object)
-
-    @staticmethod
-    def _not_numeric(label, dtype):
-        raise TypeError(
-            f"Column {label} is not numeric (dtype {dtype}) and not listed in "
-            "categorical_features. List it there, or use "
-            "categorical_features='from_dtype' with a DataFrame."
-        )
-
     # ----------------------------------------------------------------- fit
 
     def fit(self, X, y=None, sample_weight=None):
@@ -445,10 +259,12 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         self._fit(X, sample_weight)
         return self
 
-    def _fit(self, X, sample_weight):
+    def _fit(self, X, sample_weight, relations=None):
+        """Fit; ``relations`` (a list) replaces the declared and found ones."""
         self._validate_params()
         columns = self._columns(X, reset=True)
-        columns, kinds = self._find_relations(X, columns, self._kinds(X, columns))
+        columns, kinds = self._find_relations(X, columns, self._kinds(X, columns),
+                                              relations)
         n_samples = len(columns[0])
         if n_samples < 2:
             raise ValueError(
@@ -493,7 +309,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         self._dtypes = [getattr(c, "dtype", None) for c in columns]
         self._array_dtype = None if self._is_frame else columns[0].dtype
         self._numeric = [j for j, k in enumerate(kinds) if k == "continuous"] + [
-            j for j, k in enumerate(kinds) if k in _INTERVAL_KINDS
+            j for j, k in enumerate(kinds) if k in INTERVAL_KINDS
         ]
         self._categorical = [j for j, k in enumerate(kinds) if k == "categorical"]
         self._maps, self._ranges, self._ranks = [], [], {}
@@ -505,7 +321,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             values = self._model_values(j, numeric_values[j])
             seen = values[observed]
             lo, hi = seen.min(), seen.max()
-            if kinds[j] in _INTERVAL_KINDS:
+            if kinds[j] in INTERVAL_KINDS:
                 hi += 1.0
             self._ranges.append((lo, hi))
             self._maps.append(self._numeric_map(seen, weights[observed], kinds[j]))
@@ -530,6 +346,13 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         seen = ~missing & (weights > 0)
         counts = np.bincount(_codes(values[seen], levels), weights[seen],
                              minlength=levels.size)
+        return self._pool_by_counts(i, levels, counts)
+
+    def _pool_by_counts(self, i, levels, counts):
+        """``_pooled`` from the training weight of each of the ``levels``."""
+        self._pools.pop(i, None)
+        if self.max_levels is None or levels.size <= self.max_levels:
+            return levels
         order = np.argsort(-counts, kind="stable")
         kept = np.sort(order[: self.max_levels - 1])
         rest = np.sort(order[self.max_levels - 1:])
@@ -544,76 +367,6 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         if pool is not None:
             codes[(codes < 0) & (_codes(values, pool[0]) >= 0)] = levels.size - 1
         return codes
-
-    def _labels(self, X, n_features):
-        """The labels of the encoded columns (``n_features`` of them)."""
-        if getattr(self, "_relations", None) is None:
-            return self._all_labels(X, n_features)
-        labels = self._all_labels(X, self.n_features_in_)
-        return [labels[j] for j in self._relations.free]
-
-    @staticmethod
-    def _all_labels(X, n_features):
-        if is_dataframe(X):
-            return [repr(name) for name in X.columns]
-        return [f"at index {j}" for j in range(n_features)]
-
-    @staticmethod
-    def _numeric_values(column, label):
-        try:
-            if hasattr(column, "to_numpy"):  # pandas, nullable dtypes too
-                return column.to_numpy(dtype=np.float64, na_value=np.nan)
-            return np.asarray(column, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise TypeError(
-                f"Column {label} must be numeric: {exc}. Give it a numeric dtype, "
-                "or list it in categorical_features."
-            ) from exc
-
-    def _checked_numeric(self, column, label):
-        """A numeric column as float64, NaN where missing (if allowed)."""
-        values = self._numeric_values(column, label)
-        if np.isinf(values).any():
-            raise ValueError(
-                f"Column {label} has infinite values. Replace them, or drop the "
-                "rows."
-            )
-        if not self.allow_missing and np.isnan(values).any():
-            raise ValueError(
-                f"Column {label} has missing values (NaN). This model takes none: "
-                "impute them first (for example with skgen.GenerativeImputer), or "
-                "drop the rows."
-            )
-        return values
-
-    def _categorical_values(self, column, label):
-        """A categorical column as objects, and its mask of missing entries."""
-        import pandas as pd
-
-        values = np.asarray(column, dtype=object)
-        missing = np.asarray(pd.isna(values), dtype=bool)
-        if missing.any() and not self.allow_missing:
-            raise ValueError(
-                f"Column {label} has missing categories. This model takes none: "
-                "fill them (for example with a category of their own), or drop "
-                "the rows."
-            )
-        return values, missing
-
-    @staticmethod
-    def _levels(column, values):
-        """Levels seen in fit, in the categorical dtype's order when it has one."""
-        import pandas as pd
-
-        present = pd.unique(values)
-        dtype = getattr(column, "dtype", None)
-        if isinstance(dtype, pd.CategoricalDtype):
-            order = [c for c in dtype.categories if c in set(present)]
-            return np.asarray(order, dtype=object)
-        try:
-            return np.asarray(sorted(present), dtype=object)
-        except TypeError:  # mixed types: keep the order of appearance
-            return np.asarray(present, dtype=object)
 
     def _model_values(self, j, values):
         """A numeric column in the units its map takes: ranks if discrete."""
@@ -634,13 +387,13 @@ class TableEncoder(TransformerMixin, BaseEstimator):
     def _numeric_map(self, values, weights, kind):
         if self.numeric_transform == "identity":
             return _PiecewiseLinear([0.0, 1.0], [0.0, 1.0])
-        if kind in _INTERVAL_KINDS:
+        if kind in INTERVAL_KINDS:
             values = values + 0.5
         if self.numeric_transform == "standard":
             mean = np.average(values, weights=weights)
             std = np.sqrt(np.average((values - mean) ** 2, weights=weights))
             return _PiecewiseLinear([mean - std, mean + std], [-1.0, 1.0])
-        if kind in _INTERVAL_KINDS:
+        if kind in INTERVAL_KINDS:
             # Knots at the edges of each value's unit interval: the map is
             # then linear inside an interval, as uniform dequantization is.
             knots_at = np.concatenate([values - 0.5, values + 0.5])
@@ -675,7 +428,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         Z = np.zeros((n_samples, width))
         for out, (j, f) in enumerate(zip(self._numeric, self._maps, strict=True)):
             values = self._model_values(j, self._checked_numeric(columns[j], labels[j]))
-            if self.kinds_[j] in _INTERVAL_KINDS:
+            if self.kinds_[j] in INTERVAL_KINDS:
                 values = values + self._interval_offset(n_samples, dequantize)
             Z[:, out] = f(values)
         start = self.n_numeric_
@@ -797,7 +550,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         labels = self._labels(X, len(columns))
         lower, upper = [], []
         for j, f, (lo, hi) in zip(self._numeric, self._maps, self._ranges, strict=True):
-            if self.kinds_[j] in _INTERVAL_KINDS:
+            if self.kinds_[j] in INTERVAL_KINDS:
                 values = self._checked_numeric(columns[j], labels[j])
                 values = self._model_values(j, values)
                 # The end values take the tails, as the samples that
@@ -843,31 +596,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"Z has {Z.shape[1]} columns; this encoder writes {width}."
             )
-        n_features = len(self.kinds_)
-        out = [None] * n_features
-        numeric = self.numeric_inverse(Z[:, : self.n_numeric_])
-        for col, j in enumerate(self._numeric):
-            out[j] = numeric[:, col]
-        start = self.n_numeric_
-        draws = None
-        for i, (j, levels) in enumerate(
-            zip(self._categorical, self.categories_, strict=True)
-        ):
-            chosen = np.argmax(Z[:, start : start + levels.size], axis=1)
-            out[j] = levels[chosen]
-            pool = getattr(self, "_pools", {}).get(i)
-            if pool is not None:
-                pooled = np.flatnonzero(chosen == levels.size - 1)
-                draws = _draws_for(Z) if draws is None else draws
-                out[j][pooled] = pool[0][draws.choice(pool[0].size, pooled.size,
-                                                      p=pool[1])]
-            start += levels.size
-        dtypes = self._dtypes
-        if self._relations is not None:
-            full = [None] * self.n_features_in_
-            for j, values in zip(self._relations.free, out, strict=True):
-                full[j] = values
-            out, dtypes = full, self._all_dtypes
+        out, dtypes = self._decoded(Z)
         if missing is not None:
             missing = np.asarray(missing, dtype=bool)
             free = (range(len(out)) if self._relations is None
@@ -879,30 +608,6 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         if self._relations is not None:
             out = self._relations.rebuild(out, self._integer_columns(), _draws_for(Z))
         return self._assemble(out, dtypes)
-
-    def _identifiers(self):
-        if self._relations is None:
-            return set()
-        return {r.target for r in self._relations.items if r.kind == "id"}
-
-    def _integer_columns(self):
-        return [kind == "integer" or getattr(dtype, "kind", "") in "iu"
-                for kind, dtype in zip(self._all_kinds, self._all_dtypes, strict=True)]
-
-    def _split(self, X, reset=False):
-        """Every column of X, times as counts of their unit (see ``_time``)."""
-        if not is_dataframe(X):
-            if reset:
-                self._times = {}
-            X = check_array(X, dtype=None, ensure_all_finite=False)
-            return [X[:, j] for j in range(X.shape[1])]
-        columns = [X.iloc[:, j] for j in range(X.shape[1])]
-        if reset:
-            self._times = {j: TimeColumn(c) for j, c in enumerate(columns)
-                           if is_time_dtype(c.dtype)}
-        times = getattr(self, "_times", {})  # none when fitted on an array
-        return [times[j].to_counts(c) if j in times else c
-                for j, c in enumerate(columns)]
 
     def broken_relations(self, X):
         """The rows of X that break a kept relation, and the relation broken.
@@ -978,7 +683,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             values = f.inverse(Z_numeric[:, col])
             if self.kinds_[j] == "discrete" and self.numeric_transform == "identity":
                 values = _nearest(self._ranks[j].x, values)
-            elif self.kinds_[j] in _INTERVAL_KINDS:
+            elif self.kinds_[j] in INTERVAL_KINDS:
                 values = np.clip(np.floor(values), lo, hi - 1)
                 if self.kinds_[j] == "discrete":
                     values = self._ranks[j].x[values.astype(np.int64)]
@@ -998,33 +703,10 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         out = np.empty_like(values, dtype=np.float64)
         for col, (j, f) in enumerate(zip(self._numeric, self._maps, strict=True)):
             v = self._model_values(j, values[:, col])
-            if self.kinds_[j] in _INTERVAL_KINDS:
+            if self.kinds_[j] in INTERVAL_KINDS:
                 v = np.round(v) + self._interval_offset(len(v), None)
             out[:, col] = f(v)
         return out
-
-    def _assemble(self, out, dtypes):
-        if self._is_frame:
-            import pandas as pd
-
-            data = {}
-            names = getattr(self, "feature_names_in_", None)
-            if names is None:
-                names = list(range(len(out)))
-            for j, (name, values, dtype) in enumerate(
-                zip(names, out, dtypes, strict=True)
-            ):
-                if j in getattr(self, "_times", {}):
-                    data[name] = self._times[j].from_counts(values)
-                elif (j in self._identifiers()
-                      and isinstance(dtype, pd.CategoricalDtype)):
-                    data[name] = pd.Categorical(values)  # new identifiers
-                else:
-                    data[name] = pd.Series(values).astype(dtype)
-            return pd.DataFrame(data)
-        if "categorical" in self._all_kinds:
-            return np.column_stack(out).astype(object)
-        return np.column_stack(out).astype(self._array_dtype)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output columns: numeric names, then ``name_level``."""
@@ -1053,41 +735,6 @@ def adopt_encoder(estimator, encoder):
         estimator.feature_names_in_ = encoder.feature_names_in_
     elif hasattr(estimator, "feature_names_in_"):
         del estimator.feature_names_in_
-
-
-class _Pooled:
-    """The output of a categorical column's pooled rare levels."""
-
-    def __repr__(self):
-        return "<pooled levels>"
-
-    def __reduce__(self):
-        return "POOLED"
-
-
-POOLED = _Pooled()
-
-
-def _draws_for(array):
-    """A generator seeded by the bytes of ``array``: the same rows, the same draws."""
-    digest = hashlib.sha256(np.ascontiguousarray(array).tobytes()).digest()
-    return np.random.default_rng(int.from_bytes(digest[:8], "little"))
-
-
-def _missing(values):
-    import pandas as pd
-
-    if values.dtype == object:
-        return np.asarray(pd.isna(values), dtype=bool)
-    return np.isnan(values)
-
-
-def _nearest(support, values):
-    """The value of the sorted ``support`` nearest to each of ``values``."""
-    right = np.clip(np.searchsorted(support, values), 1, support.size - 1)
-    left = right - 1
-    closer_left = np.abs(values - support[left]) <= np.abs(support[right] - values)
-    return np.where(closer_left, support[left], support[right])
 
 
 def _codes(values, levels):

@@ -78,3 +78,87 @@ def test_what_a_dask_table_cannot_take_raises():
     series = dd.from_pandas(pd.Series([1.0, 2.0]), npartitions=1)
     with pytest.raises(TypeError, match="Series is not supported"):
         TabularMixture().fit(series)
+
+
+CITIES = {"Oslo": "NO", "Bergen": "NO", "Rome": "IT", "Milan": "IT", "Quito": "EC"}
+
+
+def _structured(n, seed=0):
+    """Relations, an identifier, a date and a category of many levels."""
+    rng = np.random.default_rng(seed)
+    city = rng.choice(list(CITIES)[:4], n)
+    city[-2:] = "Quito"  # the last block only
+    a, b = rng.normal(10, 3, n), rng.gamma(2, 2, n)
+    return pd.DataFrame({
+        "city": city, "a": a, "b": b, "total": a + b, "b_copy": b.copy(),
+        "country": pd.Series(city).map(CITIES).to_numpy(),
+        "id": [f"R{i:06d}" for i in rng.permutation(n)],
+        "day": pd.Timestamp("2024-01-01", tz="UTC")
+        + pd.to_timedelta(rng.integers(0, 400, n), unit="D"),
+        "code": [f"z{v}" for v in rng.zipf(1.6, n) % 150],
+    })
+
+
+def _same_encoding(on_dask, in_memory):
+    assert on_dask.relations_ == in_memory.relations_
+    a, b = on_dask.encoder_, in_memory.encoder_
+    assert list(a.kinds_) == list(b.kinds_)
+    for x, y in zip(a.categories_, b.categories_, strict=True):
+        assert list(map(repr, x)) == list(map(repr, y))
+    assert a._pools.keys() == b._pools.keys()
+    for i, (levels, shares) in b._pools.items():
+        assert list(a._pools[i][0]) == list(levels)
+        np.testing.assert_allclose(a._pools[i][1], shares, rtol=1e-12)
+
+
+def _relations_hold(s):
+    np.testing.assert_allclose(s["total"], s["a"] + s["b"], rtol=1e-12)
+    assert (s["country"] == s["city"].map(CITIES)).all()
+    assert s["id"].is_unique
+
+
+def test_relations_ids_dates_and_pooling_on_dask_are_those_in_memory():
+    df = _structured(900)
+    kwargs = dict(n_components=3, random_state=0, max_levels=20)
+    lazy = dd.from_pandas(df, npartitions=3)
+    on_dask = TabularMixture(**kwargs).fit(lazy)
+    in_memory = TabularMixture(**kwargs).fit(df)
+    _same_encoding(on_dask, in_memory)
+    assert "'total' = 'a' + 'b'" in on_dask.relations_
+    # (the fits differ by the date's dequantization draws, per block on Dask)
+    s = on_dask.sample(10000, random_state=0)
+    _relations_hold(s)
+    # the dtypes Dask gave the columns (its strings are pyarrow strings)
+    assert (s.dtypes.astype(str) == lazy.dtypes.astype(str)).all()
+    assert s["day"].min() >= df["day"].min() and s["day"].max() <= df["day"].max()
+
+
+def test_relations_beyond_the_encoders_sample_are_checked_on_every_block(
+        monkeypatch):
+    from skgen.mixture import _dask_tables
+
+    monkeypatch.setattr(_dask_tables, "_ENCODER_SAMPLE_ROWS", 300)
+    df = _structured(3000)
+    model = TabularMixture(n_components=4, random_state=0, max_levels=20)
+    encoder_seed = np.random.RandomState(0).randint(np.iinfo(np.int32).max)
+    blocks = _dask_tables.TableBlocks(dd.from_pandas(df, npartitions=4))
+    outside = np.setdiff1d(df.index, blocks.sample(300, encoder_seed)[0].index)
+    # a level of the map and a break of the copy, only outside the sample
+    df.loc[df.index[-2:], ["city", "country"]] = ["Rome", "IT"]
+    df.loc[outside[-2:], ["city", "country"]] = ["Quito", "EC"]
+    df.loc[outside[5], "b_copy"] += 1.0
+    lazy = dd.from_pandas(df, npartitions=4)
+    model.fit(lazy)
+    # found on the sample and true of every block; the copy is not
+    in_memory = TabularMixture(n_components=4, random_state=0, max_levels=20).fit(df)
+    _same_encoding(model, in_memory)
+    assert not any("b_copy" in r for r in model.relations_)
+    assert model.encoder_._relations.items[
+        model.relations_.index("'country' is determined by 'city'")
+    ].mapping["Quito"] == "EC"
+    _relations_hold(model.sample(10000, random_state=0))
+    # a declared relation that a row outside the sample breaks raises
+    declared = TabularMixture(n_components=4, relations=[("b_copy", "equal", "b")])
+    with pytest.raises(ValueError, match="'b_copy' = 'b' does not hold on rows of "
+                       "the Dask table outside"):
+        declared.fit(lazy)

@@ -154,3 +154,79 @@ def test_an_identifier_comes_back_unique_new_and_of_the_same_form():
     # a repeated text value is a category, not an identifier
     df.loc[1, "id"] = df.loc[0, "id"]
     assert TabularMixture(random_state=0).fit(df).relations_ == []
+
+
+def test_a_category_determined_by_a_later_column_is_found():
+    df = _table(800)[["country", "a", "city"]]
+    assert TableEncoder(relations="auto").fit(df).relations_ == [
+        "'country' is determined by 'city'"]
+    # one to one: the later column follows the earlier, as before
+    df["code"] = df["city"].str[:3].str.upper()
+    found = TableEncoder(relations="auto").fit(df[["code", "city"]]).relations_
+    assert found == ["'city' is determined by 'code'"]
+
+
+# neither the state nor the city alone gives the county, nor the county them
+COUNTIES = {("CA", "Springfield"): "Greene", ("CA", "LA"): "Union",
+            ("NY", "Springfield"): "Union", ("NY", "Albany"): "Albany",
+            ("TX", "Springfield"): "Greene", ("TX", "Austin"): "Travis",
+            ("TX", "LA"): "Travis"}
+
+
+def _pairs_table(n=3000, seed=0):
+    rng = np.random.default_rng(seed)
+    keys = list(COUNTIES)
+    state, city = zip(*(keys[i] for i in rng.integers(len(keys), size=n)),
+                      strict=True)
+    size = rng.choice(["S", "M", "L"], n)
+    crust = rng.choice(["thin", "deep"], n)
+    price = [{"S": 10.0, "M": 12.5, "L": 15.0}[s] + (2.0 if c == "deep" else 0.0)
+             for s, c in zip(size, crust, strict=True)]
+    return pd.DataFrame({
+        "state": state, "city": city, "x": rng.normal(size=n), "size": size,
+        "crust": crust, "price": price,
+        "county": [COUNTIES[k] for k in zip(state, city, strict=True)],
+    })
+
+
+def test_a_column_determined_by_a_pair_of_categories_is_found_and_kept():
+    df = _pairs_table()
+    model = TabularMixture(random_state=0).fit(df)
+    assert model.relations_ == ["'county' is determined by ('state', 'city')",
+                                "'price' is determined by ('size', 'crust')"]
+    s = model.sample(10000, random_state=0)
+    pairs = list(zip(s["state"], s["city"], strict=True))
+    assert set(pairs) <= set(COUNTIES)  # no combination the table lacks
+    assert (s["county"].to_numpy() == [COUNTIES[p] for p in pairs]).all()
+    expected = np.where(s["crust"] == "deep", 2.0, 0.0) + s["size"].map(
+        {"S": 10.0, "M": 12.5, "L": 15.0})
+    assert (s["price"] == expected).all() and s["price"].dtype == np.float64
+    # the model is that of the free columns
+    free = ["state", "city", "x", "size", "crust"]
+    alone = TabularMixture(random_state=0, relations=None).fit(df[free])
+    np.testing.assert_allclose(model.score_samples(df.iloc[:100]),
+                               alone.score_samples(df[free].iloc[:100]), rtol=1e-12)
+
+
+def test_no_pair_map_among_independent_categories():
+    rng = np.random.default_rng(7)
+    df = pd.DataFrame({c: rng.choice(list("abcdefgh"), 400) for c in "pqrst"})
+    assert TableEncoder(relations="auto").fit(df).relations_ == []
+    # a column one source determines is that source's map, not a pair's
+    df["p_upper"] = df["p"].str.upper()
+    assert TableEncoder(relations="auto").fit(df).relations_ == [
+        "'p_upper' is determined by 'p'"]
+
+
+def test_identifiers_of_a_used_up_form_are_still_new_and_unique():
+    rng = np.random.default_rng(8)
+    df = pd.DataFrame({"id": [f"R0{i:02d}" for i in rng.permutation(100)],
+                       "x": rng.normal(size=100)})  # every string of the form
+    model = TabularMixture(2, random_state=0).fit(df)
+    s = model.sample(300, random_state=0)
+    assert s["id"].is_unique and not set(s["id"]) & set(df["id"])
+    # a form with room left draws inside it only
+    half = df.iloc[::2]
+    s = TabularMixture(2, random_state=0).fit(half).sample(50, random_state=0)
+    assert s["id"].str.fullmatch(r"R0\d\d").all()
+    assert s["id"].is_unique and not set(s["id"]) & set(half["id"])
