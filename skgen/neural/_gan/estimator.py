@@ -31,6 +31,7 @@ from skgen.neural._base import (
     _stream_generator,
     check_finite_or_diverged,
 )
+from skgen.neural._gan.gaps import _GapLayout
 from skgen.neural._gan.networks import _Critic, _Generator
 from skgen.neural._gan.stopping import _SampleEarlyStopping, _wait_steps
 from skgen.neural._gan.training import _GANNet
@@ -42,6 +43,7 @@ from skgen.preprocessing._table_input import (
     check_table,
     is_table,
 )
+from skgen.utils._missing import MissingnessModel, check_gaps
 from skgen.utils._torch import make_torch_generator
 
 __all__ = ["GAN"]
@@ -120,6 +122,14 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
     :meth:`sample` draws exact categories and returns a DataFrame like the
     training one.
 
+    Rows with missing entries are trained on as they are: each column with
+    gaps gets a "missing" output, one more level of a categorical column
+    and a pair of levels (observed, missing) beside a numeric one, whose
+    value the critic sees masked to the column's mean where it is missing,
+    in the data's rows and the generator's alike. :meth:`sample` draws
+    complete rows from the generator and their gaps from a logistic model
+    of each column's gaps (see ``sample_gaps``).
+
     Training runs through `skorch <https://skorch.readthedocs.io>`_, whose
     net is kept as ``net_``. The global random states of numpy, torch and
     Python are never touched.
@@ -143,8 +153,8 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         any numeric data), categorical columns as one-hot blocks. A numeric
         array or an all-numeric DataFrame takes the numeric path and
         ``encoder_`` is not set. Columns of other dtypes (datetimes, ...)
-        raise a TypeError naming the column; missing values are not
-        supported.
+        raise a TypeError naming the column. Missing entries (NaN; in a
+        table also None or ``pd.NA``) are taken: see ``sample_gaps``.
 
     generator_hidden_layer_sizes : array-like of int, default=(128, 128)
         Widths of the hidden layers of the generator (ReLU).
@@ -274,6 +284,22 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         the default), each with a Jacobian (``latent_dim`` forward-mode
         passes through the generator).
 
+    sample_gaps : bool, default=True
+        Whether :meth:`sample` draws missing entries when the rows seen in
+        :meth:`fit` had some. Each column with gaps gets a logistic
+        regression of its missing indicator on the row's other encoded
+        columns (``missingness_``), and a sampled row misses each entry with
+        the chance its other drawn entries give, so the synthetic table
+        keeps each column's missing share and its dependence on the other
+        columns, and the observed values keep their law given that they are
+        observed. False draws complete rows: every entry from the generator,
+        which is what the missing entries would have been if they were
+        missing at random given the observed ones, as far as the generator
+        carries what it learnt from the observed values over to the gaps
+        (the critic never sees a value under a gap). The missing entries
+        hold NaN. A column without gaps in fit takes none in
+        :meth:`score_samples` either.
+
     contamination : float, default=0.1
         Expected share of outliers in the training data, in (0, 0.5]: it
         sets ``offset_``, the threshold of :meth:`predict`.
@@ -312,6 +338,10 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         The encoder of the training table (``numeric_transform='identity'``),
         when X had categorical columns; absent otherwise. Its
         ``categories_`` are the categories that :meth:`sample` draws.
+
+    missingness_ : MissingnessModel or None
+        The model of the gaps (see ``sample_gaps``), fitted on the encoded
+        training rows; None when they had none.
 
     offset_ : float
         The ``contamination`` percentile of the training scores:
@@ -420,6 +450,7 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
                        StrOptions({"auto"})],
         "lr": [Interval(Real, 0.0, None, closed="neither"), StrOptions({"auto"})],
         "jacobian_truncation": [Interval(Real, 0.0, 1.0, closed="left")],
+        "sample_gaps": ["boolean"],
         "contamination": [Interval(Real, 0.0, 0.5, closed="right")],
         "device": [str, torch.device],
         "random_state": ["random_state"],
@@ -448,6 +479,7 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         batch_size="auto",
         lr="auto",
         jacobian_truncation=0.15,
+        sample_gaps=True,
         contamination=0.1,
         device="cpu",
         random_state=None,
@@ -472,6 +504,7 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         self.batch_size = batch_size
         self.lr = lr
         self.jacobian_truncation = jacobian_truncation
+        self.sample_gaps = sample_gaps
         self.contamination = contamination
         self.device = device
         self.random_state = random_state
@@ -520,6 +553,7 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
             module__scale=scale,
             module__seed=_seed_from(seed, 0),
             module__block_sizes=blocks,
+            **self._gap_parameters(),
             critic=_Critic,
             critic__n_features=n_features,
             critic__pac=self.pac,
@@ -548,6 +582,15 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
             device=str(device),
         )
         return net.initialize()
+
+    def _gap_parameters(self):
+        """The generator's gap outputs (see ``gaps.py``), none without gaps."""
+        layout = getattr(self, "_gap_layout", None)
+        if layout is None:
+            return {}
+        return {"module__missing_levels": layout.missing_levels,
+                "module__gap_columns": layout.gap_columns,
+                "module__observed_levels": layout.observed_levels}
 
     def _batch_rows(self, n_samples):
         """Rows per critic step, for ``n_samples`` training rows."""
@@ -617,6 +660,7 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.categorical = True
+        tags.input_tags.allow_nan = True
         return tags
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -628,7 +672,9 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         X : array-like or DataFrame of shape (n_samples, n_features)
             Training data, at least ``max(2, pac)`` rows (4 by default). A
             DataFrame may have categorical, boolean and string columns (see
-            ``categorical_features``); missing values are not supported.
+            ``categorical_features``). Missing entries (NaN, or None and
+            ``pd.NA`` in a table) are modelled (see ``sample_gaps``); a row
+            or column with nothing observed raises a ValueError.
 
         y : Ignored
             Not used, present for API consistency by convention.
@@ -641,16 +687,33 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         if is_table(X, self.categorical_features):
             encoder = TableEncoder(self.categorical_features,
                                    numeric_transform="identity",
-                                   handle_unknown="ignore")
-            X = encoder.fit(X).transform(X)
+                                   handle_unknown="ignore", allow_missing=True)
+            Z = encoder.fit(X).transform(X)
             adopt_encoder(self, encoder)
-            self._block_sizes = tuple(c.size for c in encoder.categories_)
+            check_gaps(encoder.missing_mask(X), "the GAN")  # the table's columns
+            X, block_sizes = Z, tuple(c.size for c in encoder.categories_)
         else:
             X = validate_data(self, X, dtype=[np.float64, np.float32],
-                              ensure_min_samples=2)
+                              ensure_min_samples=2, ensure_all_finite="allow-nan")
             if hasattr(self, "encoder_"):
                 del self.encoder_
-            self._block_sizes = ()
+            block_sizes = ()
+        n_numeric = X.shape[1] - sum(block_sizes)
+        layout = _GapLayout(n_numeric, block_sizes,
+                            np.zeros((0, n_numeric + len(block_sizes)), dtype=bool))
+        missing = layout.missing_mask(X)
+        check_gaps(missing, "the GAN")
+        # Without gaps the generator's columns are the encoded ones.
+        self._gap_layout = self.missingness_ = None
+        if missing.any():
+            self.missingness_ = MissingnessModel().fit(X, missing, [
+                np.array([j]) for j in range(n_numeric)] + [
+                np.arange(end - size, end) for size, end in zip(
+                    block_sizes, n_numeric + np.cumsum(block_sizes), strict=True)])
+            self._gap_layout = _GapLayout(layout.n_numeric, block_sizes, missing)
+            X = self._gap_layout.model_rows(X)
+            block_sizes = self._gap_layout.block_sizes
+        self._block_sizes = block_sizes
         self._fit_net(X, partial=False)
         self.n_steps_ = self.net_.generator_steps_
         stopping = dict(self.net_.callbacks_)["early_stopping"]
@@ -688,11 +751,8 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
             self.jacobian_threshold_ = float(
                 torch.quantile(norms, 1.0 - self.jacobian_truncation_))
         generator = _stream_generator(self._seed, _REFERENCE_STREAM, self.net_.device)
-        reference = self._generate(_N_REFERENCE, generator, truncate=False)
-        check_finite_or_diverged(reference, self.net_)
-        if self._block_sizes:
-            # As a data row would be encoded: integers whole, within range.
-            reference = self.encoder_.transform(self._decode(reference))
+        reference = self._as_data_rows(
+            *self._draw(_N_REFERENCE, generator, truncate=False))
         self._neighbors = NearestNeighbors(
             n_neighbors=min(_N_NEIGHBORS, _N_REFERENCE), algorithm="ball_tree"
         ).fit(self._standardise(reference))
@@ -703,25 +763,84 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         module = self.net_.module_
         loc = module.loc.double().cpu().numpy()
         scale = module.scale.double().cpu().numpy()
-        return (np.asarray(X, dtype=np.float64) - loc) / scale
+        X = (np.asarray(X, dtype=np.float64) - loc) / scale
+        # A numeric gap sits at the column's mean, as the generator masks it.
+        return X if self._gap_layout is None else np.nan_to_num(X, nan=0.0)
+
+    def _model_rows(self, Z):
+        """Encoded rows in the generator's columns (see ``gaps.py``)."""
+        return Z if self._gap_layout is None else self._gap_layout.model_rows(Z)
 
     def _encoded(self, X):
-        """Validated rows of X in the model's columns: a float64 matrix.
+        """Validated rows of X in the generator's columns: a float64 matrix.
 
         A table is checked against the training frame (names, number of
         columns, no category unseen in fit) and encoded by ``encoder_``.
+        Gaps are taken in the columns that had gaps in fit.
         """
         if not hasattr(self, "encoder_"):
-            return validate_data(self, X, dtype=[np.float64, np.float32],
-                                 reset=False)
-        X = check_table(self, X, ensure_all_finite=True)
-        check_known_categories(
-            self, X, "A GAN has no score for them: fit on data that has them, or "
-            "map them to a category seen in fit.")
-        return self.encoder_.transform(X)
+            Z = validate_data(self, X, dtype=[np.float64, np.float32],
+                              reset=False, ensure_all_finite="allow-nan")
+            missing = np.isnan(Z)
+        else:
+            X = check_table(self, X, ensure_all_finite="allow-nan")
+            check_known_categories(
+                self, X, "A GAN has no score for them: fit on data that has them, "
+                "or map them to a category seen in fit.")
+            Z = self.encoder_.transform(X)
+            missing = self.encoder_.missing_mask(X)
+        layout = self._gap_layout
+        gappy = np.zeros(missing.shape[1], dtype=bool)
+        if layout is not None:
+            # The mask of the encoder is in the table's column order.
+            order = (np.r_[self.encoder_._numeric, self.encoder_._categorical]
+                     if hasattr(self, "encoder_") else np.arange(len(gappy)))
+            gappy[order[list(layout.gap_columns)]] = True
+            gappy[order[layout.n_numeric:][list(np.flatnonzero(layout.gap_blocks))]] = (
+                True)
+        new = np.flatnonzero(missing.any(axis=0) & ~gappy)
+        if new.size:
+            raise ValueError(
+                f"X contains NaN or missing entries in column(s) {new.tolist()}, "
+                "which had none in fit: this GAN has no model of gaps there. Fill "
+                "them (for example with skgen.GenerativeImputer), drop the rows, "
+                "or fit the GAN on rows with gaps in those columns."
+            )
+        return self._model_rows(Z)
 
-    def _decode(self, Z):
-        """Encoded rows (numbers in the data's units, one-hot blocks) as a table."""
+    def _draw(self, n_samples, generator, truncate=True, gaps=True):
+        """``(Z, missing)``: drawn rows in the encoded columns and their gaps.
+
+        The generator draws complete rows; with ``gaps``, ``missingness_``
+        (None without gaps in fit) draws their gaps given the rows, from
+        ``generator`` after the rows. ``missing`` is None when no gap is
+        drawn.
+        """
+        M = self._generate(n_samples, generator, truncate, complete=True)
+        check_finite_or_diverged(M, self.net_)
+        model = self.missingness_
+        if self._gap_layout is not None:
+            M = self._gap_layout.encoded_rows(M)[0]
+        if not gaps or model is None:
+            return M, None
+        uniform = torch.rand((len(M), model.columns.size), generator=generator,
+                             device=generator.device, dtype=torch.float64)
+        return M, model.draw(M, uniform.cpu().numpy())
+
+    def _as_data_rows(self, Z, missing):
+        """Drawn rows as a data row would be modelled: gaps, whole integers."""
+        if hasattr(self, "encoder_"):
+            return self._model_rows(self.encoder_.transform(self._decode(Z, missing)))
+        if missing is not None:
+            Z = Z.copy()
+            Z[missing] = np.nan
+        return self._model_rows(Z)
+
+    def _decode(self, Z, missing=None):
+        """Encoded rows (numbers in the data's units, one-hot blocks) as a table.
+
+        ``missing`` masks the gaps, numeric columns then blocks.
+        """
         encoder = self.encoder_
         Z = Z.copy()
         kinds = encoder.kinds_[encoder._numeric]
@@ -729,9 +848,12 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         # round the generator's outputs to the nearest integer first.
         integers = np.flatnonzero(kinds == "integer")
         Z[:, integers] = np.round(Z[:, integers])
-        return encoder.inverse_transform(Z)
+        if missing is not None:  # the encoder's order: numbers, categories
+            order = encoder._numeric + encoder._categorical
+            missing = missing[:, np.argsort(order)]
+        return encoder.inverse_transform(Z, missing)
 
-    def _generate(self, n_samples, generator, truncate=True):
+    def _generate(self, n_samples, generator, truncate=True, complete=False):
         """``n_samples`` rows from the generator in eval mode, float64.
 
         With ``truncate``, latent draws whose Jacobian norm exceeds
@@ -740,7 +862,8 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         (``jacobian_threshold_`` and the share ``jacobian_truncation_``),
         never the current parameter. On a table the categorical blocks are
         exact one-hot draws of the generator's logits, taken from
-        ``generator`` after the latent draws.
+        ``generator`` after the latent draws. ``complete`` draws no gap (see
+        ``sample_gaps``).
         """
         module = self._inference_module()
         threshold = self.jacobian_threshold_
@@ -749,7 +872,8 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
                 z = self._latent(module, n_samples, generator)
             else:
                 z = self._accepted_latent(module, n_samples, generator, threshold)
-            return module.to_data(module.rows(module(z), generator)).cpu().numpy()
+            rows = module.rows(module(z), generator, complete=complete)
+            return module.to_data(rows).cpu().numpy()
 
     def _accepted_latent(self, module, n_samples, generator, threshold):
         """``n_samples`` latent draws whose Jacobian norm is at most ``threshold``."""
@@ -789,7 +913,9 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         each categorical column one-hot (a different category adds a
         distance of sqrt(2), as a numeric column 1.4 standard deviations
         off does). A category not seen in fit raises a ValueError: the
-        model has no distance for it.
+        model has no distance for it. A gap, in a column that had gaps in
+        fit, is measured as the model sees it: the "missing" level of its
+        column, and a numeric value at the column's mean.
 
         Parameters
         ----------
@@ -831,7 +957,7 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
             ``-mmd(X, sample(len(X), random_state=0))``.
         """
         check_is_fitted(self)
-        if not hasattr(self, "encoder_"):
+        if not hasattr(self, "encoder_") and self._gap_layout is None:
             X = validate_data(self, X, dtype=np.float64, reset=False,
                               ensure_min_samples=2)
             return -mmd(X, self.sample(len(X), random_state=_SCORE_SEED))
@@ -841,9 +967,11 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
                 f"Found array with {len(Z)} sample(s) while a minimum of 2 is "
                 "required by GAN.score."
             )
-        samples = self.sample(len(Z), random_state=_SCORE_SEED)
-        return -mmd(self._standardise(Z),
-                    self._standardise(self.encoder_.transform(samples)))
+        generator = make_torch_generator(_SCORE_SEED, self.net_.device)
+        with self._threads():
+            # With their gaps whatever sample_gaps: X is compared as it is.
+            samples = self._as_data_rows(*self._draw(len(Z), generator))
+        return -mmd(self._standardise(Z), self._standardise(samples))
 
     def sample(self, n_samples=1, *, random_state=None):
         """Draw new samples from the generator.
@@ -890,5 +1018,10 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
             self.net_.device,
         )
         with self._threads():
-            Z = self._generate(int(n_samples), generator)
-        return self._decode(Z) if hasattr(self, "encoder_") else Z
+            Z, missing = self._draw(int(n_samples), generator,
+                                    gaps=self.sample_gaps)
+        if hasattr(self, "encoder_"):
+            return self._decode(Z, missing)
+        if missing is not None:
+            Z[missing] = np.nan
+        return Z
