@@ -74,6 +74,9 @@ _AUTO_LR = 1e-3
 # beyond this cap more rows cost more time per step than they save steps.
 _MAX_AUTO_BATCH_SIZE = 512
 
+# jacobian_truncation="auto" on numeric data (a table takes none).
+_AUTO_TRUNCATION = 0.15
+
 # Generated rows drawn once at fit time; score_samples measures the distance
 # of a row to its nearest neighbours among them.
 _N_REFERENCE = 2048
@@ -91,9 +94,10 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
     rows. The defaults (the non-saturating logistic loss, PacGAN packing of
     4 rows, internal standardisation of the data, a running average of the
     generator's weights as the final generator, and the rejection of the
-    latent draws where the generator is steepest) aim at covering every mode
-    of the data with sharp samples. Training ends when the generator's
-    samples stop gaining on rows held out of training, by the share of
+    latent draws where the generator is steepest, on numeric data) aim at
+    covering every mode of the data with sharp samples. Training ends when
+    the generator's samples stop gaining on rows held out of training, by
+    the share of
     samples among the held-out rows and of held-out rows among the samples
     (``early_stopping``), or at ``max_steps`` generator steps.
     Once fitted it gives:
@@ -264,25 +268,29 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         otherwise: the square-root scaling rule of Adam's rate with the
         batch.
 
-    jacobian_truncation : float, default=0.15
+    jacobian_truncation : float or 'auto', default='auto'
         Share of latent draws that :meth:`sample` rejects: those where the
         Frobenius norm of the generator's Jacobian ``dG/dz`` exceeds its
         ``1 - jacobian_truncation`` quantile, set at fit time from 8 192
         draws. A continuous generator of a connected latent space joins
         separate modes by thin bridges, and crosses them where it is steep
         (Tanielian et al., 2020); rejecting those draws removes most of the
-        samples that fall between modes. 0 keeps every draw. On a table the
-        Jacobian is that of the numeric outputs alone (the logits of the
-        categorical columns are not data), and a table without numeric
-        columns is sampled without rejection (``jacobian_truncation_`` is
-        then 0). It changes :meth:`sample` and :meth:`score` only: the
-        reference rows of :meth:`score_samples` are drawn without it. The
-        value at fit time counts (``jacobian_truncation_``,
-        ``jacobian_threshold_``): setting it afterwards changes nothing until
-        the next fit. Each sample costs
+        samples that fall between modes. 0 keeps every draw. 'auto': 0.15 on
+        numeric data, 0 on a table with categorical columns (``encoder_``),
+        where the steepest draws are those of rare categories and of the
+        tails of the numeric columns, whose rejection starved the rare
+        levels and drew rows closer to the training rows than new real rows
+        are (see the User Guide). On a table the Jacobian is that of the
+        numeric outputs alone (the logits of the categorical columns are
+        not data), and a table without numeric columns is sampled without
+        rejection (``jacobian_truncation_`` is then 0). It changes
+        :meth:`sample` and :meth:`score` only: the reference rows of
+        :meth:`score_samples` are drawn without it. The value at fit time
+        counts (``jacobian_truncation_``, ``jacobian_threshold_``): setting
+        it afterwards changes nothing until the next fit. Each sample costs
         ``1 / (1 - jacobian_truncation)`` latent draws on average (1.18 at
-        the default), each with a Jacobian (``latent_dim`` forward-mode
-        passes through the generator).
+        0.15), each with a Jacobian (``latent_dim`` forward-mode passes
+        through the generator).
 
     sample_gaps : bool, default=True
         Whether :meth:`sample` draws missing entries when the rows seen in
@@ -449,7 +457,8 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         "batch_size": [Interval(Integral, 1, None, closed="left"),
                        StrOptions({"auto"})],
         "lr": [Interval(Real, 0.0, None, closed="neither"), StrOptions({"auto"})],
-        "jacobian_truncation": [Interval(Real, 0.0, 1.0, closed="left")],
+        "jacobian_truncation": [Interval(Real, 0.0, 1.0, closed="left"),
+                                StrOptions({"auto"})],
         "sample_gaps": ["boolean"],
         "contamination": [Interval(Real, 0.0, 0.5, closed="right")],
         "device": [str, torch.device],
@@ -478,7 +487,7 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         tol=0.04,
         batch_size="auto",
         lr="auto",
-        jacobian_truncation=0.15,
+        jacobian_truncation="auto",
         sample_gaps=True,
         contamination=0.1,
         device="cpu",
@@ -541,7 +550,7 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         batch_rows = self._batch_rows(self._n_train(len(X)))
         callbacks = [("early_stopping", _SampleEarlyStopping(
             interval=self.validation_interval, patience=self.n_iter_no_change,
-            tol=self.tol, seed=seed, truncation=self.jacobian_truncation,
+            tol=self.tol, seed=seed, truncation=self._truncation(),
             verbose=self.verbose))]
         callbacks += list(self.callbacks or [])
         net = _GANNet(
@@ -582,6 +591,12 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
             device=str(device),
         )
         return net.initialize()
+
+    def _truncation(self):
+        """``jacobian_truncation``, with 'auto' resolved for the data fitted."""
+        if self.jacobian_truncation != "auto":
+            return float(self.jacobian_truncation)
+        return 0.0 if hasattr(self, "encoder_") else _AUTO_TRUNCATION
 
     def _gap_parameters(self):
         """The generator's gap outputs (see ``gaps.py``), none without gaps."""
@@ -727,7 +742,7 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
             self.validation_scores_ = self.best_validation_score_ = None
             self.validation_shares_ = None
             self.best_step_ = self.n_steps_
-        self.jacobian_truncation_ = float(self.jacobian_truncation)
+        self.jacobian_truncation_ = self._truncation()
         self.jacobian_threshold_ = math.inf
         if X.shape[1] == sum(self._block_sizes):
             # Only categorical columns: no numeric output to be steep in.
