@@ -153,8 +153,9 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         boolean mask of the categorical columns (an integer column named
         here is treated as categories). When there is one, fit encodes X
         with a :class:`~skgen.preprocessing.TableEncoder` (``encoder_``):
-        numeric columns pass as numbers (standardised inside the model like
-        any numeric data), categorical columns as one-hot blocks. A numeric
+        numeric columns are mapped to normal scores by their quantiles
+        (``numeric_transform='quantile-normal'``; an integer at the middle of
+        its unit interval), categorical columns as one-hot blocks. A numeric
         array or an all-numeric DataFrame takes the numeric path and
         ``encoder_`` is not set. Columns of other dtypes (datetimes, ...)
         raise a TypeError naming the column. Missing entries (NaN; in a
@@ -343,7 +344,8 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         the critic, ``history_`` the losses of every epoch.
 
     encoder_ : TableEncoder
-        The encoder of the training table (``numeric_transform='identity'``),
+        The encoder of the training table
+        (``numeric_transform='quantile-normal'``),
         when X had categorical columns; absent otherwise. Its
         ``categories_`` are the categories that :meth:`sample` draws.
 
@@ -700,8 +702,10 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
             The fitted estimator.
         """
         if is_table(X, self.categorical_features):
+            # Normal scores: a skewed or heavy-tailed column as the
+            # generator's outputs suit (see the User Guide's P6 figures).
             encoder = TableEncoder(self.categorical_features,
-                                   numeric_transform="identity",
+                                   numeric_transform="quantile-normal",
                                    handle_unknown="ignore", allow_missing=True)
             Z = encoder.fit(X).transform(X)
             adopt_encoder(self, encoder)
@@ -852,17 +856,11 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         return self._model_rows(Z)
 
     def _decode(self, Z, missing=None):
-        """Encoded rows (numbers in the data's units, one-hot blocks) as a table.
+        """Encoded rows (normal scores, one-hot blocks) as a table.
 
         ``missing`` masks the gaps, numeric columns then blocks.
         """
         encoder = self.encoder_
-        Z = Z.copy()
-        kinds = encoder.kinds_[encoder._numeric]
-        # The encoder reads an integer column's value v from [v, v + 1):
-        # round the generator's outputs to the nearest integer first.
-        integers = np.flatnonzero(kinds == "integer")
-        Z[:, integers] = np.round(Z[:, integers])
         if missing is not None:  # the encoder's order: numbers, categories
             order = encoder._numeric + encoder._categorical
             missing = missing[:, np.argsort(order)]
@@ -924,11 +922,12 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         fit time. The score is deterministic and depends on nothing but the
         row. It is not a log-likelihood.
 
-        On a table the rows are encoded first: numeric columns standardised,
-        each categorical column one-hot (a different category adds a
-        distance of sqrt(2), as a numeric column 1.4 standard deviations
-        off does). A category not seen in fit raises a ValueError: the
-        model has no distance for it. A gap, in a column that had gaps in
+        On a table the rows are encoded first: numeric columns as normal
+        scores by their training quantiles, then standardised, each
+        categorical column one-hot (a different category adds a distance of
+        sqrt(2), as a numeric column 1.4 standard deviations off does). A
+        category not seen in fit raises a ValueError: the model has no
+        distance for it. A gap, in a column that had gaps in
         fit, is measured as the model sees it: the "missing" level of its
         column, and a numeric value at the column's mean.
 
@@ -956,7 +955,8 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         the same X is measured with the same kernel). Higher is better; the
         value is close to 0 when the samples and X come from the same
         distribution. On a table both are compared encoded as in
-        :meth:`score_samples` (standardised numbers, one-hot categories).
+        :meth:`score_samples` (standardised normal scores, one-hot
+        categories).
 
         Parameters
         ----------
@@ -999,8 +999,9 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         the rounds of drawing are capped and a ValueError says so.
 
         On a table each categorical column is an exact draw from the
-        generator's probabilities of its categories, integer columns are
-        rounded to the nearest integer, and every numeric column is kept
+        generator's probabilities of its categories, each numeric column is
+        mapped back from its normal scores (an integer column to the integer
+        whose unit interval holds the value), and every numeric column is kept
         within its training range (see
         :meth:`skgen.preprocessing.TableEncoder.inverse_transform`).
 
