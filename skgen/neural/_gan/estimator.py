@@ -33,6 +33,12 @@ from skgen.neural._base import (
 )
 from skgen.neural._gan.gaps import _GapLayout
 from skgen.neural._gan.networks import _Critic, _Generator
+from skgen.neural._gan.raking import (
+    block_levels,
+    block_shares,
+    raking_factors,
+    raking_weights,
+)
 from skgen.neural._gan.stopping import _SampleEarlyStopping, _wait_steps
 from skgen.neural._gan.training import _GANNet
 from skgen.neural._gan.truncation import _jacobian_norms, _steepness_net
@@ -53,6 +59,7 @@ __all__ = ["GAN"]
 _CRITIC_STREAM = 2**20
 _REFERENCE_STREAM = 2**20 + 1
 _TRUNCATION_STREAM = 2**20 + 2
+_RAKING_STREAM = 2**20 + 5
 
 # Latent draws at fit time whose Jacobian norms set the truncation threshold.
 _N_THRESHOLD = 8192
@@ -76,6 +83,9 @@ _MAX_AUTO_BATCH_SIZE = 512
 
 # jacobian_truncation="auto" on numeric data (a table takes none).
 _AUTO_TRUNCATION = 0.15
+
+# Generated rows whose categories set the raking factors of match_categories.
+_N_RAKING = 32768
 
 # Generated rows drawn once at fit time; score_samples measures the distance
 # of a row to its nearest neighbours among them.
@@ -309,6 +319,21 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         hold NaN. A column without gaps in fit takes none in
         :meth:`score_samples` either.
 
+    match_categories : bool, default=True
+        Whether :meth:`sample` draws each level of a categorical column at
+        its share in the training rows (among the rows where the column is
+        observed). A GAN draws rare levels less often than the data hold
+        them. At the end of :meth:`fit`, 32 768 drawn rows give each level a
+        factor by iterative proportional fitting (raking), between 1/4 and
+        4, such that the rows weighted by the product of their levels'
+        factors have the training shares in every column
+        (``category_factors_``); :meth:`sample` keeps a drawn row with a
+        chance proportional to its weight, so that within a combination of
+        levels the rows keep the generator's law. Each sample then costs
+        the largest weight over the pool's mean weight in drawn rows. Like
+        ``jacobian_truncation``, the value at fit time counts. No effect
+        without categorical columns.
+
     contamination : float, default=0.1
         Expected share of outliers in the training data, in (0, 0.5]: it
         sets ``offset_``, the threshold of :meth:`predict`.
@@ -348,6 +373,11 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         (``numeric_transform='quantile-normal'``),
         when X had categorical columns; absent otherwise. Its
         ``categories_`` are the categories that :meth:`sample` draws.
+
+    category_factors_ : list of ndarray or None
+        The raking factor of each level of each categorical column (see
+        ``match_categories``), in the order of ``encoder_.categories_``;
+        None without categorical columns or with ``match_categories=False``.
 
     missingness_ : MissingnessModel or None
         The model of the gaps (see ``sample_gaps``), fitted on the encoded
@@ -462,6 +492,7 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         "jacobian_truncation": [Interval(Real, 0.0, 1.0, closed="left"),
                                 StrOptions({"auto"})],
         "sample_gaps": ["boolean"],
+        "match_categories": ["boolean"],
         "contamination": [Interval(Real, 0.0, 0.5, closed="right")],
         "device": [str, torch.device],
         "random_state": ["random_state"],
@@ -491,6 +522,7 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         lr="auto",
         jacobian_truncation="auto",
         sample_gaps=True,
+        match_categories=True,
         contamination=0.1,
         device="cpu",
         random_state=None,
@@ -516,6 +548,7 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         self.lr = lr
         self.jacobian_truncation = jacobian_truncation
         self.sample_gaps = sample_gaps
+        self.match_categories = match_categories
         self.contamination = contamination
         self.device = device
         self.random_state = random_state
@@ -722,6 +755,9 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
                             np.zeros((0, n_numeric + len(block_sizes)), dtype=bool))
         missing = layout.missing_mask(X)
         check_gaps(missing, "the GAN")
+        # The training rows' category shares, which sample matches.
+        shares = (block_shares(X, n_numeric, block_sizes)
+                  if self.match_categories and block_sizes else None)
         # Without gaps the generator's columns are the encoded ones.
         self._gap_layout = self.missingness_ = None
         if missing.any():
@@ -753,12 +789,16 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
             self.jacobian_truncation_ = 0.0
         # The rest of fit runs the small network too: at the training's threads.
         with self._threads():
-            self._set_truncation_and_reference()
+            self._set_truncation_and_reference(shares)
             self._set_offset(self._score_samples(X))
         return self
 
-    def _set_truncation_and_reference(self):
-        """Set ``jacobian_threshold_`` and the reference rows of the scores."""
+    def _set_truncation_and_reference(self, shares=None):
+        """Set ``jacobian_threshold_``, ``category_factors_`` and the scores' rows.
+
+        ``shares``: the categories' shares in the training rows, which the
+        samples match; None leaves the generator's.
+        """
         if self.jacobian_truncation_ > 0:
             generator = _stream_generator(self._seed, _TRUNCATION_STREAM,
                                           self.net_.device)
@@ -769,6 +809,16 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
             check_finite_or_diverged(norms.cpu().numpy(), self.net_)
             self.jacobian_threshold_ = float(
                 torch.quantile(norms, 1.0 - self.jacobian_truncation_))
+        self.category_factors_ = None
+        if shares is not None:
+            generator = _stream_generator(self._seed, _RAKING_STREAM, self.net_.device)
+            pool = self._complete_rows(_N_RAKING, generator, truncate=True)
+            levels = self._levels(pool)
+            self.category_factors_ = raking_factors(levels, shares)
+            weights = raking_weights(levels, self.category_factors_)
+            # The largest weight of any row: every level at its largest factor.
+            self._raking_max = math.prod(f.max() for f in self.category_factors_)
+            self._raking_share = float(weights.mean()) / self._raking_max
         generator = _stream_generator(self._seed, _REFERENCE_STREAM, self.net_.device)
         reference = self._as_data_rows(
             *self._draw(_N_REFERENCE, generator, truncate=False))
@@ -835,16 +885,54 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         ``generator`` after the rows. ``missing`` is None when no gap is
         drawn.
         """
-        M = self._generate(n_samples, generator, truncate, complete=True)
-        check_finite_or_diverged(M, self.net_)
+        if self.category_factors_ is None:
+            M = self._complete_rows(n_samples, generator, truncate)
+        else:
+            M = self._raked_rows(n_samples, generator, truncate)
         model = self.missingness_
-        if self._gap_layout is not None:
-            M = self._gap_layout.encoded_rows(M)[0]
         if not gaps or model is None:
             return M, None
         uniform = torch.rand((len(M), model.columns.size), generator=generator,
                              device=generator.device, dtype=torch.float64)
         return M, model.draw(M, uniform.cpu().numpy())
+
+    def _complete_rows(self, n_samples, generator, truncate):
+        """Complete rows from the generator, in the encoded columns."""
+        M = self._generate(n_samples, generator, truncate, complete=True)
+        check_finite_or_diverged(M, self.net_)
+        if self._gap_layout is not None:
+            M = self._gap_layout.encoded_rows(M)[0]
+        return M
+
+    def _levels(self, Z):
+        return block_levels(Z, self.encoder_.n_numeric_,
+                            [c.size for c in self.encoder_.categories_])
+
+    def _raked_rows(self, n_samples, generator, truncate):
+        """Complete rows, each kept with a chance proportional to its weight.
+
+        See ``raking.py``; the draws and the uniform numbers of the choice
+        come from ``generator`` in rounds, as in ``_accepted_latent``.
+        """
+        kept, n_kept, n_drawn = [], 0, 0
+        for _ in range(_MAX_ROUNDS):
+            n_draws = math.ceil((n_samples - n_kept) / self._raking_share) + 16
+            M = self._complete_rows(n_draws, generator, truncate)
+            weights = raking_weights(self._levels(M), self.category_factors_)
+            uniform = torch.rand(n_draws, generator=generator, dtype=torch.float64,
+                                 device=generator.device).cpu().numpy()
+            M = M[uniform * self._raking_max < weights]
+            kept.append(M)
+            n_kept += len(M)
+            n_drawn += n_draws
+            if n_kept >= n_samples:
+                return np.vstack(kept)[:n_samples]
+        raise ValueError(
+            f"GAN.sample kept {n_kept} of {n_drawn} drawn rows in {_MAX_ROUNDS} "
+            f"rounds, where fit measured a share of {self._raking_share:.0%}: the "
+            "generator changed after fit. Fit the model again, or fit it with "
+            "match_categories=False."
+        )
 
     def _as_data_rows(self, Z, missing):
         """Drawn rows as a data row would be modelled: gaps, whole integers."""
