@@ -10,7 +10,7 @@ designs draw 20 000 rows from that same fitted generator:
 * (a) ``own``: the gaps the generator's own missing outputs draw;
 * (b) ``model``: complete rows from the generator, and their gaps from the
   logistic ``MissingnessModel`` of each gappy column given the others (what
-  ``GAN.sample`` does).
+  ``GAN.sample`` does, with its other defaults).
 
 Goals (issue #26): each column's missing share within 2 points of the real
 share; y's share within each level of c within 3 points; the observed y's
@@ -129,8 +129,10 @@ def main(argv=None):
         f"{N_SAMPLES} synthetic rows. Both designs draw from the same fitted "
         "default GAN (1 torch thread); (b) is what `GAN.sample` does. The design "
         f"was chosen on seeds {' '.join(map(str, args.tuning))} (tuning); the "
-        "others are held out. The last two figure columns are the generator's "
-        "and are the same for both designs.\n\n" + markdown_table(header, rows))
+        "others are held out. The complete rows' column is the generator's, the "
+        "same for both designs; the level shares of (b) are those of `sample`, "
+        "raked to the data's shares where the commit has `match_categories`."
+        "\n\n" + markdown_table(header, rows))
     path = write_results("gan_gaps", "how the GAN draws gaps", body, {}, quick=False,
                          machine=machine_line(start),
                          command="python benchmarks/bench_gan_gaps.py "
