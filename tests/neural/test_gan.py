@@ -749,7 +749,8 @@ def test_diverging_training_raises_and_names_lr():
 @pytest.mark.parametrize(
     "X, message",
     [
-        (np.array([[0.0, 1.0], [np.nan, 1.0], [1.0, 2.0]]), "NaN"),
+        (np.array([[np.nan, 1.0], [np.nan, 1.0], [np.nan, 2.0]]),
+         r"Column\(s\) \[0\] of X have no observed entry"),
         (np.array([[0.0, 1.0], [np.inf, 1.0], [1.0, 2.0]]), "infinity"),
         (np.array([[0.0, 1.0]]), "minimum of 2 is required"),
         (np.array([0.0, 1.0, 2.0]), "Expected 2D array"),

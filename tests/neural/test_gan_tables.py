@@ -111,6 +111,17 @@ def test_categorical_features_by_name_and_on_arrays():
     assert set(samples[:, 1]) == {10, 20, 30}
 
 
+def test_auto_truncation_takes_none_on_a_table_and_a_share_on_numbers():
+    gan, df = _fitted()
+    assert gan.jacobian_truncation_ == 0.0 and gan.jacobian_threshold_ == np.inf
+    numbers = GAN(2, max_steps=30, random_state=0, **SMALL).fit(df[["x"]])
+    assert numbers.jacobian_truncation_ == 0.15
+    assert np.isfinite(numbers.jacobian_threshold_)
+    chosen = GAN(2, max_steps=30, jacobian_truncation=0.3, random_state=0,
+                 **SMALL).fit(df)
+    assert chosen.jacobian_truncation_ == 0.3
+
+
 def test_only_categorical_columns_sample_without_truncation():
     rng = np.random.default_rng(4)
     df = pd.DataFrame({"c": pd.Categorical(rng.choice(["u", "v"], size=100)),

@@ -31,7 +31,14 @@ from skgen.neural._base import (
     _stream_generator,
     check_finite_or_diverged,
 )
+from skgen.neural._gan.gaps import _GapLayout
 from skgen.neural._gan.networks import _Critic, _Generator
+from skgen.neural._gan.raking import (
+    block_levels,
+    block_shares,
+    raking_factors,
+    raking_weights,
+)
 from skgen.neural._gan.stopping import _SampleEarlyStopping, _wait_steps
 from skgen.neural._gan.training import _GANNet
 from skgen.neural._gan.truncation import _jacobian_norms, _steepness_net
@@ -42,6 +49,7 @@ from skgen.preprocessing._table_input import (
     check_table,
     is_table,
 )
+from skgen.utils._missing import MissingnessModel, check_gaps
 from skgen.utils._torch import make_torch_generator
 
 __all__ = ["GAN"]
@@ -51,6 +59,7 @@ __all__ = ["GAN"]
 _CRITIC_STREAM = 2**20
 _REFERENCE_STREAM = 2**20 + 1
 _TRUNCATION_STREAM = 2**20 + 2
+_RAKING_STREAM = 2**20 + 5
 
 # Latent draws at fit time whose Jacobian norms set the truncation threshold.
 _N_THRESHOLD = 8192
@@ -72,6 +81,12 @@ _AUTO_LR = 1e-3
 # beyond this cap more rows cost more time per step than they save steps.
 _MAX_AUTO_BATCH_SIZE = 512
 
+# jacobian_truncation="auto" on numeric data (a table takes none).
+_AUTO_TRUNCATION = 0.15
+
+# Generated rows whose categories set the raking factors of match_categories.
+_N_RAKING = 32768
+
 # Generated rows drawn once at fit time; score_samples measures the distance
 # of a row to its nearest neighbours among them.
 _N_REFERENCE = 2048
@@ -89,9 +104,10 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
     rows. The defaults (the non-saturating logistic loss, PacGAN packing of
     4 rows, internal standardisation of the data, a running average of the
     generator's weights as the final generator, and the rejection of the
-    latent draws where the generator is steepest) aim at covering every mode
-    of the data with sharp samples. Training ends when the generator's
-    samples stop gaining on rows held out of training, by the share of
+    latent draws where the generator is steepest, on numeric data) aim at
+    covering every mode of the data with sharp samples. Training ends when
+    the generator's samples stop gaining on rows held out of training, by
+    the share of
     samples among the held-out rows and of held-out rows among the samples
     (``early_stopping``), or at ``max_steps`` generator steps.
     Once fitted it gives:
@@ -120,6 +136,14 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
     :meth:`sample` draws exact categories and returns a DataFrame like the
     training one.
 
+    Rows with missing entries are trained on as they are: each column with
+    gaps gets a "missing" output, one more level of a categorical column
+    and a pair of levels (observed, missing) beside a numeric one, whose
+    value the critic sees masked to the column's mean where it is missing,
+    in the data's rows and the generator's alike. :meth:`sample` draws
+    complete rows from the generator and their gaps from a logistic model
+    of each column's gaps (see ``sample_gaps``).
+
     Training runs through `skorch <https://skorch.readthedocs.io>`_, whose
     net is kept as ``net_``. The global random states of numpy, torch and
     Python are never touched.
@@ -139,12 +163,13 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         boolean mask of the categorical columns (an integer column named
         here is treated as categories). When there is one, fit encodes X
         with a :class:`~skgen.preprocessing.TableEncoder` (``encoder_``):
-        numeric columns pass as numbers (standardised inside the model like
-        any numeric data), categorical columns as one-hot blocks. A numeric
+        numeric columns are mapped to normal scores by their quantiles
+        (``numeric_transform='quantile-normal'``; an integer at the middle of
+        its unit interval), categorical columns as one-hot blocks. A numeric
         array or an all-numeric DataFrame takes the numeric path and
         ``encoder_`` is not set. Columns of other dtypes (datetimes, ...)
-        raise a TypeError naming the column; missing values are not
-        supported.
+        raise a TypeError naming the column. Missing entries (NaN; in a
+        table also None or ``pd.NA``) are taken: see ``sample_gaps``.
 
     generator_hidden_layer_sizes : array-like of int, default=(128, 128)
         Widths of the hidden layers of the generator (ReLU).
@@ -254,25 +279,60 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         otherwise: the square-root scaling rule of Adam's rate with the
         batch.
 
-    jacobian_truncation : float, default=0.15
+    jacobian_truncation : float or 'auto', default='auto'
         Share of latent draws that :meth:`sample` rejects: those where the
         Frobenius norm of the generator's Jacobian ``dG/dz`` exceeds its
         ``1 - jacobian_truncation`` quantile, set at fit time from 8 192
         draws. A continuous generator of a connected latent space joins
         separate modes by thin bridges, and crosses them where it is steep
         (Tanielian et al., 2020); rejecting those draws removes most of the
-        samples that fall between modes. 0 keeps every draw. On a table the
-        Jacobian is that of the numeric outputs alone (the logits of the
-        categorical columns are not data), and a table without numeric
-        columns is sampled without rejection (``jacobian_truncation_`` is
-        then 0). It changes :meth:`sample` and :meth:`score` only: the
-        reference rows of :meth:`score_samples` are drawn without it. The
-        value at fit time counts (``jacobian_truncation_``,
-        ``jacobian_threshold_``): setting it afterwards changes nothing until
-        the next fit. Each sample costs
+        samples that fall between modes. 0 keeps every draw. 'auto': 0.15 on
+        numeric data, 0 on a table with categorical columns (``encoder_``),
+        where the steepest draws are those of rare categories and of the
+        tails of the numeric columns, whose rejection starved the rare
+        levels and drew rows closer to the training rows than new real rows
+        are (see the User Guide). On a table the Jacobian is that of the
+        numeric outputs alone (the logits of the categorical columns are
+        not data), and a table without numeric columns is sampled without
+        rejection (``jacobian_truncation_`` is then 0). It changes
+        :meth:`sample` and :meth:`score` only: the reference rows of
+        :meth:`score_samples` are drawn without it. The value at fit time
+        counts (``jacobian_truncation_``, ``jacobian_threshold_``): setting
+        it afterwards changes nothing until the next fit. Each sample costs
         ``1 / (1 - jacobian_truncation)`` latent draws on average (1.18 at
-        the default), each with a Jacobian (``latent_dim`` forward-mode
-        passes through the generator).
+        0.15), each with a Jacobian (``latent_dim`` forward-mode passes
+        through the generator).
+
+    sample_gaps : bool, default=True
+        Whether :meth:`sample` draws missing entries when the rows seen in
+        :meth:`fit` had some. Each column with gaps gets a logistic
+        regression of its missing indicator on the row's other encoded
+        columns (``missingness_``), and a sampled row misses each entry with
+        the chance its other drawn entries give, so the synthetic table
+        keeps each column's missing share and its dependence on the other
+        columns, and the observed values keep their law given that they are
+        observed. False draws complete rows: every entry from the generator,
+        which is what the missing entries would have been if they were
+        missing at random given the observed ones, as far as the generator
+        carries what it learnt from the observed values over to the gaps
+        (the critic never sees a value under a gap). The missing entries
+        hold NaN. A column without gaps in fit takes none in
+        :meth:`score_samples` either.
+
+    match_categories : bool, default=True
+        Whether :meth:`sample` draws each level of a categorical column at
+        its share in the training rows (among the rows where the column is
+        observed). A GAN draws rare levels less often than the data hold
+        them. At the end of :meth:`fit`, 32 768 drawn rows give each level a
+        factor by iterative proportional fitting (raking), between 1/4 and
+        4, such that the rows weighted by the product of their levels'
+        factors have the training shares in every column
+        (``category_factors_``); :meth:`sample` keeps a drawn row with a
+        chance proportional to its weight, so that within a combination of
+        levels the rows keep the generator's law. Each sample then costs
+        the largest weight over the pool's mean weight in drawn rows. Like
+        ``jacobian_truncation``, the value at fit time counts. No effect
+        without categorical columns.
 
     contamination : float, default=0.1
         Expected share of outliers in the training data, in (0, 0.5]: it
@@ -309,9 +369,19 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         the critic, ``history_`` the losses of every epoch.
 
     encoder_ : TableEncoder
-        The encoder of the training table (``numeric_transform='identity'``),
+        The encoder of the training table
+        (``numeric_transform='quantile-normal'``),
         when X had categorical columns; absent otherwise. Its
         ``categories_`` are the categories that :meth:`sample` draws.
+
+    category_factors_ : list of ndarray or None
+        The raking factor of each level of each categorical column (see
+        ``match_categories``), in the order of ``encoder_.categories_``;
+        None without categorical columns or with ``match_categories=False``.
+
+    missingness_ : MissingnessModel or None
+        The model of the gaps (see ``sample_gaps``), fitted on the encoded
+        training rows; None when they had none.
 
     offset_ : float
         The ``contamination`` percentile of the training scores:
@@ -419,7 +489,10 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         "batch_size": [Interval(Integral, 1, None, closed="left"),
                        StrOptions({"auto"})],
         "lr": [Interval(Real, 0.0, None, closed="neither"), StrOptions({"auto"})],
-        "jacobian_truncation": [Interval(Real, 0.0, 1.0, closed="left")],
+        "jacobian_truncation": [Interval(Real, 0.0, 1.0, closed="left"),
+                                StrOptions({"auto"})],
+        "sample_gaps": ["boolean"],
+        "match_categories": ["boolean"],
         "contamination": [Interval(Real, 0.0, 0.5, closed="right")],
         "device": [str, torch.device],
         "random_state": ["random_state"],
@@ -447,7 +520,9 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         tol=0.04,
         batch_size="auto",
         lr="auto",
-        jacobian_truncation=0.15,
+        jacobian_truncation="auto",
+        sample_gaps=True,
+        match_categories=True,
         contamination=0.1,
         device="cpu",
         random_state=None,
@@ -472,6 +547,8 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         self.batch_size = batch_size
         self.lr = lr
         self.jacobian_truncation = jacobian_truncation
+        self.sample_gaps = sample_gaps
+        self.match_categories = match_categories
         self.contamination = contamination
         self.device = device
         self.random_state = random_state
@@ -508,7 +585,7 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         batch_rows = self._batch_rows(self._n_train(len(X)))
         callbacks = [("early_stopping", _SampleEarlyStopping(
             interval=self.validation_interval, patience=self.n_iter_no_change,
-            tol=self.tol, seed=seed, truncation=self.jacobian_truncation,
+            tol=self.tol, seed=seed, truncation=self._truncation(),
             verbose=self.verbose))]
         callbacks += list(self.callbacks or [])
         net = _GANNet(
@@ -520,6 +597,7 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
             module__scale=scale,
             module__seed=_seed_from(seed, 0),
             module__block_sizes=blocks,
+            **self._gap_parameters(),
             critic=_Critic,
             critic__n_features=n_features,
             critic__pac=self.pac,
@@ -548,6 +626,21 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
             device=str(device),
         )
         return net.initialize()
+
+    def _truncation(self):
+        """``jacobian_truncation``, with 'auto' resolved for the data fitted."""
+        if self.jacobian_truncation != "auto":
+            return float(self.jacobian_truncation)
+        return 0.0 if hasattr(self, "encoder_") else _AUTO_TRUNCATION
+
+    def _gap_parameters(self):
+        """The generator's gap outputs (see ``gaps.py``), none without gaps."""
+        layout = getattr(self, "_gap_layout", None)
+        if layout is None:
+            return {}
+        return {"module__missing_levels": layout.missing_levels,
+                "module__gap_columns": layout.gap_columns,
+                "module__observed_levels": layout.observed_levels}
 
     def _batch_rows(self, n_samples):
         """Rows per critic step, for ``n_samples`` training rows."""
@@ -617,6 +710,7 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.categorical = True
+        tags.input_tags.allow_nan = True
         return tags
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -628,7 +722,9 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         X : array-like or DataFrame of shape (n_samples, n_features)
             Training data, at least ``max(2, pac)`` rows (4 by default). A
             DataFrame may have categorical, boolean and string columns (see
-            ``categorical_features``); missing values are not supported.
+            ``categorical_features``). Missing entries (NaN, or None and
+            ``pd.NA`` in a table) are modelled (see ``sample_gaps``); a row
+            or column with nothing observed raises a ValueError.
 
         y : Ignored
             Not used, present for API consistency by convention.
@@ -639,18 +735,40 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
             The fitted estimator.
         """
         if is_table(X, self.categorical_features):
+            # Normal scores: a skewed or heavy-tailed column as the
+            # generator's outputs suit (see the User Guide's P6 figures).
             encoder = TableEncoder(self.categorical_features,
-                                   numeric_transform="identity",
-                                   handle_unknown="ignore")
-            X = encoder.fit(X).transform(X)
+                                   numeric_transform="quantile-normal",
+                                   handle_unknown="ignore", allow_missing=True)
+            Z = encoder.fit(X).transform(X)
             adopt_encoder(self, encoder)
-            self._block_sizes = tuple(c.size for c in encoder.categories_)
+            check_gaps(encoder.missing_mask(X), "the GAN")  # the table's columns
+            X, block_sizes = Z, tuple(c.size for c in encoder.categories_)
         else:
             X = validate_data(self, X, dtype=[np.float64, np.float32],
-                              ensure_min_samples=2)
+                              ensure_min_samples=2, ensure_all_finite="allow-nan")
             if hasattr(self, "encoder_"):
                 del self.encoder_
-            self._block_sizes = ()
+            block_sizes = ()
+        n_numeric = X.shape[1] - sum(block_sizes)
+        layout = _GapLayout(n_numeric, block_sizes,
+                            np.zeros((0, n_numeric + len(block_sizes)), dtype=bool))
+        missing = layout.missing_mask(X)
+        check_gaps(missing, "the GAN")
+        # The training rows' category shares, which sample matches.
+        shares = (block_shares(X, n_numeric, block_sizes)
+                  if self.match_categories and block_sizes else None)
+        # Without gaps the generator's columns are the encoded ones.
+        self._gap_layout = self.missingness_ = None
+        if missing.any():
+            self.missingness_ = MissingnessModel().fit(X, missing, [
+                np.array([j]) for j in range(n_numeric)] + [
+                np.arange(end - size, end) for size, end in zip(
+                    block_sizes, n_numeric + np.cumsum(block_sizes), strict=True)])
+            self._gap_layout = _GapLayout(layout.n_numeric, block_sizes, missing)
+            X = self._gap_layout.model_rows(X)
+            block_sizes = self._gap_layout.block_sizes
+        self._block_sizes = block_sizes
         self._fit_net(X, partial=False)
         self.n_steps_ = self.net_.generator_steps_
         stopping = dict(self.net_.callbacks_)["early_stopping"]
@@ -664,19 +782,23 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
             self.validation_scores_ = self.best_validation_score_ = None
             self.validation_shares_ = None
             self.best_step_ = self.n_steps_
-        self.jacobian_truncation_ = float(self.jacobian_truncation)
+        self.jacobian_truncation_ = self._truncation()
         self.jacobian_threshold_ = math.inf
         if X.shape[1] == sum(self._block_sizes):
             # Only categorical columns: no numeric output to be steep in.
             self.jacobian_truncation_ = 0.0
         # The rest of fit runs the small network too: at the training's threads.
         with self._threads():
-            self._set_truncation_and_reference()
+            self._set_truncation_and_reference(shares)
             self._set_offset(self._score_samples(X))
         return self
 
-    def _set_truncation_and_reference(self):
-        """Set ``jacobian_threshold_`` and the reference rows of the scores."""
+    def _set_truncation_and_reference(self, shares=None):
+        """Set ``jacobian_threshold_``, ``category_factors_`` and the scores' rows.
+
+        ``shares``: the categories' shares in the training rows, which the
+        samples match; None leaves the generator's.
+        """
         if self.jacobian_truncation_ > 0:
             generator = _stream_generator(self._seed, _TRUNCATION_STREAM,
                                           self.net_.device)
@@ -687,12 +809,19 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
             check_finite_or_diverged(norms.cpu().numpy(), self.net_)
             self.jacobian_threshold_ = float(
                 torch.quantile(norms, 1.0 - self.jacobian_truncation_))
+        self.category_factors_ = None
+        if shares is not None:
+            generator = _stream_generator(self._seed, _RAKING_STREAM, self.net_.device)
+            pool = self._complete_rows(_N_RAKING, generator, truncate=True)
+            levels = self._levels(pool)
+            self.category_factors_ = raking_factors(levels, shares)
+            weights = raking_weights(levels, self.category_factors_)
+            # The largest weight of any row: every level at its largest factor.
+            self._raking_max = math.prod(f.max() for f in self.category_factors_)
+            self._raking_share = float(weights.mean()) / self._raking_max
         generator = _stream_generator(self._seed, _REFERENCE_STREAM, self.net_.device)
-        reference = self._generate(_N_REFERENCE, generator, truncate=False)
-        check_finite_or_diverged(reference, self.net_)
-        if self._block_sizes:
-            # As a data row would be encoded: integers whole, within range.
-            reference = self.encoder_.transform(self._decode(reference))
+        reference = self._as_data_rows(
+            *self._draw(_N_REFERENCE, generator, truncate=False))
         self._neighbors = NearestNeighbors(
             n_neighbors=min(_N_NEIGHBORS, _N_REFERENCE), algorithm="ball_tree"
         ).fit(self._standardise(reference))
@@ -703,35 +832,129 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         module = self.net_.module_
         loc = module.loc.double().cpu().numpy()
         scale = module.scale.double().cpu().numpy()
-        return (np.asarray(X, dtype=np.float64) - loc) / scale
+        X = (np.asarray(X, dtype=np.float64) - loc) / scale
+        # A numeric gap sits at the column's mean, as the generator masks it.
+        return X if self._gap_layout is None else np.nan_to_num(X, nan=0.0)
+
+    def _model_rows(self, Z):
+        """Encoded rows in the generator's columns (see ``gaps.py``)."""
+        return Z if self._gap_layout is None else self._gap_layout.model_rows(Z)
 
     def _encoded(self, X):
-        """Validated rows of X in the model's columns: a float64 matrix.
+        """Validated rows of X in the generator's columns: a float64 matrix.
 
         A table is checked against the training frame (names, number of
         columns, no category unseen in fit) and encoded by ``encoder_``.
+        Gaps are taken in the columns that had gaps in fit.
         """
         if not hasattr(self, "encoder_"):
-            return validate_data(self, X, dtype=[np.float64, np.float32],
-                                 reset=False)
-        X = check_table(self, X, ensure_all_finite=True)
-        check_known_categories(
-            self, X, "A GAN has no score for them: fit on data that has them, or "
-            "map them to a category seen in fit.")
-        return self.encoder_.transform(X)
+            Z = validate_data(self, X, dtype=[np.float64, np.float32],
+                              reset=False, ensure_all_finite="allow-nan")
+            missing = np.isnan(Z)
+        else:
+            X = check_table(self, X, ensure_all_finite="allow-nan")
+            check_known_categories(
+                self, X, "A GAN has no score for them: fit on data that has them, "
+                "or map them to a category seen in fit.")
+            Z = self.encoder_.transform(X)
+            missing = self.encoder_.missing_mask(X)
+        layout = self._gap_layout
+        gappy = np.zeros(missing.shape[1], dtype=bool)
+        if layout is not None:
+            # The mask of the encoder is in the table's column order.
+            order = (np.r_[self.encoder_._numeric, self.encoder_._categorical]
+                     if hasattr(self, "encoder_") else np.arange(len(gappy)))
+            gappy[order[list(layout.gap_columns)]] = True
+            gappy[order[layout.n_numeric:][list(np.flatnonzero(layout.gap_blocks))]] = (
+                True)
+        new = np.flatnonzero(missing.any(axis=0) & ~gappy)
+        if new.size:
+            raise ValueError(
+                f"X contains NaN or missing entries in column(s) {new.tolist()}, "
+                "which had none in fit: this GAN has no model of gaps there. Fill "
+                "them (for example with skgen.GenerativeImputer), drop the rows, "
+                "or fit the GAN on rows with gaps in those columns."
+            )
+        return self._model_rows(Z)
 
-    def _decode(self, Z):
-        """Encoded rows (numbers in the data's units, one-hot blocks) as a table."""
+    def _draw(self, n_samples, generator, truncate=True, gaps=True):
+        """``(Z, missing)``: drawn rows in the encoded columns and their gaps.
+
+        The generator draws complete rows; with ``gaps``, ``missingness_``
+        (None without gaps in fit) draws their gaps given the rows, from
+        ``generator`` after the rows. ``missing`` is None when no gap is
+        drawn.
+        """
+        if self.category_factors_ is None:
+            M = self._complete_rows(n_samples, generator, truncate)
+        else:
+            M = self._raked_rows(n_samples, generator, truncate)
+        model = self.missingness_
+        if not gaps or model is None:
+            return M, None
+        uniform = torch.rand((len(M), model.columns.size), generator=generator,
+                             device=generator.device, dtype=torch.float64)
+        return M, model.draw(M, uniform.cpu().numpy())
+
+    def _complete_rows(self, n_samples, generator, truncate):
+        """Complete rows from the generator, in the encoded columns."""
+        M = self._generate(n_samples, generator, truncate, complete=True)
+        check_finite_or_diverged(M, self.net_)
+        if self._gap_layout is not None:
+            M = self._gap_layout.encoded_rows(M)[0]
+        return M
+
+    def _levels(self, Z):
+        return block_levels(Z, self.encoder_.n_numeric_,
+                            [c.size for c in self.encoder_.categories_])
+
+    def _raked_rows(self, n_samples, generator, truncate):
+        """Complete rows, each kept with a chance proportional to its weight.
+
+        See ``raking.py``; the draws and the uniform numbers of the choice
+        come from ``generator`` in rounds, as in ``_accepted_latent``.
+        """
+        kept, n_kept, n_drawn = [], 0, 0
+        for _ in range(_MAX_ROUNDS):
+            n_draws = math.ceil((n_samples - n_kept) / self._raking_share) + 16
+            M = self._complete_rows(n_draws, generator, truncate)
+            weights = raking_weights(self._levels(M), self.category_factors_)
+            uniform = torch.rand(n_draws, generator=generator, dtype=torch.float64,
+                                 device=generator.device).cpu().numpy()
+            M = M[uniform * self._raking_max < weights]
+            kept.append(M)
+            n_kept += len(M)
+            n_drawn += n_draws
+            if n_kept >= n_samples:
+                return np.vstack(kept)[:n_samples]
+        raise ValueError(
+            f"GAN.sample kept {n_kept} of {n_drawn} drawn rows in {_MAX_ROUNDS} "
+            f"rounds, where fit measured a share of {self._raking_share:.0%}: the "
+            "generator changed after fit. Fit the model again, or fit it with "
+            "match_categories=False."
+        )
+
+    def _as_data_rows(self, Z, missing):
+        """Drawn rows as a data row would be modelled: gaps, whole integers."""
+        if hasattr(self, "encoder_"):
+            return self._model_rows(self.encoder_.transform(self._decode(Z, missing)))
+        if missing is not None:
+            Z = Z.copy()
+            Z[missing] = np.nan
+        return self._model_rows(Z)
+
+    def _decode(self, Z, missing=None):
+        """Encoded rows (normal scores, one-hot blocks) as a table.
+
+        ``missing`` masks the gaps, numeric columns then blocks.
+        """
         encoder = self.encoder_
-        Z = Z.copy()
-        kinds = encoder.kinds_[encoder._numeric]
-        # The encoder reads an integer column's value v from [v, v + 1):
-        # round the generator's outputs to the nearest integer first.
-        integers = np.flatnonzero(kinds == "integer")
-        Z[:, integers] = np.round(Z[:, integers])
-        return encoder.inverse_transform(Z)
+        if missing is not None:  # the encoder's order: numbers, categories
+            order = encoder._numeric + encoder._categorical
+            missing = missing[:, np.argsort(order)]
+        return encoder.inverse_transform(Z, missing)
 
-    def _generate(self, n_samples, generator, truncate=True):
+    def _generate(self, n_samples, generator, truncate=True, complete=False):
         """``n_samples`` rows from the generator in eval mode, float64.
 
         With ``truncate``, latent draws whose Jacobian norm exceeds
@@ -740,7 +963,8 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         (``jacobian_threshold_`` and the share ``jacobian_truncation_``),
         never the current parameter. On a table the categorical blocks are
         exact one-hot draws of the generator's logits, taken from
-        ``generator`` after the latent draws.
+        ``generator`` after the latent draws. ``complete`` draws no gap (see
+        ``sample_gaps``).
         """
         module = self._inference_module()
         threshold = self.jacobian_threshold_
@@ -749,7 +973,8 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
                 z = self._latent(module, n_samples, generator)
             else:
                 z = self._accepted_latent(module, n_samples, generator, threshold)
-            return module.to_data(module.rows(module(z), generator)).cpu().numpy()
+            rows = module.rows(module(z), generator, complete=complete)
+            return module.to_data(rows).cpu().numpy()
 
     def _accepted_latent(self, module, n_samples, generator, threshold):
         """``n_samples`` latent draws whose Jacobian norm is at most ``threshold``."""
@@ -785,11 +1010,14 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         fit time. The score is deterministic and depends on nothing but the
         row. It is not a log-likelihood.
 
-        On a table the rows are encoded first: numeric columns standardised,
-        each categorical column one-hot (a different category adds a
-        distance of sqrt(2), as a numeric column 1.4 standard deviations
-        off does). A category not seen in fit raises a ValueError: the
-        model has no distance for it.
+        On a table the rows are encoded first: numeric columns as normal
+        scores by their training quantiles, then standardised, each
+        categorical column one-hot (a different category adds a distance of
+        sqrt(2), as a numeric column 1.4 standard deviations off does). A
+        category not seen in fit raises a ValueError: the model has no
+        distance for it. A gap, in a column that had gaps in
+        fit, is measured as the model sees it: the "missing" level of its
+        column, and a numeric value at the column's mean.
 
         Parameters
         ----------
@@ -815,7 +1043,8 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         the same X is measured with the same kernel). Higher is better; the
         value is close to 0 when the samples and X come from the same
         distribution. On a table both are compared encoded as in
-        :meth:`score_samples` (standardised numbers, one-hot categories).
+        :meth:`score_samples` (standardised normal scores, one-hot
+        categories).
 
         Parameters
         ----------
@@ -831,7 +1060,7 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
             ``-mmd(X, sample(len(X), random_state=0))``.
         """
         check_is_fitted(self)
-        if not hasattr(self, "encoder_"):
+        if not hasattr(self, "encoder_") and self._gap_layout is None:
             X = validate_data(self, X, dtype=np.float64, reset=False,
                               ensure_min_samples=2)
             return -mmd(X, self.sample(len(X), random_state=_SCORE_SEED))
@@ -841,9 +1070,11 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
                 f"Found array with {len(Z)} sample(s) while a minimum of 2 is "
                 "required by GAN.score."
             )
-        samples = self.sample(len(Z), random_state=_SCORE_SEED)
-        return -mmd(self._standardise(Z),
-                    self._standardise(self.encoder_.transform(samples)))
+        generator = make_torch_generator(_SCORE_SEED, self.net_.device)
+        with self._threads():
+            # With their gaps whatever sample_gaps: X is compared as it is.
+            samples = self._as_data_rows(*self._draw(len(Z), generator))
+        return -mmd(self._standardise(Z), self._standardise(samples))
 
     def sample(self, n_samples=1, *, random_state=None):
         """Draw new samples from the generator.
@@ -856,8 +1087,9 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
         the rounds of drawing are capped and a ValueError says so.
 
         On a table each categorical column is an exact draw from the
-        generator's probabilities of its categories, integer columns are
-        rounded to the nearest integer, and every numeric column is kept
+        generator's probabilities of its categories, each numeric column is
+        mapped back from its normal scores (an integer column to the integer
+        whose unit interval holds the value), and every numeric column is kept
         within its training range (see
         :meth:`skgen.preprocessing.TableEncoder.inverse_transform`).
 
@@ -890,5 +1122,10 @@ class GAN(OutlierConventionsMixin, BaseTorchEstimator):
             self.net_.device,
         )
         with self._threads():
-            Z = self._generate(int(n_samples), generator)
-        return self._decode(Z) if hasattr(self, "encoder_") else Z
+            Z, missing = self._draw(int(n_samples), generator,
+                                    gaps=self.sample_gaps)
+        if hasattr(self, "encoder_"):
+            return self._decode(Z, missing)
+        if missing is not None:
+            Z[missing] = np.nan
+        return Z

@@ -34,10 +34,13 @@ class _Generator(torch.nn.Module):
     """
 
     def __init__(self, latent_dim, hidden_layer_sizes, n_features, loc, scale, seed,
-                 block_sizes=()):
+                 block_sizes=(), missing_levels=(), gap_columns=(), observed_levels=()):
         super().__init__()
         self.latent_dim = latent_dim
         self.block_sizes = tuple(block_sizes)
+        self.missing_levels = list(missing_levels)
+        self.gap_columns = list(gap_columns)
+        self.observed_levels = list(observed_levels)
         self.n_numeric = n_features - sum(self.block_sizes)
         self.net = make_mlp(latent_dim, hidden_layer_sizes, n_features, "relu")
         initialise_module_(self, torch.Generator().manual_seed(seed))
@@ -47,7 +50,7 @@ class _Generator(torch.nn.Module):
     def forward(self, z):
         return self.net(z)
 
-    def rows(self, out, generator, tau=None):
+    def rows(self, out, generator, tau=None, complete=False):
         """Outputs as the critic sees them: numeric columns, one-hot blocks.
 
         ``tau`` gives straight-through Gumbel-softmax draws at that
@@ -57,10 +60,18 @@ class _Generator(torch.nn.Module):
         that the critic cannot tell generated rows from the data's one-hot
         rows by their softness. None draws exact one-hot rows, without
         gradient.
+
+        With gaps (see ``gaps.py``), a numeric column with gaps is masked to
+        0 where its indicator block draws "missing", as the data's gaps are
+        standardised. ``complete`` draws no gap: the "missing" levels get no
+        probability and the numeric values stay unmasked.
         """
         if not self.block_sizes:
             return out
         numeric, logits = out[:, : self.n_numeric], out[:, self.n_numeric :]
+        if complete and self.missing_levels:
+            logits = logits.clone()
+            logits[:, self.missing_levels] = -torch.inf
         if tau is None:
             onehot = sample_blocks(logits, self.block_sizes, generator)
         else:
@@ -70,6 +81,10 @@ class _Generator(torch.nn.Module):
                 for block in soft.split(self.block_sizes, dim=1)
             ], dim=1).to(soft.dtype)
             onehot = hard - soft.detach() + soft
+        if self.gap_columns and not complete:
+            numeric = numeric.clone()
+            numeric[:, self.gap_columns] = (numeric[:, self.gap_columns]
+                                            * onehot[:, self.observed_levels])
         return torch.cat([numeric, onehot], dim=1)
 
     def to_data(self, x_std):

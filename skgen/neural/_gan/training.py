@@ -212,7 +212,9 @@ class _GANNet(_TorchNet):
 
     def standardise(self, x):
         module = self.module_
-        return (x - module.loc) / module.scale
+        x = (x - module.loc) / module.scale
+        # A numeric gap sits at the column's mean, as the generator masks it.
+        return torch.nan_to_num(x, nan=0.0) if module.gap_columns else x
 
     def get_iterator(self, dataset, training=False):
         return _StepBudget(dataset, self.batch_size, shuffle=training,
