@@ -503,22 +503,9 @@ class TabularMixture(StreamingTables, TabularEM, TabularDraws, BaseMixture):
             unknown = self.encoder_.unknown_mask(X)
         return S, unknown.sum(1), X
 
-    @torch_work
-    def score_samples(self, X):
-        """Log-density of each row, in the units of the data.
+    # score_samples, predict_proba and predict are BaseMixture's.
 
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, `n_features_in_`)
-
-        Returns
-        -------
-        log_density : ndarray of shape (n_samples,)
-            Nats for the continuous columns plus the log-probabilities of
-            the integer and categorical values.
-        """
-        if is_dask_collection(X):
-            return self._lazy("score_samples", X)
+    def _score_samples_in_memory(self, X):
         S, n_unknown, X = self._encoded(X)
         device = self._device()
         params = self._params(device)
@@ -526,20 +513,7 @@ class TabularMixture(StreamingTables, TabularEM, TabularDraws, BaseMixture):
         log_floor = -math.log(self._total_weight + 1.0)
         return log_lik + self.encoder_.log_jacobian(X) + n_unknown * log_floor
 
-    @torch_work
-    def predict_proba(self, X):
-        """Posterior probability of each component for each row.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, `n_features_in_`)
-
-        Returns
-        -------
-        resp : ndarray of shape (n_samples, `n_components_`)
-        """
-        if is_dask_collection(X):
-            return self._lazy("predict_proba", X)
+    def _predict_proba_in_memory(self, X):
         S, _, _ = self._encoded(X)
         device = self._device()
         chunks = self._normalised_chunks(
@@ -566,22 +540,6 @@ class TabularMixture(StreamingTables, TabularEM, TabularDraws, BaseMixture):
             rows = X.iloc[~empty] if hasattr(X, "iloc") else X[~empty]
             resp[~empty] = self.predict_proba(rows)
         return resp, marked, missing
-
-    @torch_work
-    def predict(self, X):
-        """The most probable component of each row.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, `n_features_in_`)
-
-        Returns
-        -------
-        labels : ndarray of shape (n_samples,)
-        """
-        if is_dask_collection(X):
-            return self._lazy("predict", X)
-        return self.predict_proba(X).argmax(1)
 
     @torch_work
     def sample(self, n_samples=1, *, random_state=None, given=None):
