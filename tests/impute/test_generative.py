@@ -215,15 +215,24 @@ def test_selection_leaves_the_data_alone_and_is_reproducible(moons_fit):
         sample, b.set_params(strategy="sample").transform(X_gaps))
 
 
-def test_the_fits_are_averaged(moons_fit):
+def test_the_kept_candidates_are_averaged(moons_fit):
     X_gaps, _, imputer = moons_fit
     fits = imputer.estimators_
-    assert imputer.selection_["n_components"] > 1
-    assert len(fits) == imputer.selection_["n_members"] == 3
+    choice = imputer.selection_
+    assert choice["n_components"] > 1
+    assert 2 <= len(fits) == choice["n_members"] <= 3
     assert imputer.estimator_ is fits[0]
-    # Fitted from different starts: different optima.
-    assert not np.allclose(np.sort(fits[0].means_, axis=0),
-                           np.sort(fits[1].means_, axis=0))
+    # The members are the kept candidates, the best one first, refitted on X.
+    assert choice["members"][0] == (choice["covariance_type"],
+                                    choice["n_components"])
+    assert len(set(choice["members"])) == len(fits)
+    for fit, (covariance_type, n_components) in zip(fits, choice["members"],
+                                                   strict=True):
+        assert (fit.covariance_type, fit.n_components) == (
+            covariance_type, n_components)
+    # The averaged candidates imputed the hidden entries better than the best
+    # alone.
+    assert choice["ensemble_score"] < min(choice["scores"].values())
     standard = (X_gaps - imputer.location_) / imputer.scale_
     each = [fit.impute(standard) * imputer.scale_ + imputer.location_
             for fit in fits]
@@ -231,7 +240,43 @@ def test_the_fits_are_averaged(moons_fit):
                                rtol=1e-10)
     one = GenerativeImputer(n_fits=1, random_state=0).fit(X_gaps)
     assert len(one.estimators_) == 1
-    assert one.estimators_[0].means_.shape == fits[0].means_.shape
+    assert one.selection_["members"] == choice["members"][:1]
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    n_candidates=st.integers(1, 6),
+    size=st.integers(1, 4),
+    seed=st.integers(0, 2**16),
+)
+def test_ensemble_is_the_greedy_forward_selection(n_candidates, size, seed):
+    from skgen.impute._generative import _ensemble
+
+    rng = np.random.default_rng(seed)
+    target = rng.normal(size=40)
+    predictions = [target + rng.normal(scale=rng.uniform(0.2, 2), size=40)
+                   + rng.normal(scale=0.5) for _ in range(n_candidates)]
+
+    def rmse(chosen):
+        average = np.mean([predictions[i] for i in chosen], axis=0)
+        return np.sqrt(np.mean((average - target) ** 2))
+
+    chosen, score = _ensemble(predictions, target, size)
+    assert 1 <= len(chosen) <= min(size, n_candidates)
+    assert len(set(chosen)) == len(chosen)
+    np.testing.assert_allclose(score, rmse(chosen), rtol=1e-12)
+    # Brute force, step by step: each step adds the candidate that lowers the
+    # error most, and the selection stops when none lowers it.
+    singles = [rmse([i]) for i in range(n_candidates)]
+    assert chosen[0] == int(np.argmin(singles))
+    for step in range(1, len(chosen) + 1):
+        errors = {i: rmse(chosen[:step] + [i]) for i in range(n_candidates)
+                  if i not in chosen[:step]}
+        if step < len(chosen):
+            assert rmse(chosen[:step + 1]) < rmse(chosen[:step])
+            assert chosen[step] == min(errors, key=errors.get)
+        elif step < size and errors:
+            assert min(errors.values()) >= rmse(chosen)
 
 
 def test_bic_selection_is_one_model():
