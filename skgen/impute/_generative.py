@@ -44,6 +44,8 @@ _MIN_CHECK_ENTRIES = 10
 # many EM iterations: it ranks them, and only the kept ones are fitted on X.
 _SEARCH_ROWS = 2000
 _SEARCH_ITER = 30
+# More components are tried until the error has not fallen this many times.
+_PATIENCE = 2
 
 
 def _is_gaussian_mixture(estimator):
@@ -220,7 +222,7 @@ def _select_mixture(X, seed, selection, holdout, n_fits):
                 type_best, worse = score, 0
             else:
                 worse += 1
-                if worse == 2:
+                if worse == _PATIENCE:
                     break
     if best is None:
         raise failure
