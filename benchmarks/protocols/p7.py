@@ -434,6 +434,12 @@ def render(rows, out_dir, quick, commit, notes):
     for setting in SETTINGS:
         for label, seeds in (("tuning", TUNING_SEEDS), ("held-out", HELD_OUT_SEEDS)):
             body += group_tables(rows, setting, seeds, label, figures)
+    # The README's headline row (benchmarks/_render.py) reads these two.
+    held = "MCAR30/held-out"
+    if all(f"{held}/{m}/mean_rank" in figures for m in ("skgen", "missForest")):
+        figures["gmm_rank"] = (f"{figures[f'{held}/skgen/mean_rank']:.2f} (held-out "
+                               f"seeds; {figures[f'{held}/tables']})")
+        figures["missforest_rank"] = f"{figures[f'{held}/missForest/mean_rank']:.2f}"
     runs = sorted({(r["commit"], r.get("source", "this runner")) for r in rows})
     loads = [r["load"][0] for r in rows if "load" in r]
     missing = [f"{m}" for m in POINT_METHODS + DRAW_METHODS
@@ -472,6 +478,52 @@ def render(rows, out_dir, quick, commit, notes):
     return text
 
 
+def interleaved_timing(datasets, data_dir, seed, repeats):
+    """Fit and transform seconds of skgen and missForest, timed as A, B, A, B.
+
+    At MCAR30 on ``seed``; written to ``results/P7_timing.md``.
+    """
+    import torch
+
+    from benchmarks._harness import (
+        interleaved,
+        load_average,
+        machine_line,
+        markdown_table,
+        median_ratio,
+    )
+
+    torch.set_num_threads(1)
+    start_load = load_average()
+    rows = []
+    for dataset in datasets:
+        X = load(dataset, data_dir)
+        X_gaps = np.where(removal_mask(X, "MCAR30", seed), np.nan, X)
+
+        def call(name, X_gaps=X_gaps):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                _point_imputer(name, seed).fit(X_gaps).transform(X_gaps)
+
+        seconds = interleaved({name: (lambda name=name: call(name))
+                               for name in ("skgen", "missForest")}, repeats)
+        rows.append([dataset, " ".join(f"{v:.1f}" for v in seconds["skgen"]),
+                     " ".join(f"{v:.1f}" for v in seconds["missForest"]),
+                     f"{median_ratio(seconds['missForest'], seconds['skgen']):.1f}x"])
+        print(rows[-1], flush=True)
+    text = "\n".join([
+        "# P7: skgen and missForest timed interleaved", "",
+        f"MCAR30, seed {seed}; fit and transform, wall seconds of each repeat, "
+        "timed skgen, missForest, skgen, missForest, ... in one process "
+        "(`python -m benchmarks.protocols.p7 --interleave ...`), at commit "
+        f"{_commit()}.", "", machine_line(start_load), "",
+        markdown_table(["table", "skgen s", "missForest s",
+                        "missForest over skgen (median of per-repeat ratios)"],
+                       rows), ""])
+    (RESULTS / "P7_timing.md").write_text(text)
+    print(text)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.protocols.p7",
                                      description=TITLE)
@@ -492,9 +544,19 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true",
                         help="wine, MCAR30, seed 0, without the VAE; written under "
                              "results/quick/")
+    parser.add_argument("--interleave", nargs="+", choices=DATASETS, default=None,
+                        help="only time skgen and missForest interleaved on these "
+                             "tables (MCAR30, the first of --seeds); writes "
+                             "results/P7_timing.md")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="repeats of the interleaved timing")
     parser.add_argument("--note", action="append", default=[],
                         help="a paragraph for the header of P7.md (what was not run)")
     args = parser.parse_args(argv)
+    if args.interleave:
+        interleaved_timing(args.interleave, args.data_dir, args.seeds[0],
+                           args.repeats)
+        return 0
     out_dir = RESULTS / "quick" if args.quick else RESULTS
     if args.quick:
         args.datasets, args.settings, args.seeds = ["wine"], ["MCAR30"], [0]

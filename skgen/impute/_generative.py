@@ -40,6 +40,12 @@ _GRID_COVARIANCES = ("full", "diag")
 _CHECK_ENTRIES = 1000
 _MAX_MASKS = 5
 _MIN_CHECK_ENTRIES = 10
+# The search fits candidates on at most this many rows, with at most this
+# many EM iterations: it ranks them, and only the kept ones are fitted on X.
+_SEARCH_ROWS = 2000
+_SEARCH_ITER = 30
+# More components are tried until the error has not fallen this many times.
+_PATIENCE = 2
 
 
 def _is_gaussian_mixture(estimator):
@@ -91,23 +97,58 @@ def _hidden_entries(observed, share, rng):
     return hidden
 
 
+def _polish(model, X, seed):
+    """``model`` fitted again on X by EM started from its parameters."""
+    from skgen.mixture import GaussianMixture
+
+    return GaussianMixture(
+        model.n_components, covariance_type=model.covariance_type,
+        weights_init=model.weights_, means_init=model.means_,
+        precisions_init=model.precisions_, random_state=seed,
+    ).fit(X)
+
+
+def _ensemble(predictions, target, size):
+    """Indices of up to ``size`` candidates whose averaged predictions err least.
+
+    Greedy forward selection: start from the best candidate and add, while
+    the error falls, the one that lowers it most.
+    """
+    def rmse(prediction):
+        return float(np.sqrt(np.mean((prediction - target) ** 2)))
+
+    chosen = [int(np.argmin([rmse(p) for p in predictions]))]
+    total, best = predictions[chosen[0]].copy(), rmse(predictions[chosen[0]])
+    while len(chosen) < size:
+        errors = [np.inf if i in chosen else rmse((total + p) / (len(chosen) + 1))
+                  for i, p in enumerate(predictions)]
+        index = int(np.argmin(errors))
+        if errors[index] >= best:
+            break
+        chosen.append(index)
+        total += predictions[index]
+        best = errors[index]
+    return chosen, best
+
+
 def _select_mixture(X, seed, selection, holdout, n_fits):
     """The default model: GaussianMixture models fitted on X (NaN marks a gap).
 
     Returns the fitted mixtures whose conditional laws the imputer averages
     and a dict describing the choice (the ``selection_`` attribute).
 
-    With ``selection="imputation"``, a share ``holdout`` of the observed
-    entries is hidden (again with fresh masks while fewer than
+    With ``selection="imputation"``, the candidates are judged on a random
+    subset of at most ``_SEARCH_ROWS`` rows: a share ``holdout`` of its
+    observed entries is hidden (again with fresh masks while fewer than
     ``_CHECK_ENTRIES`` are hidden, at most ``_MAX_MASKS`` masks); every
-    candidate is fitted on the rest and imputes them, and the covariance
-    type and number of components with the least squared error win. For
-    each covariance type the number of components grows until that error
-    has not fallen twice in a row. With too few entries
-    to hide, or ``selection="bic"``, the candidate with the lowest BIC. The
-    winner is fitted ``n_fits`` times on X from different starts (once for
-    one component); averaging fits that err differently lowers the variance
-    of the imputation.
+    candidate is fitted on the rest, with at most ``_SEARCH_ITER`` EM
+    iterations, and imputes them. For each covariance type the number of
+    components grows until that error has not fallen twice in a row. Up to
+    ``n_fits`` candidates whose averaged imputations of the hidden entries
+    err least are kept (greedy forward selection) and fitted again on X by
+    EM started from their search fits. With too few entries to hide, or
+    ``selection="bic"``, the candidate with the lowest BIC, fitted
+    ``n_fits`` times on X from different starts (once for one component).
     """
     from skgen.mixture import GaussianMixture
 
@@ -118,25 +159,31 @@ def _select_mixture(X, seed, selection, holdout, n_fits):
             f"fit its mixture; got {n_samples} sample{'' if n_samples == 1 else 's'}."
         )
 
-    def fit(data, covariance_type, n_components, seed):
+    def fit(data, covariance_type, n_components, seed, max_iter=100):
         return GaussianMixture(
-            n_components, covariance_type=covariance_type, random_state=seed
+            n_components, covariance_type=covariance_type, random_state=seed,
+            max_iter=max_iter,
         ).fit(data)
 
     rng = np.random.default_rng(seed)
-    observed = ~np.isnan(X)
-    masks = []
+    masks, search = [], X
     if selection == "imputation":
+        if n_samples > _SEARCH_ROWS:
+            rows = np.sort(rng.choice(n_samples, _SEARCH_ROWS, replace=False))
+            search = X[rows]
+        observed = ~np.isnan(search)
         expected = max(holdout * observed.sum(), 1.0)
         n_masks = int(np.clip(np.ceil(_CHECK_ENTRIES / expected), 1, _MAX_MASKS))
         masks = [_hidden_entries(observed, holdout, rng) for _ in range(n_masks)]
         if sum(int(mask.sum()) for mask in masks) < _MIN_CHECK_ENTRIES:
-            masks = []
+            masks, search = [], X
     by_bic = not masks
     seeds = rng.integers(2**31 - 1, size=len(masks) + n_fits)
-    masked = [np.where(mask, np.nan, X) for mask in masks]
+    masked = [np.where(mask, np.nan, search) for mask in masks]
+    target = np.concatenate([search[mask] for mask in masks]) if masks else None
     best, best_score, failure, scores = None, np.inf, None, {}
-    for covariance_type, grid in _candidates(n_samples, X.shape[1], by_bic):
+    fits, predictions = {}, {}
+    for covariance_type, grid in _candidates(search.shape[0], X.shape[1], by_bic):
         type_best, worse = np.inf, 0
         for n_components in grid:
             try:
@@ -147,52 +194,62 @@ def _select_mixture(X, seed, selection, holdout, n_fits):
                         models = [fit(X, covariance_type, n_components, seeds[0])]
                     else:
                         models = [
-                            fit(data, covariance_type, n_components, s)
+                            fit(data, covariance_type, n_components, s,
+                                _SEARCH_ITER)
                             for data, s in zip(masked, seeds, strict=False)
                         ]
             except ValueError as error:
                 # Ill-defined covariances: too many components for the rows.
                 failure = failure or error
                 break
+            key = covariance_type, n_components
             # Imputation error rather than a likelihood: BIC and held-out
             # likelihoods reward components collapsed on the values of a
             # discrete column.
             if by_bic:
                 score = models[0].bic(X)
             else:
-                errors = np.concatenate([
-                    (_conditional.conditional_mean(model, data)[mask] - X[mask]) ** 2
+                predictions[key] = np.concatenate([
+                    _conditional.conditional_mean(model, data)[mask]
                     for model, data, mask in zip(models, masked, masks, strict=True)
                 ])
-                score = float(np.sqrt(np.mean(errors)))
-            scores[covariance_type, n_components] = score
+                score = float(np.sqrt(np.mean((predictions[key] - target) ** 2)))
+            fits[key] = models
+            scores[key] = score
             if score < best_score:
-                best, best_score = (covariance_type, n_components, models), score
+                best, best_score = key, score
             if score < type_best:
                 type_best, worse = score, 0
             else:
                 worse += 1
-                if worse == 2:
+                if worse == _PATIENCE:
                     break
     if best is None:
         raise failure
-    covariance_type, n_components, members = best
-    if not by_bic:
-        members = []
-    # One component's EM does not depend on its start: one fit is enough.
-    n_fits = 1 if n_components == 1 else n_fits
-    # The selection's warnings were silenced; these fits on X may warn.
-    members += [
-        fit(X, covariance_type, n_components, s)
-        for s in seeds[len(masks) + len(members):len(masks) + n_fits]
-    ]
+    covariance_type, n_components = best
     choice = {
         "covariance_type": covariance_type,
         "n_components": n_components,
-        "n_members": len(members),
         "criterion": "bic" if by_bic else "rmse",
         "scores": scores,
     }
+    if by_bic:
+        # One component's EM does not depend on its start: one fit is enough.
+        n_fits = 1 if n_components == 1 else n_fits
+        members = fits[best] + [
+            fit(X, covariance_type, n_components, s) for s in seeds[1:n_fits]
+        ]
+    else:
+        keys = list(predictions)
+        chosen, ensemble_score = _ensemble(
+            [predictions[key] for key in keys], target, n_fits)
+        members = [
+            _polish(fits[keys[index]][0], X, seeds[len(masks) + i])
+            for i, index in enumerate(chosen)
+        ]
+        choice["members"] = [keys[index] for index in chosen]
+        choice["ensemble_score"] = ensemble_score
+    choice["n_members"] = len(members)
     return members, choice
 
 
@@ -289,14 +346,17 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
     selection : {"imputation", "bic"}, default="imputation"
         How the default model (``estimator=None`` on an array) is chosen.
         ``"imputation"`` judges each candidate by what it is used for: a
-        share ``holdout`` of the observed entries is hidden (drawn with
-        ``random_state``; X itself is not changed), every candidate is
-        fitted on the rest and imputes them, and the covariance type and
-        number of components with the least squared error win (components
-        are added until that error has not fallen twice in a row). While
-        fewer than 1000 entries are hidden, up to five masks are drawn and
-        their errors pooled. ``"bic"`` fits each candidate on X and keeps
-        the one with the lowest Bayesian information criterion: faster, but
+        share ``holdout`` of the observed entries of at most 2000 rows
+        (drawn with ``random_state``; X itself is not changed) is hidden,
+        every candidate is fitted on the rest of those rows (at most 30 EM
+        iterations) and imputes them, and the covariance type and number of
+        components with the least squared error win (components are added
+        until that error has not fallen twice in a row). While fewer than
+        1000 entries are hidden, up to five masks are drawn and their errors
+        pooled. The winner and the candidates whose averaged imputations of
+        the hidden entries err least (see ``n_fits``) are then fitted on X by
+        EM started from their search fits. ``"bic"`` fits each candidate on
+        X and keeps the one with the lowest Bayesian information criterion:
         the likelihood favours components collapsed on the values of a
         discrete column, which impute badly. With fewer than 10 entries to
         hide, ``"imputation"`` falls back to ``"bic"``. Ignored for a given
@@ -308,14 +368,16 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         entry.
 
     n_fits : int >= 1, default=3
-        How many times the chosen mixture is fitted on X, from different
-        random starts (once for one component). The imputation averages
-        their conditional laws: its mean is the average of their
-        conditional means, and a draw comes from one of them, picked at
-        random for each row. EM from different starts ends in different
-        local optima that err differently, so their average errs less;
-        each fit adds the time of one fit. Ignored for a given
-        ``estimator`` and on tables.
+        The most mixtures whose conditional laws the imputation averages:
+        its mean is the average of their conditional means, and a draw
+        comes from one of them, picked at random for each row. With
+        ``selection="imputation"``, the best candidate, then, while the
+        error on the hidden entries falls, the candidate whose addition
+        lowers it most (mixtures that err differently average to a smaller
+        error); each member adds the time of one fit on X. With
+        ``selection="bic"``, the winner fitted ``n_fits`` times from
+        different random starts (once for one component). Ignored for a
+        given ``estimator`` and on tables.
 
     random_state : int, RandomState instance, Generator or None, default=None
         Seeds the default model's fit and, with ``strategy="sample"``, the
@@ -343,8 +405,8 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
 
     estimators_ : list of estimator objects
         The fitted models whose conditional laws are averaged to impute:
-        ``[estimator_]``, or for the default model the ``n_fits`` fits of
-        the chosen mixture (``estimator_`` first).
+        ``[estimator_]``, or for the default model its members (up to
+        ``n_fits``), the chosen mixture (``estimator_``) first.
 
     selection_ : dict or None
         The default model's choice: ``"covariance_type"``,
@@ -352,7 +414,10 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         ``estimators_``), ``"criterion"`` (``"rmse"``, the error on the
         hidden entries in standard deviations of each column, or ``"bic"``)
         and ``"scores"``, that criterion for each (covariance type, number
-        of components) fitted. None for a given ``estimator`` and on tables.
+        of components) fitted; with ``"rmse"``, also ``"members"``, the
+        (covariance type, number of components) of each member, and
+        ``"ensemble_score"``, the error of their averaged imputations of the
+        hidden entries. None for a given ``estimator`` and on tables.
 
     location_ : ndarray of shape (n_features_out,) or None
         Mean of the observed entries of each non-empty feature; None for a
