@@ -19,7 +19,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from skorch.callbacks import Callback
 
 from skgen import GAN
-from skgen.neural._gan import estimator, stopping
+from skgen.neural._gan import sampling, stopping
 from skgen.neural._gan.training import _AdamSteps
 from skgen.neural._gan.truncation import _jacobian_norms
 
@@ -157,7 +157,7 @@ def _count_latent_rows(monkeypatch, limit=1000):
             raise RuntimeError("unbounded rejection loop")
         return _jacobian_norms(net, z)
 
-    monkeypatch.setattr(estimator, "_jacobian_norms", counted)
+    monkeypatch.setattr(sampling, "_jacobian_norms", counted)
     return counts
 
 
