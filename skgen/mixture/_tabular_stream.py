@@ -50,10 +50,10 @@ class StreamingTables:
         is fitted by :meth:`fit`, which chooses the number of components on
         held-out rows of that batch, and counts as the stream's first step.
         A call on a model fitted by :meth:`fit` continues from its
-        parameters and encoding. Each batch's statistics under the current parameters
-        (one E-step) are blended into running ones with the step size
-        ``(t + 2) ** -0.6`` of batch ``t``, and the parameters are their
-        M-step, as in :meth:`GaussianMixture.partial_fit
+        parameters and encoding. Each batch's statistics under the current
+        parameters (one E-step) are blended into running ones with the step
+        size ``(t + 2) ** -0.6`` of batch ``t``, and the parameters are
+        their M-step, as in :meth:`GaussianMixture.partial_fit
         <skgen.GaussianMixture.partial_fit>`.
 
         Later batches must have the same columns and no level that the
@@ -103,8 +103,9 @@ class StreamingTables:
         with restored_on_failure(self):
             data, missing = self._batch_data(X, sample_weight, first)
             self._stepwise_update(data, first)
-        if first:
-            self._fit_missingness(*data.init_rows[:1], missing, data.init_rows[1])
+        if first:  # the gap model of sample() comes from the first batch
+            Z, weights = data.init_rows
+            self._fit_missingness(Z, missing, weights)
         return self
 
     def _batch_data(self, X, sample_weight, first):
