@@ -25,6 +25,25 @@ __all__ = ["GANSampling"]
 _MAX_ROUNDS = 10
 
 
+def _in_rounds(n_samples, share, draw_kept):
+    """Rejection sampling in rounds: ``(kept parts, n kept, n drawn)``.
+
+    Each round draws what is missing divided by the accepted ``share``, plus
+    a margin, through ``draw_kept(n_draws)`` (the kept ones of ``n_draws``
+    draws); it stops once ``n_samples`` are kept or after ``_MAX_ROUNDS``.
+    """
+    kept, n_kept, n_drawn = [], 0, 0
+    for _ in range(_MAX_ROUNDS):
+        n_draws = math.ceil((n_samples - n_kept) / share) + 16
+        part = draw_kept(n_draws)
+        kept.append(part)
+        n_kept += len(part)
+        n_drawn += n_draws
+        if n_kept >= n_samples:
+            break
+    return kept, n_kept, n_drawn
+
+
 class GANSampling:
     """The drawing half of :class:`~skgen.GAN` (a mixin of the estimator)."""
 
@@ -65,19 +84,16 @@ class GANSampling:
         See ``raking.py``; the draws and the uniform numbers of the choice
         come from ``generator`` in rounds, as in ``_accepted_latent``.
         """
-        kept, n_kept, n_drawn = [], 0, 0
-        for _ in range(_MAX_ROUNDS):
-            n_draws = math.ceil((n_samples - n_kept) / self._raking_share) + 16
+        def kept_rows(n_draws):
             M = self._complete_rows(n_draws, generator, truncate)
             weights = raking_weights(self._levels(M), self.category_factors_)
             uniform = torch.rand(n_draws, generator=generator, dtype=torch.float64,
                                  device=generator.device).cpu().numpy()
-            M = M[uniform * self._raking_max < weights]
-            kept.append(M)
-            n_kept += len(M)
-            n_drawn += n_draws
-            if n_kept >= n_samples:
-                return np.vstack(kept)[:n_samples]
+            return M[uniform * self._raking_max < weights]
+
+        kept, n_kept, n_drawn = _in_rounds(n_samples, self._raking_share, kept_rows)
+        if n_kept >= n_samples:
+            return np.vstack(kept)[:n_samples]
         raise ValueError(
             f"GAN.sample kept {n_kept} of {n_drawn} drawn rows in {_MAX_ROUNDS} "
             f"rounds, where fit measured a share of {self._raking_share:.0%}: the "
@@ -131,16 +147,14 @@ class GANSampling:
         """``n_samples`` latent draws whose Jacobian norm is at most ``threshold``."""
         share = 1.0 - self.jacobian_truncation_
         net = _steepness_net(module)
-        kept, n_kept, n_drawn = [], 0, 0
-        for _ in range(_MAX_ROUNDS):
-            n_draws = math.ceil((n_samples - n_kept) / share) + 16
+
+        def kept_latent(n_draws):
             z = self._latent(module, n_draws, generator)
-            z = z[_jacobian_norms(net, z) <= threshold]
-            kept.append(z)
-            n_kept += len(z)
-            n_drawn += n_draws
-            if n_kept >= n_samples:
-                return torch.cat(kept)[:n_samples]
+            return z[_jacobian_norms(net, z) <= threshold]
+
+        kept, n_kept, n_drawn = _in_rounds(n_samples, share, kept_latent)
+        if n_kept >= n_samples:
+            return torch.cat(kept)[:n_samples]
         raise ValueError(
             f"GAN.sample accepted {n_kept} of {n_drawn} latent draws "
             f"({n_kept / n_drawn:.2%}) in {_MAX_ROUNDS} rounds, where fit set "
