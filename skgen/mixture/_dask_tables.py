@@ -35,7 +35,6 @@ from skgen.preprocessing._relations import (
     add_evidence,
     relation_evidence,
 )
-from skgen.preprocessing._table import adopt_encoder
 from skgen.utils._dask import is_dask_dataframe, map_reduce_blocks, tree_reduce
 from skgen.utils._missing import check_gap_counts, is_nan_marker
 from skgen.utils._torch import as_tensor, resolve_device
@@ -71,10 +70,7 @@ def fit_table_blocks(model, X, sample_weight, encoder, random_state):
     Z_sample = encoder.fit_transform_dequantized(sample)
     if len(sample) < n_total:
         Z_sample = _settle_on_blocks(encoder, blocks, sample, seed, model.verbose)
-    adopt_encoder(model, encoder)
-    model.relations_ = list(encoder.relations_)
-    if model.verbose and model.relations_:
-        print("Relations kept:", "; ".join(model.relations_))
+    model._adopt(encoder)
     if model.n_components == "auto":
         hash_params = model._hash(random_state, Z_sample.shape[1], n_total)
     else:

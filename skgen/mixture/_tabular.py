@@ -402,10 +402,7 @@ class TabularMixture(StreamingTables, TabularEM, TabularDraws, BaseMixture):
                 "TabularMixture needs at least 2 rows of positive weight; got "
                 f"{np.count_nonzero(weights)}."
             )
-        adopt_encoder(self, encoder)
-        self.relations_ = list(encoder.relations_)
-        if self.verbose and self.relations_:
-            print("Relations kept:", "; ".join(self.relations_))
+        self._adopt(encoder)
         device = resolve_device(self.device)
         layout = Layout(encoder, layout_sums(Z, weights, encoder.n_numeric_))
         keep = np.flatnonzero(weights > 0)
@@ -467,6 +464,13 @@ class TabularMixture(StreamingTables, TabularEM, TabularDraws, BaseMixture):
             relations=self.relations,
             max_levels=self.max_levels,
         )
+
+    def _adopt(self, encoder):
+        """Take the fitted encoder's description of the table and its relations."""
+        adopt_encoder(self, encoder)
+        self.relations_ = list(encoder.relations_)
+        if self.verbose and self.relations_:
+            print("Relations kept:", "; ".join(self.relations_))
 
     def _fit_dask(self, X, sample_weight, encoder, random_state):
         """Fit on a Dask DataFrame or array (see ``skgen.mixture._dask_tables``)."""

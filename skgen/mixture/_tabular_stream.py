@@ -23,7 +23,6 @@ from skgen.mixture._base import FitData, restored_on_failure
 from skgen.mixture._engine.passes import em_pass
 from skgen.mixture._engine.sources import TensorSource
 from skgen.mixture._table_layout import Layout, layout_sums
-from skgen.preprocessing._table import adopt_encoder
 from skgen.preprocessing._table_input import check_known_categories, check_table
 from skgen.utils._dask import is_dask_collection
 from skgen.utils._missing import check_empty_rows, check_gaps, nan_marked
@@ -118,8 +117,7 @@ class StreamingTables:
             X = nan_marked(X, self.missing_values)
             Z = encoder.fit_transform_dequantized(X, sample_weight)
             check_gaps(encoder.missing_mask(X), "TabularMixture")
-            adopt_encoder(self, encoder)
-            self.relations_ = list(encoder.relations_)
+            self._adopt(encoder)
             self.validation_scores_ = {}
             self._total_weight = 0.0
         else:
